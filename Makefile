@@ -1,0 +1,71 @@
+# 数字越秀 — two commands: `make run` and `make test`. Everything else is a step they use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/yuexiu
+
+.PHONY: run test install install-test assets db serve test-sqlite test-postgres chromium lint clean bench
+
+run: install assets db ## set up and serve the platform with Yuexiu data at http://127.0.0.1:8000
+	@echo "数字越秀已启动：http://$(HOST):$(PORT)  （后台任务进程已同时启动，Ctrl+C 退出）"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/yuexiu qcluster & \
+	  $(BIN)/yuexiu runserver $(HOST):$(PORT) --noreload
+
+test: install-test assets chromium ## every test, on SQLite and on PostgreSQL, browser journeys included
+	$(BIN)/ruff check src tests e2e bench
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== 测试：SQLite =="
+	env -u DATABASE_URL YUEXIU_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -q
+
+test-postgres:
+	@echo "== 测试：PostgreSQL ($(PG_URL)) =="
+	@$(BIN)/python scripts/check_postgres.py "$(PG_URL)"
+	DATABASE_URL=$(PG_URL) YUEXIU_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -q
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime-installed: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.runtime-installed requirements-test.txt
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.runtime-installed
+
+install-test: $(VENV)/.test-installed
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+assets: node_modules/.package-lock.json ## copy front-end assets from npm packages into var/vendor (served as static)
+	@mkdir -p var/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js var/vendor/
+
+db: install ## migrate the embedded database and load reference data and demo accounts (idempotent)
+	$(BIN)/yuexiu migrate --no-input -v0
+	$(BIN)/yuexiu setup --demo
+
+chromium: ## Debian's chromium (and CJK fonts) for the browser journeys
+	@bash scripts/ensure-chromium.sh
+
+lint: install-test
+	$(BIN)/ruff check src tests e2e bench
+
+bench: install-test ## benchmarks, run on demand (figures go to docs/benchmarks.md)
+	$(BIN)/python bench/workdays_bench.py
+
+clean:
+	rm -rf $(VENV) var node_modules

@@ -1,0 +1,60 @@
+"""The platform's one JSON API, mounted at /api/v1, with one error shape: {"code", "message", "details"}."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from yuexiu.core import audit
+from yuexiu.core.api import router as core_router
+from yuexiu.core.errors import DomainError, PermissionDeniedError
+from yuexiu.core.workdays import CalendarError, CalendarYearMissing
+
+api = NinjaAPI(
+    title="数字越秀 API",
+    version="1",
+    description="越秀区政务服务和数据管理局平台接口。错误统一返回 {code, message, details}，message 为中文说明。",
+    urls_namespace="api-v1",
+)
+api.add_router("/", core_router)
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str, details: object = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "details": details or {}}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    if isinstance(error, PermissionDeniedError):
+        audit.record_event(
+            action="permission.denied", actor=request.user, outcome="denied", message=f"API {request.path}"
+        )
+    return error_response(request, error.status, error.code, error.message, error.details)
+
+
+@api.exception_handler(CalendarError)
+def on_calendar_error(request: HttpRequest, error: CalendarError) -> HttpResponse:
+    status = 409 if isinstance(error, CalendarYearMissing) else 400
+    details = {"year": error.year} if isinstance(error, CalendarYearMissing) else {}
+    return error_response(request, status, error.code, error.message, details)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    fields = []
+    for item in error.errors:
+        location = ".".join(str(part) for part in item.get("loc", ()) if part not in {"query", "path", "body"})
+        fields.append({"field": location, "reason": item.get("msg", "")})
+    names = "、".join(field["field"] for field in fields if field["field"]) or "请求"
+    return error_response(request, 422, "validation_error", f"参数有误：{names}。请检查格式和取值范围。", {"errors": fields})
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "not_authenticated", "请先登录。")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    return error_response(request, error.status_code, "http_error", str(error))

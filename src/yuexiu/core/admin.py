@@ -1,0 +1,98 @@
+"""The system administrator's console (Django admin). Every change made here is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+
+from yuexiu.core import audit
+from yuexiu.core.models import HolidayDay, HolidayYear, Organisation, RoleAssignment, RuleParameter, User
+
+admin.site.site_header = "数字越秀 · 系统管理"
+admin.site.site_title = "数字越秀系统管理"
+admin.site.index_title = "系统管理"
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes an audit event for every save and delete made through the admin."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        changes = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
+        action = f"{obj._meta.model_name}.{'updated' if change else 'created'}"
+        audit.record_event(action=action, actor=request.user, target=obj, changes=changes, message="系统管理后台")
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit.record_event(
+            action=f"{obj._meta.model_name}.deleted", actor=request.user, target=obj, message="系统管理后台"
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(AuditedAdmin):
+    list_display = ["code", "name", "kind", "parent", "sort_order", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name", "short_name"]
+    raw_id_fields = ["parent"]
+
+
+class HolidayDayInline(admin.TabularInline):
+    model = HolidayDay
+    extra = 0
+
+
+@admin.register(HolidayYear)
+class HolidayYearAdmin(AuditedAdmin):
+    list_display = ["year", "status", "notice_number", "imported_from", "weekend_fallback_enabled", "updated_at"]
+    inlines = [HolidayDayInline]
+
+
+@admin.register(RuleParameter)
+class RuleParameterAdmin(AuditedAdmin):
+    list_display = ["key", "effective_from", "effective_to", "value", "unit", "source_document"]
+    search_fields = ["key", "source_document"]
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    fk_name = "user"
+    extra = 0
+    fields = ["role", "organisation"]
+    raw_id_fields = ["organisation"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, AuditedAdmin):
+    list_display = ["username", "full_name", "account_type", "organisation", "is_active"]
+    list_filter = ["account_type", "is_active"]
+    search_fields = ["username", "full_name", "enterprise_uscc"]
+    inlines = [RoleAssignmentInline]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("身份", {"fields": ("account_type", "full_name", "organisation", "enterprise_uscc", "enterprise_name")}),
+        ("状态", {"fields": ("is_active", "is_staff", "last_login", "date_joined")}),
+    )
+    readonly_fields = ["last_login", "date_joined", "is_staff"]
+    add_fieldsets = (
+        (None, {"fields": ("username", "password1", "password2", "account_type", "full_name", "organisation")}),
+    )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            audit.record_event(action="role.revoked", actor=request.user, target=deleted, message="系统管理后台")
+            deleted.delete()
+        for instance in instances:
+            if isinstance(instance, RoleAssignment) and instance.granted_by_id is None:
+                instance.granted_by = request.user
+            instance.save()
+            audit.record_event(action="role.granted", actor=request.user, target=instance, message="系统管理后台")
+        formset.save_m2m()

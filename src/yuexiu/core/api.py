@@ -1,0 +1,250 @@
+"""JSON API of the core domain: organisations, the working-day calendar, the caller's profile, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+from ipaddress import IPv4Address, IPv6Address
+from typing import Literal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.security import django_auth
+
+from yuexiu.core import calendar, selectors
+from yuexiu.core.models import AuditEvent, Organisation, User
+from yuexiu.core.errors import DomainError
+from yuexiu.core.workdays import MAX_WORKING_DAYS, end_of_local_day
+
+router = Router()
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: dict[str, object] = {}
+
+
+ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+
+
+class PageIn(Schema):
+    limit: int = Field(20, ge=1, le=100, description="每页条数，1–100")
+    offset: int = Field(0, ge=0, le=1_000_000, description="跳过的条数")
+
+
+class OrganisationOut(Schema):
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    kind_label: str
+    parent_code: str
+
+    @staticmethod
+    def resolve_kind_label(obj: Organisation) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_parent_code(obj: Organisation) -> str:
+        return obj.parent.code if obj.parent else obj.parent_code
+
+
+class OrganisationDetailOut(OrganisationOut):
+    responsibilities: str
+    address: str
+    service_phone: str
+    source: str
+    children: list[OrganisationOut]
+
+    @staticmethod
+    def resolve_children(obj: Organisation) -> list[Organisation]:
+        return list(obj.children.filter(is_active=True).order_by("sort_order", "code"))
+
+
+class OrganisationPage(Schema):
+    count: int
+    items: list[OrganisationOut]
+
+
+class OrganisationFilter(PageIn):
+    kind: Literal["district", "subdistrict", "community", "department"] | None = None
+    parent: str | None = Field(None, max_length=32, description="上级机构编码")
+    q: str | None = Field(None, max_length=50, description="名称关键词")
+
+
+@router.get("/organisations", response={200: OrganisationPage, **ERRORS}, tags=["组织机构"], summary="组织机构列表")
+def list_organisations(request: HttpRequest, filters: Query[OrganisationFilter]) -> dict[str, object]:
+    organisations = selectors.list_organisations(
+        kind=filters.kind or "", parent_code=filters.parent or "", query=filters.q or ""
+    )
+    return {
+        "count": organisations.count(),
+        "items": list(organisations[filters.offset : filters.offset + filters.limit]),
+    }
+
+
+@router.get(
+    "/organisations/{code}", response={200: OrganisationDetailOut, **ERRORS}, tags=["组织机构"], summary="组织机构详情"
+)
+def get_organisation(request: HttpRequest, code: str) -> Organisation:
+    return selectors.get_organisation(code)
+
+
+class WorkdaysAddOut(Schema):
+    start: dt.date
+    days: int = Field(description="工作日数")
+    date: dt.date = Field(description="第 N 个工作日（不含起始日）")
+    deadline: datetime = Field(description="期限届满时刻（该日北京时间 23:59:59，以 UTC 表示）")
+    is_fallback: bool = Field(description="是否用了周末兜底规则（该年尚未导入国务院通知）")
+
+
+@router.get("/workdays/add", response={200: WorkdaysAddOut, **ERRORS}, tags=["工作日"], summary="加 N 个工作日")
+def add_working_days(
+    request: HttpRequest, start: date, days: int = Query(..., ge=0, le=MAX_WORKING_DAYS)
+) -> dict[str, object]:
+    working_calendar = calendar.get_calendar()
+    result = working_calendar.add_working_days(start, days)
+    is_fallback = any(
+        working_calendar.arrangement(year).is_fallback for year in range(start.year, result.year + 1)
+    )
+    return {
+        "start": start,
+        "days": days,
+        "date": result,
+        "deadline": end_of_local_day(result),
+        "is_fallback": is_fallback,
+    }
+
+
+class WorkdaysCountOut(Schema):
+    start: date
+    end: date
+    working_days: int = Field(description="start 之后至 end（含）的工作日数")
+
+
+@router.get("/workdays/count", response={200: WorkdaysCountOut, **ERRORS}, tags=["工作日"], summary="两日之间的工作日数")
+def count_working_days(request: HttpRequest, start: date, end: date) -> dict[str, object]:
+    if abs((end - start).days) > 3660:
+        raise DomainError("起止日期相隔不能超过十年。", code="range_too_long")
+    working_days = calendar.get_calendar().count_working_days(start, end)
+    return {"start": start, "end": end, "working_days": working_days}
+
+
+class WorkdayOut(Schema):
+    date: dt.date
+    is_working_day: bool
+    name: str
+    is_fallback: bool
+
+
+@router.get("/workdays/check", response={200: WorkdayOut, **ERRORS}, tags=["工作日"], summary="某日是否工作日")
+def check_working_day(request: HttpRequest, date: dt.date) -> dict[str, object]:
+    return calendar.describe_day(date)
+
+
+class RoleOut(Schema):
+    role: str
+    role_label: str
+    organisation_code: str
+    organisation_name: str
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    account_type: str
+    masked_id_number: str
+    masked_phone: str
+    enterprise_uscc: str
+    enterprise_name: str
+    organisation_code: str | None
+    prefers_elder_mode: bool
+    roles: list[RoleOut]
+
+
+@router.get("/me", response={200: MeOut, **AUTH_ERRORS}, auth=django_auth, tags=["账号"], summary="当前用户")
+def me(request: HttpRequest) -> dict[str, object]:
+    user: User = request.user  # type: ignore[assignment]  # django_auth guarantees a signed-in user
+    assignments = user.role_assignments.select_related("organisation")
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "account_type": user.account_type,
+        "masked_id_number": user.masked_id_number,
+        "masked_phone": user.masked_phone,
+        "enterprise_uscc": user.enterprise_uscc,
+        "enterprise_name": user.enterprise_name,
+        "organisation_code": user.organisation.code if user.organisation else None,
+        "prefers_elder_mode": user.prefers_elder_mode,
+        "roles": [
+            {
+                "role": assignment.role,
+                "role_label": assignment.get_role_display(),
+                "organisation_code": assignment.organisation.code,
+                "organisation_name": assignment.organisation.name,
+            }
+            for assignment in assignments
+        ],
+    }
+
+
+class AuditEventOut(Schema):
+    id: int
+    occurred_at: datetime
+    actor_username: str
+    actor_roles: str
+    organisation_code: str | None
+    action: str
+    outcome: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    changes: dict[str, object]
+    message: str
+    ip_address: str | None
+
+    @staticmethod
+    def resolve_organisation_code(obj: AuditEvent) -> str | None:
+        return obj.organisation.code if obj.organisation else None
+
+
+class AuditEventPage(Schema):
+    count: int
+    items: list[AuditEventOut]
+
+
+class AuditFilter(PageIn):
+    actor: str | None = Field(None, max_length=150)
+    action: str | None = Field(None, max_length=64, description="事件前缀，如 auth.")
+    outcome: Literal["succeeded", "failed", "denied"] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ip_address: IPv4Address | IPv6Address | None = None
+
+
+@router.get(
+    "/audit-events", response={200: AuditEventPage, **AUTH_ERRORS}, auth=django_auth, tags=["审计"], summary="审计日志"
+)
+def list_audit_events(request: HttpRequest, filters: Query[AuditFilter]) -> dict[str, object]:
+    events = selectors.search_audit_events(
+        selectors.access_audit_log(request.user),  # type: ignore[arg-type]  # signed in via django_auth
+        actor=filters.actor or "",
+        action=filters.action or "",
+        outcome=filters.outcome or "",
+        since=_aware(filters.since),
+        until=_aware(filters.until),
+        ip_address=str(filters.ip_address) if filters.ip_address else "",
+    )
+    return {"count": events.count(), "items": list(events[filters.offset : filters.offset + filters.limit])}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Naive times are read as Asia/Shanghai. Raises ``DomainError`` outside 1900–2100."""
+    if value is None:
+        return None
+    if not 1900 <= value.year <= 2100:
+        raise DomainError("查询时间应在 1900 年至 2100 年之间。", code="invalid_time_range")
+    return value if timezone.is_aware(value) else timezone.make_aware(value)

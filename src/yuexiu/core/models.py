@@ -1,0 +1,308 @@
+"""Core data: organisations, accounts and roles, the audit log, the holiday calendar and dated rules."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from yuexiu.core import identity
+
+
+class OrganisationKind(models.TextChoices):
+    DISTRICT = "district", "区"
+    SUBDISTRICT = "subdistrict", "街道"
+    COMMUNITY = "community", "社区"
+    DEPARTMENT = "department", "部门"
+
+
+class Organisation(models.Model):
+    """A node of the district's organisation tree.
+
+    Districts, subdistricts and communities carry their 12-digit statistical division code as
+    ``code`` (a string: codes are not contiguous and keep leading zeros); departments carry the
+    platform's own stable code (``440104-XXX``).
+    """
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    short_name = models.CharField("简称", max_length=50, blank=True)
+    kind = models.CharField("层级", max_length=16, choices=OrganisationKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    parent_code = models.CharField("上级编码", max_length=32, blank=True)
+    responsibilities = models.TextField("主要职责", blank=True)
+    address = models.CharField("办公地址", max_length=200, blank=True)
+    service_phone = models.CharField("咨询电话", max_length=50, blank=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+    source = models.CharField("数据来源", max_length=300, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "组织机构"
+        verbose_name_plural = "组织机构"
+        ordering = ["kind", "sort_order", "code"]
+        indexes = [models.Index(fields=["kind", "sort_order"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccountType(models.TextChoices):
+    CITIZEN = "citizen", "自然人"
+    ENTERPRISE = "enterprise", "法人（企业）"
+    STAFF = "staff", "工作人员"
+
+
+class User(AbstractUser):
+    """An account. Citizens carry a validated 身份证号, enterprise users a validated 统一社会信用代码,
+    staff a home organisation. Personal numbers are shown masked; full views are audited."""
+
+    account_type = models.CharField("账号类型", max_length=16, choices=AccountType.choices, default="citizen")
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    id_number = models.CharField(
+        "身份证号", max_length=18, null=True, blank=True, unique=True, validators=[identity.validate_id_number]
+    )
+    phone = models.CharField("手机号", max_length=11, blank=True, validators=[identity.validate_mobile])
+    enterprise_uscc = models.CharField(
+        "统一社会信用代码", max_length=18, blank=True, validators=[identity.validate_uscc]
+    )
+    enterprise_name = models.CharField("企业名称", max_length=200, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="所属单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    prefers_elder_mode = models.BooleanField("适老化模式", default=False)
+
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(account_type="enterprise") | ~Q(enterprise_uscc=""),
+                name="enterprise_user_has_uscc",
+            ),
+            models.CheckConstraint(
+                condition=~Q(account_type="staff") | Q(organisation__isnull=False),
+                name="staff_user_has_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def masked_id_number(self) -> str:
+        return identity.mask_id_number(self.id_number or "")
+
+    @property
+    def masked_phone(self) -> str:
+        return identity.mask_phone(self.phone)
+
+    @property
+    def is_staff_account(self) -> bool:
+        return self.account_type == AccountType.STAFF
+
+
+class Role(models.TextChoices):
+    WINDOW_OFFICER = "window_officer", "窗口工作人员"
+    APPROVER = "approver", "审批人员"
+    SUPERVISOR = "supervisor", "监督人员"
+    DATA_OFFICER = "data_officer", "数据专员"
+    CHIEF_DATA_OFFICER = "chief_data_officer", "首席数据官"
+    INTEGRITY_SUPERVISOR = "integrity_supervisor", "廉政监督员"
+    SYSTEM_ADMIN = "system_admin", "系统管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
+
+
+# The three administrators of GB/T 22239-2019 level 3 (三员分立): no account may hold two of them.
+ADMINISTRATOR_ROLES: tuple[str, ...] = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+# Roles whose holders see every organisation's records, wherever they are assigned.
+DISTRICT_WIDE_ROLES: tuple[str, ...] = (
+    Role.SUPERVISOR,
+    Role.CHIEF_DATA_OFFICER,
+    Role.INTEGRITY_SUPERVISOR,
+    Role.AUDIT_ADMIN,
+    Role.SECURITY_ADMIN,
+    Role.SYSTEM_ADMIN,
+)
+
+
+class RoleAssignment(models.Model):
+    """A staff account holding a role in an organisation (an approver is per department)."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="单位", on_delete=models.PROTECT, related_name="role_assignments"
+    )
+    granted_by = models.ForeignKey(
+        User, verbose_name="授权人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField("授权时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "organisation"], name="unique_role_per_organisation"),
+            # 三员分立 enforced by the database itself, so that no code path (admin, shell, a race
+            # between two requests) can give one account two administrator roles.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role__in=ADMINISTRATOR_ROLES),
+                name="one_administrator_role_per_user",
+                violation_error_message="按三员分立要求，一个账号只能担任系统管理员、安全管理员、审计管理员中的一种。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "成功"
+    FAILED = "failed", "失败"
+    DENIED = "denied", "拒绝"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("审计日志只能追加，不能修改")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("审计日志只能由保存期满清理任务删除")
+
+
+class AuditEvent(models.Model):
+    """One append-only audit entry: who did what, to which object, from where and when.
+
+    Rows are never updated (a database trigger refuses UPDATE); only the retention job removes rows
+    older than the retention period (《网络安全法》第二十一条: logs kept at least six months).
+    """
+
+    occurred_at = models.DateTimeField("时间", db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_username = models.CharField("操作账号", max_length=150, blank=True)
+    actor_roles = models.CharField("角色", max_length=300, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField("事件", max_length=64, db_index=True)
+    outcome = models.CharField("结果", max_length=16, choices=AuditOutcome.choices, default="succeeded")
+    object_type = models.CharField("对象类型", max_length=64, blank=True)
+    object_id = models.CharField("对象编号", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    changes = models.JSONField("变更内容", default=dict, blank=True)
+    message = models.CharField("说明", max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    user_agent = models.CharField("客户端", max_length=300, blank=True)
+    request_id = models.CharField("请求编号", max_length=32, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["actor_username", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("审计日志只能追加，不能修改")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]  # passes Django's own arguments through
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("审计日志只能由保存期满清理任务删除")
+
+
+class HolidayYearStatus(models.TextChoices):
+    PUBLISHED = "published", "已发布（已导入国务院通知）"
+    PENDING = "pending", "未发布"
+
+
+class HolidayYear(models.Model):
+    """One year of the national holiday arrangement (国务院办公厅关于部分节假日安排的通知)."""
+
+    year = models.PositiveIntegerField("年份", primary_key=True)
+    status = models.CharField("状态", max_length=16, choices=HolidayYearStatus.choices, default="pending")
+    notice_number = models.CharField("通知文号", max_length=100, blank=True)
+    notice_url = models.URLField("通知链接", blank=True)
+    imported_from = models.CharField("数据来源", max_length=200, blank=True)
+    weekend_fallback_enabled = models.BooleanField(
+        "启用周末兜底规则",
+        default=False,
+        help_text="国务院通知发布前，按“周一至周五为工作日”临时计算该年期限。通知发布后请导入并关闭此开关。",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "节假日年度安排"
+        verbose_name_plural = "节假日年度安排"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年"
+
+
+class HolidayDay(models.Model):
+    """A date that departs from the Monday-to-Friday rule: a holiday, or a 调休 make-up working day."""
+
+    year = models.ForeignKey(HolidayYear, verbose_name="年份", on_delete=models.CASCADE, related_name="days")
+    date = models.DateField("日期", unique=True)
+    is_working_day = models.BooleanField("调休上班", default=False)
+    name = models.CharField("节日", max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = "节假日与调休日"
+        verbose_name_plural = "节假日与调休日"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        kind = "上班" if self.is_working_day else "放假"
+        return f"{self.date} {self.name} {kind}"
+
+
+class RuleParameter(models.Model):
+    """A number or list set by a regulation, valid from a date, with the document that sets it."""
+
+    key = models.CharField("参数", max_length=100)
+    effective_from = models.DateField("生效日期")
+    effective_to = models.DateField("失效日期", null=True, blank=True)
+    value = models.JSONField("取值")
+    unit = models.CharField("单位", max_length=30, blank=True)
+    source_document = models.CharField("依据文件", max_length=300)
+    source_url = models.URLField("来源链接", blank=True, max_length=500)
+    confidence = models.CharField("可信度", max_length=1, default="H")
+    note = models.CharField("备注", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "规则参数"
+        verbose_name_plural = "规则参数"
+        ordering = ["key", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "effective_from"], name="unique_rule_parameter_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.effective_from})"

@@ -1,0 +1,127 @@
+"""Reads of the core domain, scoped to what the caller may see.
+
+``scope_to_user`` is the one place that decides which organisations' records a staff account sees:
+its own organisations (where it holds a role, or its home organisation) and everything below them,
+or every organisation when it holds a district-wide role (监督, 首席数据官, 廉政监督员, the three
+administrators). Every list of organisation-owned records goes through it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from yuexiu.core import audit
+from yuexiu.core.errors import NotFound, PermissionDeniedError
+from yuexiu.core.models import (
+    DISTRICT_WIDE_ROLES,
+    AccountType,
+    AuditEvent,
+    Organisation,
+    Role,
+    User,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+def visible_organisation_ids(user: User) -> set[int] | None:
+    """Ids of the organisations whose records ``user`` may see; ``None`` means all of them.
+
+    Citizens and enterprise users see no organisation's internal records (empty set).
+    """
+    if not user.is_authenticated or user.account_type != AccountType.STAFF:
+        return set()
+    assignments = list(user.role_assignments.all())
+    if any(assignment.role in DISTRICT_WIDE_ROLES for assignment in assignments):
+        return None
+    roots = {assignment.organisation_id for assignment in assignments}
+    if user.organisation_id is not None:
+        roots.add(user.organisation_id)
+    return _with_descendants(roots)
+
+
+def _with_descendants(roots: set[int]) -> set[int]:
+    """The ``roots`` and every organisation below them (one query per tree level: 3 at most)."""
+    result = set(roots)
+    frontier = set(roots)
+    while frontier:
+        children = set(Organisation.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        frontier = children - result
+        result |= frontier
+    return result
+
+
+def scope_to_user(queryset: QuerySet[M], user: User, organisation_field: str = "organisation") -> QuerySet[M]:
+    """Narrow ``queryset`` to the records of organisations ``user`` may see (see the module docstring)."""
+    visible = visible_organisation_ids(user)
+    if visible is None:
+        return queryset
+    return queryset.filter(**{f"{organisation_field}__in": visible})
+
+
+def list_organisations(*, kind: str = "", parent_code: str = "", query: str = "") -> QuerySet[Organisation]:
+    """Active organisations, public to everyone, ordered by level and official order."""
+    organisations = Organisation.objects.filter(is_active=True).select_related("parent")
+    if kind:
+        organisations = organisations.filter(kind=kind)
+    if parent_code:
+        organisations = organisations.filter(parent__code=parent_code)
+    if query:
+        organisations = organisations.filter(Q(name__contains=query) | Q(short_name__contains=query))
+    return organisations.order_by("kind", "sort_order", "code")
+
+
+def get_organisation(code: str) -> Organisation:
+    """The active organisation with ``code``. Raises ``NotFound``."""
+    organisation = Organisation.objects.filter(code=code, is_active=True).select_related("parent").first()
+    if organisation is None:
+        raise NotFound(f"未找到编码为 {code} 的组织机构。")
+    return organisation
+
+
+def list_staff(*, viewer: User) -> QuerySet[User]:
+    """Staff accounts of the organisations ``viewer`` may see, with their roles prefetched."""
+    staff = User.objects.filter(account_type=AccountType.STAFF, is_active=True)
+    return (
+        scope_to_user(staff, viewer)
+        .select_related("organisation")
+        .prefetch_related("role_assignments__organisation")
+        .order_by("organisation__kind", "organisation__sort_order", "username")
+    )
+
+
+def access_audit_log(user: User) -> QuerySet[AuditEvent]:
+    """The audit log, for 审计管理员 only. Others get ``PermissionDeniedError`` (and the refusal is logged)."""
+    if not any(assignment.role == Role.AUDIT_ADMIN for assignment in user.role_assignments.all()):
+        audit.record_event(action="permission.denied", actor=user, outcome="denied", message="尝试查看审计日志")
+        raise PermissionDeniedError("只有审计管理员可以查看审计日志。")
+    return AuditEvent.objects.all()
+
+
+def search_audit_events(
+    events: QuerySet[AuditEvent],
+    *,
+    actor: str = "",
+    action: str = "",
+    outcome: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ip_address: str = "",
+) -> QuerySet[AuditEvent]:
+    """Filter audit events: ``actor`` (account, exact), ``action`` (prefix, e.g. ``auth.``), time range."""
+    if actor:
+        events = events.filter(actor_username=actor)
+    if action:
+        events = events.filter(action__startswith=action)
+    if outcome:
+        events = events.filter(outcome=outcome)
+    if since:
+        events = events.filter(occurred_at__gte=since)
+    if until:
+        events = events.filter(occurred_at__lt=until)
+    if ip_address:
+        events = events.filter(ip_address=ip_address)
+    return events.select_related("organisation").order_by("-occurred_at", "-id")

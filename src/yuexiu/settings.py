@@ -1,0 +1,260 @@
+"""Settings for the Yuexiu platform, read from environment variables only.
+
+Two modes, chosen by ``YUEXIU_MODE``:
+
+- ``embedded`` (default, what ``make run`` uses): SQLite under var/, safe local defaults, optional
+  two-factor for staff so that demo logins stay simple.
+- ``production``: every secret must come from the environment, PostgreSQL is required, HTTPS-only
+  cookies and HSTS are on and TOTP is required for staff. Unsafe values make start-up fail with
+  ``ImproperlyConfigured`` (GB/T 22239-2019 level 3, application security baseline).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = Path(os.environ.get("YUEXIU_PROJECT_DIR", BASE_DIR.parent.parent)).resolve()
+VAR_DIR = Path(os.environ.get("YUEXIU_VAR_DIR", PROJECT_DIR / "var")).resolve()
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"环境变量 {name} 必须是整数，当前为 {value!r}") from error
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+MODE = env_str("YUEXIU_MODE", "embedded")
+if MODE not in {"embedded", "production"}:
+    raise ImproperlyConfigured("YUEXIU_MODE 只能是 embedded 或 production")
+PRODUCTION = MODE == "production"
+
+EMBEDDED_SECRET_KEY = "embedded-only-not-secret-yuexiu-demo-key-0123456789abcdefghij"
+SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else EMBEDDED_SECRET_KEY)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yuexiu.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # WAL and IMMEDIATE transactions let the web server and the worker share one SQLite file
+    # without "database is locked" errors on concurrent writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
+
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+TWO_FACTOR_REQUIRED_FOR_STAFF = PRODUCTION or env_bool("TWO_FACTOR_REQUIRED_FOR_STAFF", False)
+
+
+def _refuse_unsafe_production_settings() -> None:
+    problems = []
+    if len(SECRET_KEY) < 50 or SECRET_KEY == EMBEDDED_SECRET_KEY or len(set(SECRET_KEY)) < 5:
+        problems.append("SECRET_KEY 必须由环境变量提供，长度不少于 50 个字符且不能使用内置示例密钥")
+    if DEBUG:
+        problems.append("生产模式不允许 DEBUG=1")
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS 必须列出正式域名，不能为空或 *")
+    if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        problems.append("生产模式必须使用 PostgreSQL（DATABASE_URL=postgres://…）")
+    if AUDIT_RETENTION_DAYS < 180:
+        problems.append("AUDIT_RETENTION_DAYS 不得少于 180 天（《网络安全法》第二十一条）")
+    if problems:
+        raise ImproperlyConfigured("生产模式配置不安全，拒绝启动：" + "；".join(problems))
+
+
+if PRODUCTION:
+    _refuse_unsafe_production_settings()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_q",
+    "ninja",  # serves Swagger UI for /api/v1/docs from local static files (no CDN)
+    "yuexiu.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "yuexiu.core.middleware.RequestContextMiddleware",
+    "yuexiu.core.middleware.StaffTwoFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "yuexiu.urls"
+WSGI_APPLICATION = "yuexiu.wsgi.application"
+AUTH_USER_MODEL = "core.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "yuexiu.core.context_processors.platform",
+            ],
+        },
+    },
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "yuexiu.core.security.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+]
+
+# Lockout (django-axes): 5 failures lock the account for 30 minutes.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_VERBOSE = False
+
+# Idle session timeout: the session expires after SESSION_IDLE_TIMEOUT_MINUTES without a request.
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Inline styles stay allowed for Django admin and ECharts; scripts are same-origin only.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PROJECT_DIR / "var" / "vendor"] if (PROJECT_DIR / "var" / "vendor").exists() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+MEDIA_ROOT = VAR_DIR / "media"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+NINJA_PAGINATION_MAX_LIMIT = 100
+
+# Background worker (django-q2) uses the same database as its queue.
+Q_CLUSTER = {
+    "name": "yuexiu",
+    "orm": "default",
+    "workers": env_int("WORKER_PROCESSES", 1),
+    "timeout": 300,
+    "retry": 600,
+    "max_attempts": 3,
+    "catch_up": False,
+    "poll": 2,
+    "label": "后台任务",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from yuexiu.api import api
+from yuexiu.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("organisations/", views.organisation_list, name="organisation_list"),
+    path("organisations/<str:code>/", views.organisation_detail, name="organisation_detail"),
+    path("accessibility/elder-mode/", views.toggle_elder_mode, name="toggle_elder_mode"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/register/", views.register, name="register"),
+    path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/two-factor/", views.two_factor, name="two_factor"),
+    path("workbench/", views.workbench, name="workbench"),
+    path("workbench/audit/", views.audit_log, name="audit_log"),
+    path("workbench/audit/export.csv", views.audit_log_export, name="audit_log_export"),
+    path("workbench/calendar/", views.calendar_admin, name="calendar_admin"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "yuexiu.core.views.permission_denied"
+handler404 = "yuexiu.core.views.page_not_found"
+handler500 = "yuexiu.core.views.server_error"
