@@ -16,7 +16,7 @@ run: install assets db ## set up and serve the platform with Yuexiu data at http
 	  $(BIN)/yuexiu runserver $(HOST):$(PORT) --noreload
 
 test: install-test assets chromium ## every test, on SQLite and on PostgreSQL, browser journeys included
-	$(BIN)/ruff check src tests e2e bench
+	$(BIN)/ruff check src tests e2e bench scripts conftest.py
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -62,7 +62,7 @@ chromium: ## Debian's chromium (and CJK fonts) for the browser journeys
 	@bash scripts/ensure-chromium.sh
 
 lint: install-test
-	$(BIN)/ruff check src tests e2e bench
+	$(BIN)/ruff check src tests e2e bench scripts conftest.py
 
 bench: install-test ## benchmarks, run on demand (figures go to docs/benchmarks.md)
 	$(BIN)/python bench/workdays_bench.py

@@ -29,3 +29,9 @@ def cast(reference_data: None) -> dict[str, User]:
 @pytest.fixture
 def password() -> str:
     return demo.DEMO_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """PBKDF2 at production strength costs ~0.3 s per hash; tests create a dozen accounts each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -47,7 +47,9 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
         location = ".".join(str(part) for part in item.get("loc", ()) if part not in {"query", "path", "body"})
         fields.append({"field": location, "reason": item.get("msg", "")})
     names = "、".join(field["field"] for field in fields if field["field"]) or "请求"
-    return error_response(request, 422, "validation_error", f"参数有误：{names}。请检查格式和取值范围。", {"errors": fields})
+    return error_response(
+        request, 422, "validation_error", f"参数有误：{names}。请检查格式和取值范围。", {"errors": fields}
+    )
 
 
 @api.exception_handler(AuthenticationError)

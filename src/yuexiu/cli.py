@@ -1,8 +1,8 @@
 """The ``yuexiu`` console command: Django's management commands under the platform's name.
 
-    yuexiu migrate
-    yuexiu setup                      # reference data, demo accounts, schedules (idempotent)
-    yuexiu workdays add 2025-01-20 10 # prints 2025-02-08
+yuexiu migrate
+yuexiu setup                      # reference data, demo accounts, schedules (idempotent)
+yuexiu workdays add 2025-01-20 10 # prints 2025-02-08
 """
 
 from __future__ import annotations

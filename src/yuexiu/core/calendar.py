@@ -70,9 +70,7 @@ def load_package_calendar() -> list[int]:
     for year in package_years():
         if year in existing:
             continue
-        record = HolidayYear.objects.create(
-            year=year, status=HolidayYearStatus.PUBLISHED, imported_from=PACKAGE_SOURCE
-        )
+        record = HolidayYear.objects.create(year=year, status=HolidayYearStatus.PUBLISHED, imported_from=PACKAGE_SOURCE)
         rows = [
             HolidayDay(year=record, date=day, is_working_day=False, name=PACKAGE_HOLIDAY_NAMES.get(name, name))
             for day, name in chinese_calendar.holidays.items()

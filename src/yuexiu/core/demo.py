@@ -37,13 +37,19 @@ def ensure_demo_accounts() -> int:
             continue
         if account_type == AccountType.CITIZEN:
             services.register_citizen(
-                username=username, password=DEMO_PASSWORD, full_name=full_name,
-                id_number="440104199001010029", phone="13800138000",
+                username=username,
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                id_number="440104199001010029",
+                phone="13800138000",
             )
         elif account_type == AccountType.ENTERPRISE:
             services.register_enterprise_user(
-                username=username, password=DEMO_PASSWORD, full_name=full_name,
-                enterprise_uscc="91440104MA5CYX1KXU", enterprise_name="广州越秀示范科技有限公司（演示）",
+                username=username,
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                enterprise_uscc="91440104MA5CYX1KXU",
+                enterprise_name="广州越秀示范科技有限公司（演示）",
                 phone="13900139000",
             )
         else:
@@ -57,7 +63,7 @@ def ensure_demo_accounts() -> int:
 
 
 def describe_demo_accounts() -> str:
-    lines = ["", "演示账号（密码均为 %s）：" % DEMO_PASSWORD]
+    lines = ["", f"演示账号（密码均为 {DEMO_PASSWORD}）："]
     for username, _, _, _, _, description in DEMO_ACCOUNTS:
         lines.append(f"  {username:<20} {description}")
     return "\n".join(lines)

@@ -72,7 +72,8 @@ def parse_notice(text: str, year: int) -> list[NoticeDay]:
         expected = int(total.group(1)) if total else (1 if SINGLE_DAY_OFF.search(body) else None)
         if expected is not None and expected != len(off_range):
             raise NoticeFormatError(
-                f"“{name}”写明共{expected}天，但放假日期 {off_range[0]} 至 {off_range[-1]} 共{len(off_range)}天，请核对。"
+                f"“{name}”写明共{expected}天，但放假日期 {off_range[0]} 至 {off_range[-1]} "
+                f"共{len(off_range)}天，请核对。"
             )
         for day in off_range:
             days[day] = NoticeDay(day, False, name)

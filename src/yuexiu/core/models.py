@@ -300,9 +300,7 @@ class RuleParameter(models.Model):
         verbose_name = "规则参数"
         verbose_name_plural = "规则参数"
         ordering = ["key", "-effective_from"]
-        constraints = [
-            models.UniqueConstraint(fields=["key", "effective_from"], name="unique_rule_parameter_version")
-        ]
+        constraints = [models.UniqueConstraint(fields=["key", "effective_from"], name="unique_rule_parameter_version")]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.effective_from})"

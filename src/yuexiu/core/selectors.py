@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from yuexiu.core import audit
 from yuexiu.core.errors import NotFound, PermissionDeniedError
 from yuexiu.core.models import (
     DISTRICT_WIDE_ROLES,
@@ -94,9 +93,8 @@ def list_staff(*, viewer: User) -> QuerySet[User]:
 
 
 def access_audit_log(user: User) -> QuerySet[AuditEvent]:
-    """The audit log, for 审计管理员 only. Others get ``PermissionDeniedError`` (and the refusal is logged)."""
+    """The audit log, for 审计管理员 only. Others get ``PermissionDeniedError``."""
     if not any(assignment.role == Role.AUDIT_ADMIN for assignment in user.role_assignments.all()):
-        audit.record_event(action="permission.denied", actor=user, outcome="denied", message="尝试查看审计日志")
         raise PermissionDeniedError("只有审计管理员可以查看审计日志。")
     return AuditEvent.objects.all()
 

@@ -1,7 +1,9 @@
 """Writes of the core domain: organisations, accounts, roles, preferences, personal-data views.
 
 Each service runs in a transaction, checks what it is asked to do, writes the audit event and
-raises ``DomainError`` with a Chinese message when it refuses (changing nothing).
+raises ``DomainError`` with a Chinese message when it refuses (changing nothing). A refusal for lack
+of permission is audited where it reaches the user (the API error handler, the 403 page), after
+the service's transaction has rolled back, so the record of the refusal is never lost with it.
 """
 
 from __future__ import annotations
@@ -162,9 +164,6 @@ def grant_role(*, user: User, role: str, organisation: Organisation, granted_by:
     if role not in Role.values:
         raise DomainError(f"角色“{role}”不存在。", code="invalid_role")
     if granted_by is not None and not has_role(granted_by, Role.SYSTEM_ADMIN):
-        audit.record_event(
-            action="permission.denied", actor=granted_by, target=user, outcome="denied", changes={"role": role}
-        )
         raise PermissionDeniedError("只有系统管理员可以分配角色。")
     if user.account_type != AccountType.STAFF:
         raise DomainError("只能为工作人员账号分配角色。", code="not_staff")
@@ -185,7 +184,9 @@ def grant_role(*, user: User, role: str, organisation: Organisation, granted_by:
                 user=user, role=role, organisation=organisation, granted_by=granted_by
             )
     except IntegrityError as error:
-        raise Conflict("按三员分立要求，一个账号只能担任一种管理员角色。", code="administrator_roles_separated") from error
+        raise Conflict(
+            "按三员分立要求，一个账号只能担任一种管理员角色。", code="administrator_roles_separated"
+        ) from error
     if role == Role.SYSTEM_ADMIN and not user.is_staff:
         user.is_staff = True  # the Django admin is the system administrator's console
         user.save(update_fields=["is_staff"])
@@ -224,7 +225,10 @@ def set_elder_mode(*, user: User, enabled: bool) -> None:
     user.prefers_elder_mode = enabled
     user.save(update_fields=["prefers_elder_mode"])
     audit.record_event(
-        action="account.preference_changed", actor=user, target=user, changes={"prefers_elder_mode": [not enabled, enabled]}
+        action="account.preference_changed",
+        actor=user,
+        target=user,
+        changes={"prefers_elder_mode": [not enabled, enabled]},
     )
 
 
@@ -233,14 +237,11 @@ def reveal_personal_data(*, viewer: User, subject: User, field: str) -> str:
     """Return the unmasked ``id_number`` or ``phone`` of ``subject`` and audit the view.
 
     A user may see their own data; staff may not see other people's through this path yet (case
-    handling will grant it per case). Raises ``PermissionDeniedError`` (audited) or ``NotFound``.
+    handling will grant it per case). Raises ``PermissionDeniedError`` or ``NotFound``.
     """
     if field not in {"id_number", "phone"}:
         raise NotFound("没有这项个人信息。")
     if viewer.pk != subject.pk:
-        audit.record_event(
-            action="personal_data.view_denied", actor=viewer, target=subject, outcome="denied", changes={"field": field}
-        )
         raise PermissionDeniedError("无权查看他人的个人信息。")
     audit.record_event(action="personal_data.viewed", actor=viewer, target=subject, changes={"field": field})
     return getattr(subject, field) or ""

@@ -43,7 +43,9 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
 
 
 @receiver(user_locked_out)
-def on_locked_out(sender: Any, request: Any, username: str | None = None, ip_address: str | None = None, **kwargs: Any) -> None:
+def on_locked_out(
+    sender: Any, request: Any, username: str | None = None, ip_address: str | None = None, **kwargs: Any
+) -> None:
     audit.record_event(
         action="auth.locked_out",
         actor_username=(username or "")[:150],

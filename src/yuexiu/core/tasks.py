@@ -15,8 +15,21 @@ from yuexiu.core import audit, rules
 from yuexiu.core.models import AuditEvent
 
 ARCHIVE_FIELDS = [
-    "id", "occurred_at", "actor_username", "actor_roles", "organisation_id", "action", "outcome", "object_type",
-    "object_id", "object_repr", "changes", "message", "ip_address", "user_agent", "request_id",
+    "id",
+    "occurred_at",
+    "actor_username",
+    "actor_roles",
+    "organisation_id",
+    "action",
+    "outcome",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "message",
+    "ip_address",
+    "user_agent",
+    "request_id",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import datetime, time
 from typing import Any
 
@@ -92,7 +93,11 @@ class CitizenRegistrationForm(forms.Form):
     full_name = forms.CharField(label="姓名", max_length=50)
     id_number = forms.CharField(label="身份证号", max_length=18, min_length=18)
     phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
-    password = forms.CharField(label="密码", widget=forms.PasswordInput, help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。")
+    password = forms.CharField(
+        label="密码",
+        widget=forms.PasswordInput,
+        help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。",
+    )
 
 
 class EnterpriseRegistrationForm(forms.Form):
@@ -101,7 +106,11 @@ class EnterpriseRegistrationForm(forms.Form):
     enterprise_name = forms.CharField(label="企业名称", max_length=200)
     enterprise_uscc = forms.CharField(label="统一社会信用代码", max_length=18, min_length=18)
     phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
-    password = forms.CharField(label="密码", widget=forms.PasswordInput, help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。")
+    password = forms.CharField(
+        label="密码",
+        widget=forms.PasswordInput,
+        help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。",
+    )
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -226,9 +235,7 @@ def _audit_events_for(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         since = timezone.make_aware(datetime.combine(data["since"], time.min)) if data["since"] else None
-        until = (
-            timezone.make_aware(datetime.combine(data["until"], time.max)) if data["until"] else None
-        )
+        until = timezone.make_aware(datetime.combine(data["until"], time.max)) if data["until"] else None
         events = selectors.search_audit_events(
             events,
             actor=data["actor"],
@@ -267,7 +274,20 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
         action="audit.exported", actor=request.user, changes={"filters": request.GET.dict(), "rows": events.count()}
     )
     writer = csv.writer(_Echo())
-    header = ["时间（北京时间）", "账号", "角色", "单位", "事件", "结果", "对象类型", "对象编号", "对象", "变更", "说明", "IP"]
+    header = [
+        "时间（北京时间）",
+        "账号",
+        "角色",
+        "单位",
+        "事件",
+        "结果",
+        "对象类型",
+        "对象编号",
+        "对象",
+        "变更",
+        "说明",
+        "IP",
+    ]
 
     def rows() -> Any:
         yield "\ufeff" + writer.writerow(header)
@@ -283,7 +303,7 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
                     event.object_type,
                     event.object_id,
                     event.object_repr,
-                    event.changes,
+                    json.dumps(event.changes, ensure_ascii=False),
                     event.message,
                     event.ip_address or "",
                 ]
@@ -297,7 +317,7 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
 class HolidayNoticeForm(forms.Form):
     year = forms.IntegerField(label="年份", min_value=2000, max_value=2100)
     notice_number = forms.CharField(label="通知文号", max_length=100)
-    notice_url = forms.URLField(label="通知链接（选填）", required=False)
+    notice_url = forms.URLField(label="通知链接（选填）", required=False, assume_scheme="https")
     text = forms.CharField(label="通知正文", widget=forms.Textarea(attrs={"rows": 10}))
 
 
@@ -377,7 +397,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "core/error.html", {"message": "页面不存在，请检查地址。", "title": "页面不存在"}, status=404)
+    return render(
+        request, "core/error.html", {"message": "页面不存在，请检查地址。", "title": "页面不存在"}, status=404
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

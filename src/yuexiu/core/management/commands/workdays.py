@@ -1,10 +1,10 @@
 """``yuexiu workdays``: the working-day calendar from the command line.
 
-    yuexiu workdays add 2025-01-20 10        -> 2025-02-08
-    yuexiu workdays count 2025-01-20 2025-02-08   -> 10
-    yuexiu workdays check 2025-02-08         -> 2025-02-08 工作日（春节调休上班）
-    yuexiu workdays import-notice 2027 notice.txt --number "国办发明电〔2026〕X号"
-    yuexiu workdays fallback 2027 on|off
+yuexiu workdays add 2025-01-20 10        -> 2025-02-08
+yuexiu workdays count 2025-01-20 2025-02-08   -> 10
+yuexiu workdays check 2025-02-08         -> 2025-02-08 工作日（春节调休上班）
+yuexiu workdays import-notice 2027 notice.txt --number "国办发明电〔2026〕X号"
+yuexiu workdays fallback 2027 on|off
 """
 
 from __future__ import annotations

@@ -1,0 +1,143 @@
+"""The working-day calendar as the platform runs it: tables, notice import, fallback, CLI and API."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.test_holiday_notice import NOTICE_2026
+from yuexiu.core import calendar
+from yuexiu.core.errors import DomainError
+from yuexiu.core.models import AuditEvent, HolidayDay, HolidayYear
+
+pytestmark = pytest.mark.django_db
+
+NOTICE_2027_DRAFT = NOTICE_2026.replace(
+    "一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。1月4日（周日）上班。",
+    "一、元旦：1月1日（周五）至3日（周日）放假，共3天。",
+)
+
+
+def test_the_package_years_load_once(reference_data):
+    assert HolidayYear.objects.count() == 23
+    assert HolidayDay.objects.get(date=date(2025, 1, 26)).is_working_day is True
+    assert calendar.load_package_calendar() == []
+
+
+def test_the_cli_prints_the_tenth_working_day(reference_data):
+    out = StringIO()
+    call_command("workdays", "add", "2025-01-20", "10", stdout=out)
+    assert out.getvalue().strip() == "2025-02-08"
+
+
+def test_the_cli_explains_a_missing_year_in_chinese(reference_data):
+    with pytest.raises(CommandError, match="2027年的法定节假日安排尚未导入"):
+        call_command("workdays", "add", "2026-12-20", "10")
+
+
+def test_the_cli_refuses_a_malformed_date(reference_data):
+    with pytest.raises(CommandError, match="格式有误"):
+        call_command("workdays", "add", "2025/01/20", "10")
+
+
+def test_the_api_adds_working_days(client, reference_data):
+    response = client.get("/api/v1/workdays/add", {"start": "2025-01-20", "days": 10})
+    assert response.status_code == 200
+    assert response.json() == {
+        "start": "2025-01-20",
+        "days": 10,
+        "date": "2025-02-08",
+        "deadline": "2025-02-08T15:59:59.999Z",  # JSON keeps milliseconds
+        "is_fallback": False,
+    }
+
+
+def test_the_api_counts_and_checks_days(client, reference_data):
+    assert (
+        client.get("/api/v1/workdays/count", {"start": "2025-01-20", "end": "2025-02-08"}).json()["working_days"] == 10
+    )
+    body = client.get("/api/v1/workdays/check", {"date": "2025-01-26"}).json()
+    assert body == {"date": "2025-01-26", "is_working_day": True, "name": "春节", "is_fallback": False}
+
+
+def test_the_api_reports_a_missing_year_as_a_409_in_chinese(client, reference_data):
+    response = client.get("/api/v1/workdays/add", {"start": "2026-12-20", "days": 10})
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "calendar_year_missing"
+    assert body["details"] == {"year": 2027}
+    assert "2027年" in body["message"]
+
+
+def test_importing_a_notice_makes_the_year_computable_and_is_audited(client, reference_data, cast):
+    record = calendar.import_holiday_notice(
+        year=2027,
+        text=NOTICE_2027_DRAFT.replace("2026", "2027"),
+        notice_number="国办发明电〔2026〕测试号",
+        actor=cast["sysadmin"],
+    )
+    assert record.status == "published"
+    assert calendar.get_calendar().is_working_day(date(2027, 1, 1)) is False
+    event = AuditEvent.objects.get(action="calendar.notice_imported")
+    assert event.actor == cast["sysadmin"]
+    assert event.changes["after"]["status"] == "published"
+
+
+def test_an_unreadable_notice_changes_nothing(reference_data, cast):
+    before = list(HolidayDay.objects.filter(date__year=2026).values_list("date", "is_working_day"))
+    broken = NOTICE_2026.replace("共9天", "共8天")
+    with pytest.raises(DomainError, match="写明共8天"):
+        calendar.import_holiday_notice(year=2026, text=broken, notice_number="国办发明电〔2025〕7号", actor=None)
+    assert list(HolidayDay.objects.filter(date__year=2026).values_list("date", "is_working_day")) == before
+    assert not AuditEvent.objects.filter(action="calendar.notice_imported").exists()
+
+
+def test_reimporting_the_2026_notice_keeps_the_same_days(reference_data):
+    before = set(HolidayDay.objects.filter(date__year=2026).values_list("date", "is_working_day"))
+    calendar.import_holiday_notice(year=2026, text=NOTICE_2026, notice_number="国办发明电〔2025〕7号", actor=None)
+    assert set(HolidayDay.objects.filter(date__year=2026).values_list("date", "is_working_day")) == before
+    assert HolidayYear.objects.get(year=2026).notice_number == "国办发明电〔2025〕7号"
+
+
+def test_the_fallback_lets_deadlines_run_into_a_year_without_a_notice(client, reference_data, cast):
+    calendar.set_weekend_fallback(year=2027, enabled=True, actor=cast["sysadmin"])
+    body = client.get("/api/v1/workdays/add", {"start": "2026-12-20", "days": 10}).json()
+    assert body["date"] == "2027-01-01"
+    assert body["is_fallback"] is True
+    assert AuditEvent.objects.filter(action="calendar.fallback_changed").count() == 1
+
+
+def test_the_fallback_is_refused_for_a_year_with_a_notice(reference_data):
+    with pytest.raises(DomainError, match="无需启用兜底规则"):
+        calendar.set_weekend_fallback(year=2026, enabled=True, actor=None)
+
+
+def test_the_system_administrator_imports_a_notice_through_the_page(client, cast):
+    client.force_login(cast["sysadmin"])
+    response = client.post(
+        "/workbench/calendar/",
+        {
+            "notice-year": 2027,
+            "notice-notice_number": "国办发明电〔2026〕测试号",
+            "notice-notice_url": "",
+            "notice-text": NOTICE_2027_DRAFT.replace("2026", "2027"),
+        },
+    )
+    assert response.status_code == 302
+    assert HolidayYear.objects.get(year=2027).status == "published"
+
+
+def test_other_staff_cannot_change_the_calendar(client, cast):
+    client.force_login(cast["window_hongqiao"])
+    response = client.post("/workbench/calendar/", {"fallback_year": 2027, "enabled": "1"})
+    assert response.status_code == 403
+    assert not HolidayYear.objects.filter(year=2027).exists()
+
+
+def test_the_calendar_page_calculates_a_deadline(client, cast):
+    client.force_login(cast["window_hongqiao"])
+    page = client.get("/workbench/calendar/", {"start": "2025-01-20", "days": 10}).content.decode()
+    assert "期限届满日为 <strong>2025-02-08</strong>" in page
