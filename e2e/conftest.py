@@ -34,17 +34,20 @@ def browser() -> Iterator[Browser]:
         pytest.fail(f"找不到 {CHROMIUM}：请先运行 make test（会自动安装），或 apt-get install chromium fonts-noto-cjk")
     if not AXE_SCRIPT.exists():
         pytest.fail("找不到 axe-core：请先运行 make test（npm ci 会安装 node_modules/axe-core）")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in this thread; the fixtures' and tests' ORM
+    # calls are ordinary synchronous calls, so Django's async guard is lifted while the browser runs.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
-def site(transactional_db: None, live_server, monkeypatch: pytest.MonkeyPatch) -> str:
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls made here and
-    # in the tests are ordinary synchronous calls, so Django's async guard is lifted for the journey.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def site(transactional_db: None, live_server) -> str:
     services.load_organisations()
     rules.load_rule_parameters()
     calendar.load_package_calendar()
