@@ -12,7 +12,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from yuexiu.core import calendar, demo, rules, services
 
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_SCRIPT = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_REPORT = Path(os.environ.get("YUEXIU_VAR_DIR", "var")) / "axe-report.jsonl"

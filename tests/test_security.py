@@ -24,7 +24,11 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args: str, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "YUEXIU_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "YUEXIU_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, "-m", "yuexiu.cli", *args], capture_output=True, text=True, env=env, timeout=120
