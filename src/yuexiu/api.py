@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -10,6 +12,8 @@ from yuexiu.core import audit
 from yuexiu.core.api import router as core_router
 from yuexiu.core.errors import DomainError, PermissionDeniedError
 from yuexiu.core.workdays import CalendarError, CalendarYearMissing
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="数字越秀 API",
@@ -55,6 +59,13 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     return error_response(request, 401, "not_authenticated", "请先登录。")
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, error: Exception) -> HttpResponse:
+    """A bug: logged with its traceback for the operators, answered in the API's error shape."""
+    logger.exception("Unhandled error in %s %s", request.method, request.path)
+    return error_response(request, 500, "server_error", "系统内部错误，请稍后再试；如持续出现请联系管理员。")
 
 
 @api.exception_handler(HttpError)
