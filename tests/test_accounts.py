@@ -174,3 +174,23 @@ def test_registration_with_a_bad_id_number_shows_why_and_keeps_the_input(client,
     assert "身份证号码无效" in html
     assert 'value="newbie"' in html
     assert not User.objects.filter(username="newbie").exists()
+
+
+def test_usernames_with_spaces_or_differing_only_in_case_are_refused(reference_data, password):
+    with pytest.raises(DomainError, match="用户名只能包含"):
+        services.register_citizen(
+            username="nu c1<x>", password=password, full_name="甲", id_number="11010519491231002X"
+        )
+    services.register_citizen(username="liming", password=password, full_name="甲", id_number="11010519491231002X")
+    with pytest.raises(Conflict, match="该用户名已被注册"):
+        services.register_citizen(username="LiMing", password=password, full_name="乙", id_number="440104198503151230")
+
+
+def test_an_id_number_born_in_the_future_is_refused(reference_data, password):
+    with pytest.raises(DomainError, match="出生日期晚于今天"):
+        services.register_citizen(username="future", password=password, full_name="甲", id_number="440104203001011231")
+
+
+def test_a_short_password_is_explained_in_chinese(reference_data):
+    with pytest.raises(DomainError, match="密码太短：至少需要 10 个字符"):
+        services.register_citizen(username="short", password="Ab1!", full_name="甲", id_number="11010519491231002X")

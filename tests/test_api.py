@@ -55,3 +55,11 @@ def test_a_negative_day_count_is_a_422_naming_the_parameter(client, reference_da
     response = client.get("/api/v1/workdays/add", {"start": "2025-01-20", "days": -1})
     assert response.status_code == 422
     assert response.json()["message"] == "参数有误：days。请检查格式和取值范围。"
+
+
+def test_validation_reasons_are_chinese_and_name_the_parameter(client, cast):
+    body = client.get("/api/v1/organisations", {"limit": 0}).json()
+    assert body["details"]["errors"] == [{"field": "limit", "reason": "不能小于 1"}]
+    client.force_login(cast["auditadmin"])
+    body = client.get("/api/v1/audit-events", {"ip_address": "1.2.3"}).json()
+    assert body["message"] == "参数有误：ip_address。请检查格式和取值范围。"

@@ -142,3 +142,12 @@ def test_the_retention_job_is_scheduled_daily(reference_data):
     schedule = Schedule.objects.get(func="yuexiu.core.tasks.purge_expired_audit_events")
     assert schedule.schedule_type == Schedule.DAILY
     assert ensure_schedules() == 0
+
+
+def test_a_search_date_out_of_range_is_explained_not_a_server_error(client, cast):
+    client.force_login(cast["auditadmin"])
+    response = client.get("/workbench/audit/", {"since": "0001-01-01"})
+    assert response.status_code == 200
+    assert "日期应在 1900 年至 2100 年之间" in response.content.decode()
+    export = client.get("/workbench/audit/export.csv", {"since": "0001-01-01"})
+    assert b"".join(export.streaming_content).decode().count("\n") == 1  # header only

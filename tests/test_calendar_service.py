@@ -15,9 +15,10 @@ from yuexiu.core.models import AuditEvent, HolidayDay, HolidayYear
 
 pytestmark = pytest.mark.django_db
 
-NOTICE_2027_DRAFT = NOTICE_2026.replace(
-    "一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。1月4日（周日）上班。",
-    "一、元旦：1月1日（周五）至3日（周日）放假，共3天。",
+# Made up for the tests (the real 2027 notice is not in the repo); its weekdays are those of 2027.
+NOTICE_2027_TEST = (
+    "一、元旦：1月1日（周五）至3日（周日）放假，共3天。"
+    "二、春节：2月6日（周六）至14日（周日）放假调休，共9天。2月20日（周六）上班。"
 )
 
 
@@ -75,7 +76,7 @@ def test_the_api_reports_a_missing_year_as_a_409_in_chinese(client, reference_da
 def test_importing_a_notice_makes_the_year_computable_and_is_audited(client, reference_data, cast):
     record = calendar.import_holiday_notice(
         year=2027,
-        text=NOTICE_2027_DRAFT.replace("2026", "2027"),
+        text=NOTICE_2027_TEST,
         notice_number="国办发明电〔2026〕测试号",
         actor=cast["sysadmin"],
     )
@@ -123,7 +124,7 @@ def test_the_system_administrator_imports_a_notice_through_the_page(client, cast
             "notice-year": 2027,
             "notice-notice_number": "国办发明电〔2026〕测试号",
             "notice-notice_url": "",
-            "notice-text": NOTICE_2027_DRAFT.replace("2026", "2027"),
+            "notice-text": NOTICE_2027_TEST,
         },
     )
     assert response.status_code == 302
@@ -141,3 +142,27 @@ def test_the_calendar_page_calculates_a_deadline(client, cast):
     client.force_login(cast["window_hongqiao"])
     page = client.get("/workbench/calendar/", {"start": "2025-01-20", "days": 10}).content.decode()
     assert "期限届满日为 <strong>2025-02-08</strong>" in page
+
+
+def test_a_notice_pasted_under_the_wrong_year_is_refused(reference_data):
+    with pytest.raises(DomainError, match="请核对所选年份"):
+        calendar.import_holiday_notice(year=2028, text=NOTICE_2027_TEST, notice_number="测试", actor=None)
+    assert not HolidayYear.objects.filter(year=2028).exists()
+
+
+def test_a_notice_titled_for_another_year_is_refused(reference_data):
+    with pytest.raises(DomainError, match="与所选年份 2028 不一致"):
+        calendar.import_holiday_notice(
+            year=2028,
+            text="国务院办公厅关于2027年部分节假日安排的通知\n" + NOTICE_2027_TEST,
+            notice_number="测试",
+            actor=None,
+        )
+
+
+@pytest.mark.parametrize("year", ["-1", "0", "1999", "99999999999999999999"])
+def test_the_fallback_is_refused_for_an_implausible_year(client, cast, year):
+    client.force_login(cast["sysadmin"])
+    response = client.post("/workbench/calendar/", {"fallback_year": year, "enabled": "1"}, follow=True)
+    assert "年份应在 2000 至 2100 之间" in response.content.decode()
+    assert HolidayYear.objects.filter(year__lt=2004).count() == 0

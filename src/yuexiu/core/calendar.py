@@ -100,8 +100,7 @@ def import_holiday_notice(
     The year becomes ``published`` and its weekend fallback is switched off. Nothing changes when
     the text cannot be read: raises ``DomainError`` (code ``notice_unreadable``) with the reason.
     """
-    if not 2000 <= year <= 2100:
-        raise DomainError("年份应在 2000 至 2100 之间。", code="invalid_year")
+    _check_year(year)
     if not notice_number.strip():
         raise DomainError("请填写通知文号，例如“国办发明电〔2024〕12号”。", code="notice_number_required")
     try:
@@ -141,8 +140,9 @@ def set_weekend_fallback(*, year: int, enabled: bool, actor: User | None) -> Hol
 
     With the fallback on, deadlines in ``year`` count Monday to Friday as working days and ignore
     holidays not yet announced; a documented stopgap until the State Council notice is imported.
-    Raises ``DomainError`` for a year whose notice is already loaded.
+    Raises ``DomainError`` for a year outside 2000–2100 or whose notice is already loaded.
     """
+    _check_year(year)
     record, _ = HolidayYear.objects.select_for_update().get_or_create(year=year)
     if record.status == HolidayYearStatus.PUBLISHED:
         raise DomainError(f"{year}年已导入国务院节假日安排，无需启用兜底规则。", code="fallback_not_needed")
@@ -157,6 +157,11 @@ def set_weekend_fallback(*, year: int, enabled: bool, actor: User | None) -> Hol
         message=f"{'启用' if enabled else '关闭'}{year}年周末兜底规则",
     )
     return record
+
+
+def _check_year(year: int) -> None:
+    if not 2000 <= year <= 2100:
+        raise DomainError("年份应在 2000 至 2100 之间。", code="invalid_year")
 
 
 def describe_day(day: date) -> dict[str, object]:

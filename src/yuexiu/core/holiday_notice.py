@@ -18,7 +18,12 @@ from datetime import date, timedelta
 
 # A paragraph number starts a line or follows a full stop; "农历正月初七、周二" inside a paragraph does not.
 PARAGRAPH_MARKER = re.compile(r"(?:^|(?<=[。\n]))\s*[一二三四五六七八九十]{1,3}、", re.M)
-DATE_TOKEN = re.compile(r"(?:(\d{4})\s*年\s*)?(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日")
+# A date, with the weekday the notice prints after it: "2月8日（周六）", "1月28日（农历除夕、周二）".
+DATE_TOKEN = re.compile(
+    r"(?:(\d{4})\s*年\s*)?(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日(?:\s*[（(][^）)]*?[周星期]+([一二三四五六日天])[）)])?"
+)
+WEEKDAYS = "一二三四五六日"
+TITLE_YEAR = re.compile(r"关于\s*(\d{4})\s*年")
 TOTAL_DAYS = re.compile(r"共\s*(\d+)\s*天")
 SINGLE_DAY_OFF = re.compile(r"放假\s*1\s*天")
 
@@ -42,9 +47,13 @@ def parse_notice(text: str, year: int) -> list[NoticeDay]:
     """Parse a notice for ``year`` into days, sorted by date.
 
     Returns days off (``is_working_day=False``) and 调休 working days (True), each with the holiday's
-    name. Raises ``NoticeFormatError`` when no paragraph is found, a date is impossible, a range runs
-    backwards, or a paragraph's "共N天" disagrees with its range.
+    name. Raises ``NoticeFormatError`` when the title names another year, no paragraph is found, a date
+    is impossible or falls on another weekday than the one printed beside it, a range runs backwards,
+    or a paragraph's "共N天" disagrees with its range.
     """
+    title_year = TITLE_YEAR.search(text)
+    if title_year and int(title_year.group(1)) != year:
+        raise NoticeFormatError(f"通知标题是{title_year.group(1)}年的安排，与所选年份 {year} 不一致。")
     paragraphs = []
     for chunk in PARAGRAPH_MARKER.split(text)[1:]:
         match = re.match(r"\s*([^：:]+)[：:](.*)", chunk, re.S)
@@ -88,7 +97,7 @@ def _dates(fragment: str, year: int, name: str) -> list[date]:
     """Read the dates of a fragment; a missing year or month is carried from the previous date."""
     result: list[date] = []
     current_year, current_month = year, None
-    for year_text, month_text, day_text in DATE_TOKEN.findall(fragment):
+    for year_text, month_text, day_text, weekday_text in DATE_TOKEN.findall(fragment):
         if year_text:
             current_year = int(year_text)
         if month_text:
@@ -96,9 +105,16 @@ def _dates(fragment: str, year: int, name: str) -> list[date]:
         if current_month is None:
             raise NoticeFormatError(f"“{name}”中的日期“{day_text}日”缺少月份。")
         try:
-            result.append(date(current_year, current_month, int(day_text)))
+            day = date(current_year, current_month, int(day_text))
         except ValueError as error:
             raise NoticeFormatError(
                 f"“{name}”中的日期 {current_year}年{current_month}月{day_text}日 不存在。"
             ) from error
+        printed = WEEKDAYS.index("日" if weekday_text == "天" else weekday_text) if weekday_text else None
+        if printed is not None and printed != day.weekday():
+            raise NoticeFormatError(
+                f"“{name}”中的 {day:%Y年%-m月%-d日} 是周{WEEKDAYS[day.weekday()]}，通知写的是周{WEEKDAYS[printed]}："
+                "请核对所选年份是否与通知一致。"
+            )
+        result.append(day)
     return result

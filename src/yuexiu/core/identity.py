@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from stdnum.cn import ric, uscc
@@ -22,9 +23,12 @@ def normalise_id_number(value: str) -> str:
     impossible birth date or a wrong check digit.
     """
     try:
-        return ric.validate(value.strip())
+        number = ric.validate(value.strip())
     except StdnumValidationError as error:
         raise ValidationError("身份证号码无效：请检查是否为 18 位且校验位正确。", code="invalid_id_number") from error
+    if ric.get_birth_date(number) > date.today():
+        raise ValidationError("身份证号码无效：出生日期晚于今天。", code="invalid_id_number")
+    return number
 
 
 def validate_id_number(value: str) -> None:

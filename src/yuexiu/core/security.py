@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import string
 
+from django.contrib.auth.password_validation import MinimumLengthValidator
 from django.core.exceptions import ValidationError
+
+
+class ChineseMinimumLengthValidator(MinimumLengthValidator):
+    """Django's length rule with a Chinese message (its zh-hans catalogue lacks this plural form)."""
+
+    def get_error_message(self) -> str:
+        return f"密码太短：至少需要 {self.min_length} 个字符。"
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要 {self.min_length} 个字符。"
 
 
 class CharacterClassValidator:

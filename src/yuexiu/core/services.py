@@ -79,6 +79,16 @@ def load_organisations(path: Path = ORGANISATION_DATA) -> dict[str, int]:
     return {"created": created, "updated": updated}
 
 
+def _check_username(username: str) -> None:
+    """Letters, digits and @.+-_ only (Django's rule), unique regardless of case."""
+    try:
+        User.username_validator(username)
+    except ValidationError as error:
+        raise DomainError("用户名只能包含字母、数字和 @ . + - _ 符号，不能有空格。", code="invalid_username") from error
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("该用户名已被注册，请换一个。", code="username_taken")
+
+
 def _validated_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
@@ -97,8 +107,7 @@ def register_citizen(*, username: str, password: str, full_name: str, id_number:
         identity.validate_mobile(phone)
     except ValidationError as error:
         raise DomainError(error.messages[0], code="invalid_identity") from error
-    if User.objects.filter(username=username).exists():
-        raise Conflict("该用户名已被注册，请换一个。", code="username_taken")
+    _check_username(username)
     if User.objects.filter(id_number=normalised).exists():
         raise Conflict("该身份证号已注册账号，请直接登录或找回密码。", code="id_number_taken")
     user = User(
@@ -129,8 +138,7 @@ def register_enterprise_user(
         raise DomainError(error.messages[0], code="invalid_identity") from error
     if not enterprise_name.strip():
         raise DomainError("请填写企业名称。", code="enterprise_name_required")
-    if User.objects.filter(username=username).exists():
-        raise Conflict("该用户名已被注册，请换一个。", code="username_taken")
+    _check_username(username)
     user = User(
         username=username,
         full_name=full_name,

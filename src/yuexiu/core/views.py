@@ -91,7 +91,7 @@ class LoginView(auth_views.LoginView):
 class CitizenRegistrationForm(forms.Form):
     username = forms.CharField(label="用户名", max_length=150)
     full_name = forms.CharField(label="姓名", max_length=50)
-    id_number = forms.CharField(label="身份证号", max_length=18, min_length=18)
+    id_number = forms.CharField(label="身份证号", max_length=18)
     phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
     password = forms.CharField(
         label="密码",
@@ -104,7 +104,7 @@ class EnterpriseRegistrationForm(forms.Form):
     username = forms.CharField(label="用户名", max_length=150)
     full_name = forms.CharField(label="经办人姓名", max_length=50)
     enterprise_name = forms.CharField(label="企业名称", max_length=200)
-    enterprise_uscc = forms.CharField(label="统一社会信用代码", max_length=18, min_length=18)
+    enterprise_uscc = forms.CharField(label="统一社会信用代码", max_length=18)
     phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
     password = forms.CharField(
         label="密码",
@@ -224,6 +224,14 @@ class AuditSearchForm(forms.Form):
     since = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="截止日期（含）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     ip_address = forms.GenericIPAddressField(label="IP 地址", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("since", "until"):
+            value = data.get(name)
+            if value is not None and not 1900 <= value.year <= 2100:
+                self.add_error(name, "日期应在 1900 年至 2100 年之间。")
+        return data
 
 
 def _audit_events_for(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
