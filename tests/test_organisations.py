@@ -23,7 +23,7 @@ def test_departments_hang_under_the_district(reference_data):
     bureau = Organisation.objects.get(code="440104-ZSJ")
     assert bureau.name == "广州市越秀区政务服务和数据管理局"
     assert bureau.parent.code == "440104000000"
-    assert Organisation.objects.filter(kind="department").count() == 19
+    assert Organisation.objects.filter(kind="department").count() == 23
 
 
 def test_loading_twice_changes_nothing(reference_data):
@@ -55,7 +55,7 @@ def test_the_organisation_browser_filters_by_level_and_name(client, reference_da
     response = client.get("/organisations/", {"kind": "subdistrict", "q": "洪桥"})
     assert "共 1 个机构" in response.content.decode()
     partial = client.get("/organisations/", {"kind": "department"}, headers={"HX-Request": "true"})
-    assert "共 19 个机构" in partial.content.decode()
+    assert "共 23 个机构" in partial.content.decode()
     assert "<html" not in partial.content.decode()
 
 
@@ -91,7 +91,7 @@ def test_the_api_lists_subdistricts_in_official_order(client, reference_data, dj
 def test_the_api_gives_an_organisation_with_its_children(client, reference_data):
     body = client.get("/api/v1/organisations/440104000000").json()
     assert body["name"] == "广州市越秀区"
-    assert len(body["children"]) == 18 + 19
+    assert len(body["children"]) == 18 + 23
 
 
 @pytest.mark.parametrize("limit", ["-1", "0", "101", "99999999999999999999", "abc"])

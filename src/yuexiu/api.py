@@ -8,9 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from yuexiu.catalog.api import router as catalog_router
 from yuexiu.core import audit
 from yuexiu.core.api import router as core_router
-from yuexiu.core.errors import DomainError, PermissionDeniedError
+from yuexiu.core.errors import DomainError, PermissionDeniedError, validation_reason
 from yuexiu.core.workdays import CalendarError, CalendarYearMissing
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/", core_router)
+api.add_router("/", catalog_router)
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str, details: object = None) -> HttpResponse:
@@ -51,39 +53,11 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
         names = [str(part) for part in item.get("loc", ()) if part not in {"query", "path", "body", "filters"}]
         location = names[0] if names else ""
         if all(field["field"] != location for field in fields):
-            fields.append({"field": location, "reason": _reason(item)})
+            fields.append({"field": location, "reason": validation_reason(item)})
     names = "、".join(field["field"] for field in fields if field["field"]) or "请求"
     return error_response(
         request, 422, "validation_error", f"参数有误：{names}。请检查格式和取值范围。", {"errors": fields}
     )
-
-
-VALIDATION_REASONS = {
-    "missing": "必填",
-    "greater_than_equal": "不能小于 {ge}",
-    "greater_than": "必须大于 {gt}",
-    "less_than_equal": "不能大于 {le}",
-    "less_than": "必须小于 {lt}",
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数",
-    "date_from_datetime_parsing": "应为日期，格式 YYYY-MM-DD",
-    "date_parsing": "应为日期，格式 YYYY-MM-DD",
-    "datetime_parsing": "应为时间，格式 YYYY-MM-DDTHH:MM:SS",
-    "datetime_from_date_parsing": "应为时间，格式 YYYY-MM-DDTHH:MM:SS",
-    "string_too_long": "不能超过 {max_length} 个字符",
-    "literal_error": "只能取 {expected}",
-    "ip_v4_address": "应为 IP 地址",
-    "ip_v6_address": "应为 IP 地址",
-}
-
-
-def _reason(item: dict[str, object]) -> str:
-    template = VALIDATION_REASONS.get(str(item.get("type", "")), "取值无效")
-    context = item.get("ctx") if isinstance(item.get("ctx"), dict) else {}
-    try:
-        return template.format(**context)  # type: ignore[arg-type]  # ctx values are plain scalars
-    except (KeyError, IndexError):
-        return "取值无效"
 
 
 @api.exception_handler(AuthenticationError)

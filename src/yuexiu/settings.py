@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "django_q",
     "ninja",  # serves Swagger UI for /api/v1/docs from local static files (no CDN)
     "yuexiu.core",
+    "yuexiu.catalog",
 ]
 
 MIDDLEWARE = [

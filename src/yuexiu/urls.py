@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from yuexiu.api import api
 from yuexiu.core import views
@@ -21,6 +21,7 @@ urlpatterns = [
     path("workbench/audit/", views.audit_log, name="audit_log"),
     path("workbench/audit/export.csv", views.audit_log_export, name="audit_log_export"),
     path("workbench/calendar/", views.calendar_admin, name="calendar_admin"),
+    path("", include("yuexiu.catalog.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -125,6 +125,8 @@ class Role(models.TextChoices):
     DATA_OFFICER = "data_officer", "数据专员"
     CHIEF_DATA_OFFICER = "chief_data_officer", "首席数据官"
     INTEGRITY_SUPERVISOR = "integrity_supervisor", "廉政监督员"
+    GUIDE_EDITOR = "guide_editor", "办事指南编辑"
+    GUIDE_REVIEWER = "guide_reviewer", "办事指南审核"
     SYSTEM_ADMIN = "system_admin", "系统管理员"
     SECURITY_ADMIN = "security_admin", "安全管理员"
     AUDIT_ADMIN = "audit_admin", "审计管理员"
@@ -137,6 +139,7 @@ DISTRICT_WIDE_ROLES: tuple[str, ...] = (
     Role.SUPERVISOR,
     Role.CHIEF_DATA_OFFICER,
     Role.INTEGRITY_SUPERVISOR,
+    Role.GUIDE_REVIEWER,
     Role.AUDIT_ADMIN,
     Role.SECURITY_ADMIN,
     Role.SYSTEM_ADMIN,

@@ -10,6 +10,11 @@ PERIODIC_JOBS = [
         "func": "yuexiu.core.tasks.purge_expired_audit_events",
         "schedule_type": Schedule.DAILY,
     },
+    {
+        "name": "办事指南同事同标检查",
+        "func": "yuexiu.catalog.tasks.run_nightly_guide_checks",
+        "schedule_type": Schedule.DAILY,
+    },
 ]
 
 

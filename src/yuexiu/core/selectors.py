@@ -39,10 +39,10 @@ def visible_organisation_ids(user: User) -> set[int] | None:
     roots = {assignment.organisation_id for assignment in assignments}
     if user.organisation_id is not None:
         roots.add(user.organisation_id)
-    return _with_descendants(roots)
+    return with_descendants(roots)
 
 
-def _with_descendants(roots: set[int]) -> set[int]:
+def with_descendants(roots: set[int]) -> set[int]:
     """The ``roots`` and every organisation below them (one query per tree level: 3 at most)."""
     result = set(roots)
     frontier = set(roots)

@@ -23,6 +23,7 @@ from django_otp import user_has_device
 from django_otp.forms import OTPTokenForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.core import audit, calendar, selectors, services
 from yuexiu.core.context_processors import ELDER_MODE_COOKIE, is_elder_mode
 from yuexiu.core.errors import DomainError, PermissionDeniedError
@@ -214,7 +215,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
     staff = selectors.list_staff(viewer=user)
     page = Paginator(staff, 30).get_page(request.GET.get("page"))
     roles = {assignment.role for assignment in user.role_assignments.all()}
-    return render(request, "core/workbench.html", {"page": page, "roles": roles, "Role": Role})
+    guide_run = catalog_selectors.latest_check_run()
+    guide_reports = catalog_selectors.findings_by_department(guide_run, user) if guide_run else []
+    return render(
+        request,
+        "core/workbench.html",
+        {"page": page, "roles": roles, "Role": Role, "guide_run": guide_run, "guide_reports": guide_reports},
+    )
 
 
 class AuditSearchForm(forms.Form):

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from yuexiu.catalog import seed
+from yuexiu.catalog import services as catalog_services
 from yuexiu.core import calendar, demo, rules, services
 from yuexiu.core.schedules import ensure_schedules
 
@@ -22,6 +24,14 @@ class Command(BaseCommand):
         self.stdout.write(f"规则参数：新增 {rules.load_rule_parameters()}")
         years = calendar.load_package_calendar()
         self.stdout.write(f"节假日数据：新增 {len(years)} 个年度" + (f"（{years[0]}–{years[-1]}）" if years else ""))
+        catalogue = seed.load_seed_catalogue()
+        self.stdout.write(
+            f"事项目录：新增事项 {catalogue['items']}，一件事 {catalogue['bundles']}，"
+            f"全市通办 {catalogue['citywide']}，免提交材料 {catalogue['evidence']}"
+        )
+        if catalogue["items"]:
+            run = catalog_services.run_guide_checks()
+            self.stdout.write(f"办事指南检查：{run.item_count} 个事项，发现问题 {run.finding_count} 条")
         self.stdout.write(f"后台任务计划：新增 {ensure_schedules()}")
         if options["demo"]:
             created = demo.ensure_demo_accounts()

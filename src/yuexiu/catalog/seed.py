@@ -1,0 +1,452 @@
+"""Load Yuexiu's catalogue from the reference files: the twelve Guangdong guides, the 2024 first batch
+of 一件事 bundles with their constituent matters, 全市通办 facts and the shared-evidence table.
+
+Sources (copied into catalog/data/ from shared/data, with every value's URL and confidence):
+``guides-guangdong.yaml``, ``one-thing-2024.yaml``; ``yuexiu-catalogue.yaml`` says how they map to
+Yuexiu's organisations and codes. Idempotent: records are matched on their seed key and never
+overwritten, so staff edits survive a second run.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+
+from yuexiu.catalog.content import GuideContent
+from yuexiu.catalog.models import (
+    BundleItem,
+    CitywideHandling,
+    EvidenceKind,
+    ExerciseLevel,
+    GuideStatus,
+    GuideVersion,
+    ServiceBundle,
+    ServiceItem,
+    SharedEvidence,
+)
+from yuexiu.catalog.search import slug_for
+from yuexiu.core import audit
+from yuexiu.core.models import Organisation
+
+DATA = Path(__file__).resolve().parent / "data"
+GUIDES_FILE = DATA / "guides-guangdong.yaml"
+BUNDLES_FILE = DATA / "one-thing-2024.yaml"
+MAPPING_FILE = DATA / "yuexiu-catalogue.yaml"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@transaction.atomic
+def load_seed_catalogue() -> dict[str, int]:
+    """Create the seeded items (each with a published version 1), bundles, 全市通办 records and
+    shared-evidence rows that do not exist yet. Returns counts of what was created."""
+    mapping = _read(MAPPING_FILE)
+    guides = {record["id"]: record for record in _read(GUIDES_FILE)["guides"]}
+    bundles = _read(BUNDLES_FILE)["bundles"]
+    organisations = {organisation.code: organisation for organisation in Organisation.objects.all()}
+    subdistricts = [organisation for organisation in organisations.values() if organisation.kind == "subdistrict"]
+    counts = {"items": 0, "bundles": 0, "citywide": 0, "evidence": 0}
+
+    items: dict[str, ServiceItem] = {item.seed_key: item for item in ServiceItem.objects.exclude(seed_key="")}
+    taken_slugs = set(ServiceItem.objects.values_list("slug", flat=True))
+
+    def make_item(
+        *,
+        key: str,
+        name: str,
+        base_code: str,
+        item_type: str,
+        organisation_code: str,
+        content: dict[str, Any],
+        source_url: str,
+        source_note: str,
+        confidence: str,
+        exercise_level: str = ExerciseLevel.COUNTY,
+    ) -> ServiceItem:
+        if key in items:
+            return items[key]
+        organisation = organisations[organisation_code]
+        slug = slug_for(name, taken_slugs)
+        taken_slugs.add(slug)
+        item = ServiceItem.objects.create(
+            slug=slug,
+            seed_key=key,
+            base_code=base_code,
+            implementation_code=f"{organisation.code}-{base_code}",
+            name=name,
+            item_type=item_type,
+            exercise_level=exercise_level,
+            organisation=organisation,
+            source_url=source_url or "",
+            source_note=source_note[:500],
+            confidence=confidence,
+        )
+        validated = GuideContent.model_validate(content).model_dump(mode="json")
+        version = GuideVersion.objects.create(
+            item=item,
+            number=1,
+            status=GuideStatus.PUBLISHED,
+            content=validated,
+            change_summary=f"初始导入：{source_note}"[:500],
+            published_at=timezone.now(),
+        )
+        item.current_version = version
+        item.save(update_fields=["current_version"])
+        items[key] = item
+        counts["items"] += 1
+        return item
+
+    for guide_id, target in mapping["guides"].items():
+        record = guides[guide_id]
+        item = make_item(
+            key=guide_id,
+            name=_plain_name(record["name"]),
+            base_code=target["base_code"],
+            item_type=target["item_type"],
+            organisation_code=target["organisation"],
+            content=guide_content(record, service_object=target["service_object"]),
+            source_url=_first_url(record),
+            source_note=f"guides-guangdong.yaml#{guide_id}；{mapping['code_note']}",
+            confidence=record.get("confidence", "U"),
+            exercise_level=target["exercise_level"],
+        )
+        if target.get("intake") == "subdistricts" and not item.intake_organisations.exists():
+            item.intake_organisations.set(subdistricts)
+
+    for entry in mapping["citywide"]:
+        item = items[entry["guide"]]
+        _, created = CitywideHandling.objects.get_or_create(
+            item=item,
+            mode=entry["mode"],
+            defaults={"areas": entry["areas"], "source_url": entry["source_url"], "confidence": entry["confidence"]},
+        )
+        counts["citywide"] += created
+
+    existing_bundles = set(ServiceBundle.objects.exclude(seed_key="").values_list("seed_key", flat=True))
+    bundle_slugs = set(ServiceBundle.objects.values_list("slug", flat=True))
+    departments: dict[str, str | None] = mapping["departments"]
+    for record in bundles:
+        matters = mapping["bundle_matters"].get(record["id"], [])
+        lead_code = _department_code(record.get("lead_department"), departments)
+        constituents: list[tuple[ServiceItem, str]] = []
+        for matter in matters:
+            source = _matter_record(record, matter["matter"])
+            department_note = (source or {}).get("department", "")
+            if "guide" in matter:
+                item = items[matter["guide"]]
+            elif matter["key"] in items:
+                item = items[matter["key"]]
+            else:
+                organisation_code = _department_code(department_note, departments) or lead_code
+                item = make_item(
+                    key=matter["key"],
+                    name=_plain_name(matter["matter"]),
+                    base_code=matter["base_code"],
+                    item_type=matter["item_type"],
+                    organisation_code=organisation_code or "440104-ZSJ",
+                    content=_matter_content(record, matter, mapping),
+                    source_url=record.get("source_url") or "",
+                    source_note=(
+                        f"one-thing-2024.yaml#{record['id']}（{record.get('region') or '地区未知'}）；"
+                        f"事项类型可信度 {matter.get('item_type_confidence', 'M')}；{mapping['code_note']}"
+                    ),
+                    confidence=record.get("confidence", "U"),
+                )
+            _add_bundle_fields(item, matter, mapping)
+            constituents.append((item, department_note))
+        if record["id"] in existing_bundles:
+            continue
+        slug = slug_for(record["name"], bundle_slugs)
+        bundle_slugs.add(slug)
+        bundle = ServiceBundle.objects.create(
+            slug=slug,
+            seed_key=record["id"],
+            name=record["name"],
+            event_kind=record["event_kind"],
+            lead_organisation=organisations.get(lead_code or ""),
+            lead_department_note=str(record.get("lead_department") or "")[:300],
+            batch=record.get("batch", ""),
+            description=_bundle_description(record),
+            eligibility=list(record.get("eligibility") or []),
+            promised_limit_days=record.get("promised_limit_working_days"),
+            promised_limit_note=str(record.get("promised_limit_note") or "")[:300],
+            materials_note=str(record.get("materials_reduced") or "")[:500],
+            region=str(record.get("region") or "")[:100],
+            source_url=record.get("source_url") or "",
+            confidence=record.get("confidence", "U"),
+            name_confidence=record.get("name_confidence", "U"),
+            notes=_bundle_notes(record),
+        )
+        for position, (item, department_note) in enumerate(constituents, start=1):
+            BundleItem.objects.create(
+                bundle=bundle, item=item, position=position, department_note=str(department_note)[:200]
+            )
+        counts["bundles"] += 1
+
+    for entry in mapping["shared_evidence"]:
+        _, created = SharedEvidence.objects.get_or_create(
+            name=entry["name"],
+            effective_from=date.fromisoformat(entry["effective_from"]),
+            defaults={
+                "aliases": entry["aliases"],
+                "kind": EvidenceKind(entry["kind"]),
+                "issuer": entry["issuer"],
+                "source_document": entry["source_document"],
+                "source_url": entry["source_url"],
+                "confidence": entry["confidence"],
+            },
+        )
+        counts["evidence"] += created
+
+    if any(counts.values()):
+        audit.record_event(action="catalog.seeded", changes=counts, message="导入事项目录种子数据")
+    return counts
+
+
+def _add_bundle_fields(item: ServiceItem, matter: dict[str, Any], mapping: dict[str, Any]) -> None:
+    """Give a seeded guide the form fields, materials and result the bundle record names for it
+    (only on its first version, before any staff edit)."""
+    version = item.current_version
+    if version is None or version.number != 1 or "form_fields" not in matter:
+        return
+    content = dict(version.content)
+    if content.get("form_fields"):
+        return
+    content["form_fields"] = _form_fields(matter, mapping)
+    known = {material.get("name") for material in content.get("materials", [])}
+    for material in _materials(matter, mapping):
+        if material["name"] not in known:
+            content.setdefault("materials", []).append(material)
+    if matter.get("result_name") and not content.get("result_name"):
+        content["result_name"] = matter["result_name"]
+    version.content = GuideContent.model_validate(content).model_dump(mode="json")
+    version.save(update_fields=["content"])
+
+
+def _form_fields(matter: dict[str, Any], mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    fields = []
+    for key in matter.get("form_fields", []):
+        definition = mapping["form_fields"][key]
+        fields.append({"key": key, "required": True, "choices": [], **definition})
+    return fields
+
+
+def _materials(matter: dict[str, Any], mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": key, **mapping["materials"][key]} for key in matter.get("materials", [])]
+
+
+def _matter_content(record: dict[str, Any], matter: dict[str, Any], mapping: dict[str, Any]) -> dict[str, Any]:
+    source = {"url": record.get("source_url") or "", "confidence": record.get("confidence", "U")}
+    content: dict[str, Any] = {
+        "service_object": matter.get("service_object", ""),
+        "form_fields": _form_fields(matter, mapping),
+        "materials": _materials(matter, mapping),
+        "result_name": matter.get("result_name", ""),
+        "sources": {"item": [source]},
+    }
+    if record["id"] == "newborn-birth":
+        content["online_depth"] = "full_online"
+        content["online_url"] = "粤省事（小程序）"
+        content["acceptance_conditions"] = list(record.get("eligibility") or [])
+    return content
+
+
+def guide_content(record: dict[str, Any], *, service_object: str) -> dict[str, Any]:
+    """Turn one guides-guangdong.yaml record into a ``GuideContent`` dict, keeping each value's source."""
+    sources: dict[str, list[dict[str, str]]] = {}
+
+    def source(element: str, url: Any, confidence: Any, note: str = "") -> None:
+        if url or confidence:
+            sources.setdefault(element, []).append(
+                {"url": str(url or ""), "confidence": str(confidence or "U"), "note": note[:500]}
+            )
+
+    legal_basis = []
+    for basis in record.get("legal_basis") or []:
+        note = basis.get("status", "")
+        legal_basis.append(
+            {
+                "law": _plain_name(basis["law"]),
+                "article": basis.get("article") or "",
+                "gist": (basis.get("gist", "") + (f"（{note}）" if note else ""))[:1000],
+                "source": {"url": basis.get("source_url") or "", "confidence": basis.get("confidence", "U")},
+            }
+        )
+    content: dict[str, Any] = {
+        "service_object": service_object,
+        "legal_basis": legal_basis,
+        "materials": [_material(material) for material in record.get("materials") or []],
+        "statutory_limit": _limit(record.get("statutory_limit")),
+        "promised_limit": _limit(record.get("promised_limit")),
+        "handling_type": _handling_type(record.get("handling_type")),
+        "acceptance_conditions": list(record.get("conditions") or []),
+        "applicants": str(record.get("scope") or "")[:1000],
+        "steps": [_step(step) for step in record.get("process_limits") or []],
+        "conflicts": [_conflict(conflict) for conflict in record.get("conflicts") or []],
+    }
+    fee = record.get("fee")
+    if fee is not None:
+        fee_text = str(fee)
+        free = fee_text.startswith("none") or "free" in fee_text
+        content["fee_charged"] = not free
+        content["fee_standard"] = "不收费" if free else fee_text[:500]
+        if fee_text.startswith("none") and len(fee_text) > 4:
+            content["fee_standard"] = f"不收费（{fee_text[4:].strip(' ()')}）"[:500]
+        source("fee_charged", "", record.get("fee_confidence"))
+    visits = record.get("onsite_visits")
+    if visits is not None:
+        match = re.match(r"\d+", str(visits))
+        if match:
+            content["onsite_visits"] = int(match.group())
+            source("onsite_visits", record.get("onsite_visits_source_url"), record.get("onsite_visits_confidence"))
+    if record.get("online"):
+        content["online_depth"] = "full_online" if content.get("onsite_visits") == 0 else "online_application"
+        source("online_depth", record.get("online_source_url"), "M", str(record["online"]))
+    for element, key in (("statutory_limit", "statutory_limit"), ("promised_limit", "promised_limit")):
+        value = record.get(key)
+        if isinstance(value, dict):
+            source(element, value.get("source_url"), value.get("confidence"))
+    source("materials", record.get("materials_source_url"), record.get("materials_confidence"))
+    source("handling_type", record.get("handling_type_source_url"), record.get("handling_type_confidence"))
+    source("acceptance_conditions", record.get("conditions_source_url"), None)
+    for note in record.get("guangzhou_notes") or []:
+        source("item", note.get("source_url"), note.get("confidence"), note.get("what", ""))
+    if record.get("process_limits_source_url"):
+        source("steps", record["process_limits_source_url"], record.get("process_limits_confidence"))
+    content["sources"] = sources
+    return content
+
+
+def _limit(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict) or value.get("value") is None:
+        return None
+    unit = "working_days" if value.get("unit") == "working_days" else "natural_days"
+    return {"value": int(value["value"]), "unit": unit, "note": str(value.get("note") or "")[:500]}
+
+
+def _step(step: dict[str, Any]) -> dict[str, Any]:
+    return {"name": step["step"][:100], "limit": _limit(step)}
+
+
+def _handling_type(text: Any) -> str:
+    text = str(text or "")
+    if "即办" in text:
+        return "immediate"
+    if "承诺" in text:
+        return "promised"
+    return ""
+
+
+def _material(material: dict[str, Any]) -> dict[str, Any]:
+    name = str(material["name"])
+    form_text = str(material.get("form", "")).lower()
+    condition = ""
+    match = re.search(r"[(（]((?:only for|if|where|special cases|重点)[^)）]*)[)）]", name)
+    if match:
+        condition = match.group(1)
+        name = name.replace(match.group(0), "").strip()
+    if "electronic" in form_text or "online" in form_text or "e-signed" in form_text:
+        form = "online_form" if "online" in form_text else "electronic"
+    elif "original" in form_text and "copy" in form_text:
+        form = "original_and_copy"
+    elif "copy" in form_text:
+        form = "copy"
+    else:
+        form = "original"
+    copies = re.search(r"(\d+) copies", form_text)
+    return {
+        "name": _plain_name(name)[:200],
+        "form": form,
+        "copies": int(copies.group(1)) if copies else 1,
+        "required": not condition,
+        "condition": condition[:200],
+    }
+
+
+def _conflict(conflict: dict[str, Any]) -> dict[str, Any]:
+    values = []
+    for value in conflict.get("values") or []:
+        text = str(value.get("value", ""))
+        if value.get("note"):
+            text = f"{text}（{value['note']}）"
+        values.append(
+            {
+                "value": text[:300],
+                "source": str(value.get("source") or "")[:300],
+                "url": str(value.get("url") or "")[:500],
+                "confidence": value.get("confidence", "U"),
+            }
+        )
+    return {"field": str(conflict.get("field", ""))[:100], "values": values}
+
+
+def _plain_name(name: str) -> str:
+    """Source names carry English annotations in brackets: keep the Chinese, in full-width brackets.
+
+    ``人力资源服务许可 (经营性人力资源服务机构从事职业中介活动许可)`` keeps its bracket;
+    ``促进个体工商户发展条例 (国务院令第755号, in force 2022-11-01)`` becomes ``…（国务院令第755号）``.
+    """
+
+    def chinese_parts(match: re.Match[str]) -> str:
+        parts = [part.strip() for part in re.split(r"[,;，；]", match.group(1))]
+        kept = [part for part in parts if part and not re.search(r"[A-Za-z]{2,}", part)]
+        return f"（{'，'.join(kept)}）" if kept else ""
+
+    return re.sub(r"\s*[(（]([^()（）]*)[)）]", chinese_parts, name).strip()
+
+
+def _first_url(record: dict[str, Any]) -> str:
+    for basis in record.get("legal_basis") or []:
+        if basis.get("source_url"):
+            return str(basis["source_url"])
+    return str(record.get("materials_source_url") or "")
+
+
+def _matter_record(record: dict[str, Any], matter: str) -> dict[str, Any] | None:
+    for entry in record.get("constituent_matters") or []:
+        if entry.get("matter") == matter:
+            return entry
+    return None
+
+
+def _department_code(text: Any, departments: dict[str, str | None]) -> str | None:
+    if not text:
+        return None
+    head = re.split(r"[\s(（/]", str(text).strip(), maxsplit=1)[0]
+    return departments.get(head)
+
+
+def _bundle_description(record: dict[str, Any]) -> str:
+    parts = [
+        str(record.get(key))
+        for key in ("scope", "mechanism", "constituent_matters_summary", "applicant", "handling", "channel")
+        if record.get(key)
+    ]
+    for step in record.get("steps_and_limits") or []:
+        parts.append(str(step))
+    return "\n".join(parts)
+
+
+def _bundle_notes(record: dict[str, Any]) -> list[dict[str, str]]:
+    notes = []
+    for key in ("national_note", "lead_department_note", "caveat", "yuexiu_note"):
+        if record.get(key):
+            notes.append({"note": str(record[key]), "url": str(record.get("national_source_url") or "")})
+    for region in record.get("other_regions") or []:
+        notes.append(
+            {
+                "note": f"{region.get('region')}：{region.get('note')}",
+                "url": str(region.get("source_url") or ""),
+                "confidence": str(region.get("confidence") or ""),
+            }
+        )
+    return notes

@@ -1,0 +1,296 @@
+"""Reads of the service catalogue: public browsing and search, bundles with their merged form and
+materials, version history with diffs, guide-check reports, and the staff's drafts."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from yuexiu.catalog import merge, services
+from yuexiu.catalog.content import ELEMENT_LABELS, describe
+from yuexiu.catalog.models import (
+    BundleItem,
+    GuideCheckRun,
+    GuideFinding,
+    GuideStatus,
+    GuideVersion,
+    ServiceBundle,
+    ServiceItem,
+)
+from yuexiu.catalog.search import SearchDocument, SearchIndex
+from yuexiu.core.errors import NotFound
+from yuexiu.core.models import Organisation, User
+from yuexiu.core.selectors import scope_to_user
+
+PUBLIC_STATUSES = (GuideStatus.PUBLISHED, GuideStatus.SUPERSEDED)
+
+
+def public_items() -> QuerySet[ServiceItem]:
+    return (
+        ServiceItem.objects.filter(is_active=True, current_version__isnull=False)
+        .select_related("organisation", "current_version")
+        .prefetch_related("citywide")
+    )
+
+
+def list_items(
+    *, organisation_code: str = "", subdistrict_code: str = "", item_type: str = "", citywide: bool | None = None
+) -> QuerySet[ServiceItem]:
+    """Public items, filtered by implementing organisation, by subdistrict (implemented there or
+    accepted there), by item type and by whether they have a 全市通办 mode."""
+    items = public_items()
+    if organisation_code:
+        items = items.filter(organisation__code=organisation_code)
+    if subdistrict_code:
+        items = items.filter(
+            Q(organisation__code=subdistrict_code) | Q(intake_organisations__code=subdistrict_code)
+        ).distinct()
+    if item_type:
+        items = items.filter(item_type=item_type)
+    if citywide is not None:
+        items = items.filter(citywide__isnull=not citywide).distinct()
+    return items.order_by("organisation__sort_order", "base_code", "id")
+
+
+# ---- search ----------------------------------------------------------------------------------
+
+
+_index_lock = threading.Lock()
+_index_cache: dict[str, Any] = {}
+
+
+def _catalogue_revision() -> tuple[Any, ...]:
+    stats = ServiceItem.objects.aggregate(count=Count("id"), updated=Max("updated_at"), version=Max("current_version"))
+    bundles = ServiceBundle.objects.aggregate(count=Count("id"), updated=Max("updated_at"))
+    return (stats["count"], stats["updated"], stats["version"], bundles["count"], bundles["updated"])
+
+
+def _document(item: ServiceItem, bundle_names: list[str]) -> SearchDocument:
+    content = item.current_version.content if item.current_version else {}
+    body = " ".join(
+        [*content.get("acceptance_conditions", []), *(material["name"] for material in content.get("materials", []))]
+    )
+    keywords = " ".join([item.organisation.name, item.get_item_type_display(), *bundle_names])
+    return SearchDocument(key=str(item.pk), name=item.name, keywords=keywords, body=body)
+
+
+def search_index() -> SearchIndex:
+    """The search index over public items, rebuilt when the catalogue changes (one aggregate query to
+    find out). Shared by the threads of one process."""
+    revision = _catalogue_revision()
+    cached = _index_cache.get("index")
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    with _index_lock:
+        cached = _index_cache.get("index")
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        bundle_names: dict[int, list[str]] = {}
+        for item_id, name in BundleItem.objects.values_list("item_id", "bundle__name"):
+            bundle_names.setdefault(item_id, []).append(name)
+        index = SearchIndex(_document(item, bundle_names.get(item.pk, [])) for item in public_items())
+        _index_cache["index"] = (revision, index)
+        return index
+
+
+@dataclass
+class SearchResults:
+    items: list[ServiceItem]
+    bundles: list[ServiceBundle]
+
+
+def search_catalogue(query: str, *, limit: int = 20) -> SearchResults:
+    """Items ranked by the search index (partial words, pinyin, initials, one wrong character) and the
+    bundles whose names match the query (same index rules)."""
+    query = (query or "").strip()[:50]
+    if not query:
+        return SearchResults(items=[], bundles=[])
+    hits = search_index().search(query, limit=limit)
+    ids = [int(hit.key) for hit in hits]
+    found = {item.pk: item for item in public_items().filter(pk__in=ids)}
+    bundles = list(ServiceBundle.objects.filter(is_active=True).select_related("lead_organisation"))
+    bundle_index = SearchIndex(SearchDocument(key=str(bundle.pk), name=bundle.name) for bundle in bundles)
+    by_id = {bundle.pk: bundle for bundle in bundles}
+    bundle_hits = [by_id[int(hit.key)] for hit in bundle_index.search(query, limit=5) if hit.matched != "fuzzy"]
+    return SearchResults(items=[found[pk] for pk in ids if pk in found], bundles=bundle_hits)
+
+
+# ---- items and versions --------------------------------------------------------------------------
+
+
+def get_item(slug: str) -> ServiceItem:
+    item = public_items().prefetch_related("intake_organisations", "bundles").filter(slug=slug).first()
+    if item is None:
+        raise NotFound("未找到该事项，可能已下线或网址有误。")
+    return item
+
+
+def get_public_version(item: ServiceItem, number: int) -> GuideVersion:
+    """A published or historical version of ``item``'s guide (drafts are not public)."""
+    version = item.versions.filter(number=number, status__in=PUBLIC_STATUSES).first()
+    if version is None:
+        raise NotFound(f"“{item.name}”没有第 {number} 版公开的办事指南。")
+    return version
+
+
+def list_public_versions(item: ServiceItem) -> QuerySet[GuideVersion]:
+    return item.versions.filter(status__in=PUBLIC_STATUSES).select_related("reviewed_by").order_by("-number")
+
+
+@dataclass
+class ElementDiff:
+    element: str
+    label: str
+    removed: list[str]
+    added: list[str]
+
+
+def diff_versions(before: dict[str, Any], after: dict[str, Any]) -> list[ElementDiff]:
+    """Per element, the lines removed and added between two guide documents (readable Chinese)."""
+    old, new = describe(before), describe(after)
+    changes = []
+    for element, label in ELEMENT_LABELS.items():
+        old_lines, new_lines = old.get(element, []), new.get(element, [])
+        if old_lines == new_lines:
+            continue
+        removed, added = [], []
+        for line in difflib.ndiff(old_lines, new_lines):
+            if line.startswith("- "):
+                removed.append(line[2:])
+            elif line.startswith("+ "):
+                added.append(line[2:])
+        changes.append(ElementDiff(element=element, label=label, removed=removed, added=added))
+    return changes
+
+
+def previous_public_version(version: GuideVersion) -> GuideVersion | None:
+    return (
+        GuideVersion.objects.filter(item_id=version.item_id, number__lt=version.number, status__in=PUBLIC_STATUSES)
+        .order_by("-number")
+        .first()
+    )
+
+
+def diff_with_previous(version: GuideVersion) -> list[ElementDiff]:
+    """For a draft: the diff against the item's current guide; for a public version: against the
+    public version before it."""
+    if version.status in PUBLIC_STATUSES:
+        previous = previous_public_version(version)
+    else:
+        previous = version.item.current_version
+    return diff_versions(previous.content if previous else {}, version.content)
+
+
+# ---- bundles ---------------------------------------------------------------------------------------
+
+
+def list_bundles(*, event_kind: str = "") -> QuerySet[ServiceBundle]:
+    bundles = ServiceBundle.objects.filter(is_active=True).select_related("lead_organisation")
+    if event_kind:
+        bundles = bundles.filter(event_kind=event_kind)
+    return bundles.annotate(item_count=Count("bundleitem")).order_by("event_kind", "id")
+
+
+def get_bundle(slug: str) -> ServiceBundle:
+    bundle = (
+        ServiceBundle.objects.filter(is_active=True, slug=slug)
+        .select_related("lead_organisation")
+        .prefetch_related(
+            Prefetch(
+                "bundleitem_set",
+                queryset=BundleItem.objects.select_related("item__organisation", "item__current_version").order_by(
+                    "position"
+                ),
+            )
+        )
+        .first()
+    )
+    if bundle is None:
+        raise NotFound("未找到该“一件事”，可能已下线或网址有误。")
+    return bundle
+
+
+def merge_bundle(bundle: ServiceBundle) -> merge.MergedBundle:
+    """The bundle's merged form (一表申请) and merged materials (一套材料), see ``catalog.merge``."""
+    parts = [
+        merge.BundlePart(
+            name=link.item.name, content=link.item.current_version.content if link.item.current_version else {}
+        )
+        for link in bundle.bundleitem_set.all()
+    ]
+    return merge.merge_bundle(parts, evidence=services.current_evidence())
+
+
+# ---- guide checks --------------------------------------------------------------------------------
+
+
+def latest_check_run() -> GuideCheckRun | None:
+    return GuideCheckRun.objects.filter(finished_at__isnull=False).first()
+
+
+@dataclass
+class DepartmentReport:
+    organisation: Organisation
+    finding_count: int
+    item_count: int
+
+
+def _scoped_findings(run: GuideCheckRun, viewer: User | None) -> QuerySet[GuideFinding]:
+    findings = GuideFinding.objects.filter(run=run)
+    return findings if viewer is None else scope_to_user(findings, viewer)
+
+
+def findings_by_department(run: GuideCheckRun, viewer: User | None) -> list[DepartmentReport]:
+    """Per implementing organisation the viewer may see (``None``: all): number of findings and of
+    items with findings."""
+    rows = (
+        _scoped_findings(run, viewer)
+        .values("organisation")
+        .annotate(findings=Count("id"), items=Count("item", distinct=True))
+    )
+    organisations = Organisation.objects.in_bulk([row["organisation"] for row in rows])
+    reports = [
+        DepartmentReport(
+            organisation=organisations[row["organisation"]], finding_count=row["findings"], item_count=row["items"]
+        )
+        for row in rows
+    ]
+    return sorted(reports, key=lambda report: (report.organisation.sort_order, report.organisation.code))
+
+
+def list_findings(run: GuideCheckRun, viewer: User | None, *, organisation_code: str = "") -> QuerySet[GuideFinding]:
+    """The run's findings the viewer may see (``None``: all), ordered by organisation and item."""
+    findings = _scoped_findings(run, viewer).select_related("item", "organisation")
+    if organisation_code:
+        findings = findings.filter(organisation__code=organisation_code)
+    return findings.order_by("organisation__sort_order", "item__base_code", "item_id", "rule", "element")
+
+
+# ---- staff ---------------------------------------------------------------------------------------
+
+
+def list_open_versions(viewer: User) -> QuerySet[GuideVersion]:
+    """Drafts, submitted and returned versions the viewer may act on: editors see their
+    organisations' drafts; reviewers see every submitted version."""
+    versions = GuideVersion.objects.filter(status__in=(GuideStatus.DRAFT, GuideStatus.SUBMITTED, GuideStatus.RETURNED))
+    condition = Q(item__organisation_id__in=services.editable_organisation_ids(viewer))
+    if services.can_review(viewer):
+        condition |= Q(status=GuideStatus.SUBMITTED)
+    return versions.filter(condition).select_related("item__organisation", "created_by").order_by("-created_at")
+
+
+def access_version(viewer: User, pk: int) -> GuideVersion:
+    """A version for the staff editor or reviewer; ``NotFound`` if it does not exist or is not theirs."""
+    version = GuideVersion.objects.select_related("item__organisation", "item__current_version").filter(pk=pk).first()
+    if version is None:
+        raise NotFound("未找到该指南版本。")
+    visible = (
+        services.can_edit(viewer, version.item) or services.can_review(viewer) or (version.status in PUBLIC_STATUSES)
+    )
+    if not visible:
+        raise NotFound("未找到该指南版本。")
+    return version

@@ -1,0 +1,495 @@
+"""Writes of the service catalogue: the guide editing workflow (draft → submitted → published or
+returned), guide-check runs and the spreadsheet import.
+
+Every service runs in a transaction, locks the item row where two people can act at once, writes
+the audit event and raises ``DomainError`` with a Chinese message when it refuses, changing nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from yuexiu.catalog import checks, tabular
+from yuexiu.catalog.content import ELEMENT_LABELS, GuideContent, LineError, parse_lines
+from yuexiu.catalog.models import (
+    OPEN_STATUSES,
+    ExerciseLevel,
+    GuideCheckRun,
+    GuideFinding,
+    GuideStatus,
+    GuideVersion,
+    ItemType,
+    ServiceItem,
+    SharedEvidence,
+)
+from yuexiu.catalog.search import slug_for
+from yuexiu.core import audit, rules
+from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError, validation_reason
+from yuexiu.core.models import Organisation, Role, User
+from yuexiu.core.selectors import with_descendants
+
+REQUIRED_ELEMENTS_RULE = "catalog.guide_required_elements"
+
+
+# ---- permissions -------------------------------------------------------------------------------
+
+
+def editable_organisation_ids(user: User) -> set[int]:
+    """Organisations whose guides ``user`` may draft: where it holds the 办事指南编辑 role, and below."""
+    if not user.is_authenticated:
+        return set()
+    roots = {
+        assignment.organisation_id for assignment in user.role_assignments.all() if assignment.role == Role.GUIDE_EDITOR
+    }
+    return with_descendants(roots) if roots else set()
+
+
+def can_edit(user: User, item: ServiceItem) -> bool:
+    return item.organisation_id in editable_organisation_ids(user)
+
+
+def can_review(user: User) -> bool:
+    return user.is_authenticated and any(
+        assignment.role == Role.GUIDE_REVIEWER for assignment in user.role_assignments.all()
+    )
+
+
+def _require_editor(user: User, item: ServiceItem) -> None:
+    if not can_edit(user, item):
+        raise PermissionDeniedError(f"您没有编辑“{item.name}”办事指南的权限（需本部门办事指南编辑角色）。")
+
+
+def _require_reviewer(user: User) -> None:
+    if not can_review(user):
+        raise PermissionDeniedError("只有办事指南审核人员可以发布或退回指南。")
+
+
+# ---- content -----------------------------------------------------------------------------------
+
+
+def validate_content(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a guide document against ``GuideContent``; return it normalised (JSON-ready).
+
+    Raises ``DomainError`` (code ``invalid_guide``) whose message names each bad element in Chinese and
+    whose ``details["errors"]`` lists ``{"element", "reason"}``.
+    """
+    try:
+        return GuideContent.model_validate(data).model_dump(mode="json")
+    except ValidationError as error:
+        problems = []
+        for entry in error.errors():
+            location = [str(part) for part in entry.get("loc", ())]
+            element = location[0] if location else ""
+            label = ELEMENT_LABELS.get(element, element)
+            if len(location) > 1 and location[1].isdigit():
+                label += f"第 {int(location[1]) + 1} 项"
+            problems.append({"element": element, "reason": f"{label}：{validation_reason(dict(entry))}"})
+        message = "；".join(problem["reason"] for problem in problems[:5])
+        raise DomainError(
+            f"办事指南内容有误：{message}。", code="invalid_guide", details={"errors": problems}
+        ) from None
+
+
+def content_from_text(fields: dict[str, Any]) -> dict[str, Any]:
+    """Build a guide document from the editor's form values: list elements in their text forms
+    (``LINE_FORMATS``), limits as working-day integers or ``None``. Raises ``DomainError``."""
+    content: dict[str, Any] = {}
+    for element, value in fields.items():
+        if element in ("legal_basis", "materials", "steps", "faq", "acceptance_conditions", "places", "delivery"):
+            try:
+                content[element] = parse_lines(element, value or "")
+            except LineError as error:
+                raise DomainError(f"{ELEMENT_LABELS[element]}：{error}", code="invalid_guide") from None
+        elif element in ("statutory_limit", "promised_limit"):
+            content[element] = {"value": value, "unit": "working_days"} if value is not None else None
+        else:
+            content[element] = value
+    return content
+
+
+# ---- the editing workflow ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_draft(*, item: ServiceItem, editor: User) -> GuideVersion:
+    """Open a draft of ``item``'s guide, copied from the current version. One open draft per item:
+    raises ``Conflict`` if one exists, ``PermissionDeniedError`` if ``editor`` may not edit the item."""
+    _require_editor(editor, item)
+    item = ServiceItem.objects.select_for_update().get(pk=item.pk)
+    if GuideVersion.objects.filter(item=item, status__in=OPEN_STATUSES).exists():
+        raise Conflict("该事项已有未发布的修改稿，请继续编辑该修改稿。", code="draft_exists")
+    number = (item.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    content = item.current_version.content if item.current_version else {}
+    try:
+        with transaction.atomic():
+            draft = GuideVersion.objects.create(item=item, number=number, content=content, created_by=editor)
+    except IntegrityError:
+        raise Conflict("该事项已有未发布的修改稿，请继续编辑该修改稿。", code="draft_exists") from None
+    audit.record_event(action="guide.draft_created", actor=editor, target=draft, changes={"number": number})
+    return draft
+
+
+def _locked_version(version: GuideVersion) -> GuideVersion:
+    return GuideVersion.objects.select_for_update().select_related("item").get(pk=version.pk)
+
+
+@transaction.atomic
+def save_draft(*, version: GuideVersion, editor: User, content: dict[str, Any], change_summary: str) -> GuideVersion:
+    """Replace a draft's elements (validated as a whole, see ``validate_content``). Only a draft or a
+    returned version can be saved, by an editor of the item's organisation."""
+    version = _locked_version(version)
+    _require_editor(editor, version.item)
+    if not version.is_editable:
+        raise Conflict(f"该版本状态为“{version.get_status_display()}”，不能修改。", code="not_editable")
+    if not change_summary.strip():
+        raise DomainError("请填写修改说明。", code="invalid_guide")
+    validated = validate_content(content)
+    before = describe_changes(version.content, validated)
+    version.content = validated
+    version.change_summary = change_summary.strip()[:500]
+    version.save(update_fields=["content", "change_summary"])
+    audit.record_event(action="guide.draft_saved", actor=editor, target=version, changes={"elements": before})
+    return version
+
+
+@transaction.atomic
+def submit_draft(*, version: GuideVersion, editor: User) -> GuideVersion:
+    version = _locked_version(version)
+    _require_editor(editor, version.item)
+    if not version.is_editable:
+        raise Conflict(f"该版本状态为“{version.get_status_display()}”，不能提交。", code="not_editable")
+    if not version.change_summary:
+        raise DomainError("请先填写修改说明并保存。", code="invalid_guide")
+    version.status = GuideStatus.SUBMITTED
+    version.submitted_at = timezone.now()
+    version.save(update_fields=["status", "submitted_at"])
+    audit.record_event(action="guide.submitted", actor=editor, target=version)
+    return version
+
+
+@transaction.atomic
+def publish_version(*, version: GuideVersion, reviewer: User) -> GuideVersion:
+    """Publish a submitted version: it becomes the item's current guide and the previous current
+    version becomes a readable historical version. Cases keep the version they were submitted under."""
+    _require_reviewer(reviewer)
+    item = ServiceItem.objects.select_for_update().get(pk=version.item_id)
+    version = _locked_version(version)
+    if version.status != GuideStatus.SUBMITTED:
+        raise Conflict(
+            f"该版本状态为“{version.get_status_display()}”，只有待审核的版本可以发布。", code="not_submitted"
+        )
+    previous = item.current_version
+    if previous is not None:
+        previous.status = GuideStatus.SUPERSEDED
+        previous.save(update_fields=["status"])
+    now = timezone.now()
+    version.status = GuideStatus.PUBLISHED
+    version.reviewed_by = reviewer
+    version.reviewed_at = now
+    version.published_at = now
+    version.return_reason = ""
+    version.save(update_fields=["status", "reviewed_by", "reviewed_at", "published_at", "return_reason"])
+    item.current_version = version
+    item.save(update_fields=["current_version", "updated_at"])
+    audit.record_event(
+        action="guide.published",
+        actor=reviewer,
+        target=version,
+        changes={"elements": describe_changes(previous.content if previous else {}, version.content)},
+    )
+    return version
+
+
+@transaction.atomic
+def return_version(*, version: GuideVersion, reviewer: User, reason: str) -> GuideVersion:
+    """Send a submitted version back to its editors with a reason (required, ≤500 characters)."""
+    _require_reviewer(reviewer)
+    version = _locked_version(version)
+    if version.status != GuideStatus.SUBMITTED:
+        raise Conflict(
+            f"该版本状态为“{version.get_status_display()}”，只有待审核的版本可以退回。", code="not_submitted"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("退回时必须填写理由。", code="reason_required")
+    version.status = GuideStatus.RETURNED
+    version.reviewed_by = reviewer
+    version.reviewed_at = timezone.now()
+    version.return_reason = reason[:500]
+    version.save(update_fields=["status", "reviewed_by", "reviewed_at", "return_reason"])
+    audit.record_event(action="guide.returned", actor=reviewer, target=version, message=reason[:500])
+    return version
+
+
+def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Names (Chinese labels) of the elements that differ between two guide documents."""
+    return [
+        label
+        for element, label in ELEMENT_LABELS.items()
+        if element in before or element in after
+        if before.get(element) != after.get(element)
+    ]
+
+
+# ---- guide checks ------------------------------------------------------------------------------
+
+
+def current_evidence(on: date | None = None) -> list[checks.Evidence]:
+    """The shared-evidence table in force on ``on`` (default today): the latest row per name."""
+    on = on or timezone.localdate()
+    latest: dict[str, SharedEvidence] = {}
+    for row in SharedEvidence.objects.filter(effective_from__lte=on).order_by("name", "effective_from"):
+        latest[row.name] = row
+    return [
+        checks.Evidence(name=row.name, aliases=tuple(row.aliases), kind=row.kind, source=row.source_document)
+        for row in latest.values()
+    ]
+
+
+def checked_guide(item: ServiceItem, version: GuideVersion) -> checks.CheckedGuide:
+    return checks.CheckedGuide(
+        key=str(version.pk),
+        name=item.name,
+        base_code=item.base_code,
+        implementation_code=item.implementation_code,
+        item_type=item.item_type,
+        exercise_level=item.exercise_level,
+        organisation_code=item.organisation.code,
+        organisation_name=item.organisation.name,
+        content=version.content,
+    )
+
+
+def check_version(version: GuideVersion) -> list[checks.Finding]:
+    """Findings of the single-guide rules on one version (a draft being edited, say)."""
+    return checks.check_guide(
+        checked_guide(version.item, version),
+        required_elements=rules.get_rule_value(REQUIRED_ELEMENTS_RULE),
+        evidence=current_evidence(),
+    )
+
+
+@transaction.atomic
+def run_guide_checks(*, triggered_by: User | None = None) -> GuideCheckRun:
+    """Check every active item's current guide and store the findings as a new run.
+
+    Rules: ``yuexiu.catalog.checks``; required elements from the dated rule
+    ``catalog.guide_required_elements``; evidence from ``SharedEvidence``.
+    """
+    items = list(
+        ServiceItem.objects.filter(is_active=True, current_version__isnull=False).select_related(
+            "organisation", "current_version"
+        )
+    )
+    by_key = {str(item.current_version_id): item for item in items}
+    findings = checks.check_guides(
+        [checked_guide(item, item.current_version) for item in items],  # type: ignore[arg-type]
+        required_elements=rules.get_rule_value(REQUIRED_ELEMENTS_RULE),
+        evidence=current_evidence(),
+    )
+    run = GuideCheckRun.objects.create(triggered_by=triggered_by, item_count=len(items), finding_count=len(findings))
+    GuideFinding.objects.bulk_create(
+        GuideFinding(
+            run=run,
+            item=by_key[finding.key],
+            version_id=int(finding.key),
+            organisation_id=by_key[finding.key].organisation_id,
+            rule=finding.rule,
+            element=finding.element,
+            message=finding.message[:500],
+        )
+        for finding in findings
+    )
+    run.finished_at = timezone.now()
+    run.save(update_fields=["finished_at"])
+    audit.record_event(
+        action="guide.checks_run",
+        actor=triggered_by,
+        target=run,
+        changes={"items": len(items), "findings": len(findings)},
+    )
+    return run
+
+
+# ---- spreadsheet import --------------------------------------------------------------------------
+
+IMPORT_COLUMNS = [
+    "实施编码",
+    "基本编码",
+    "事项名称",
+    "事项类型",
+    "实施主体编码",
+    "行使层级",
+    "法定办结时限（工作日）",
+    "承诺办结时限（工作日）",
+    "办件类型",
+    "是否收费",
+    "收费标准",
+    "收费依据",
+    "设定依据",
+    "受理条件",
+    "申请材料",
+    "办理地点",
+    "办理时间",
+    "到办事现场次数",
+    "咨询方式",
+    "监督投诉方式",
+]
+REQUIRED_COLUMNS = ["实施编码", "基本编码", "事项名称", "事项类型", "实施主体编码"]
+_TYPES = {label: value for value, label in ItemType.choices}
+_LEVELS = {label: value for value, label in ExerciseLevel.choices}
+_HANDLING = {"即办件": "immediate", "承诺件": "promised", "": ""}
+_LIST_COLUMNS = {
+    "设定依据": "legal_basis",
+    "受理条件": "acceptance_conditions",
+    "申请材料": "materials",
+    "办理地点": "places",
+}
+
+
+def _row_content(values: dict[str, str]) -> dict[str, Any]:
+    """A guide document from one import row; raises ``DomainError`` with the column named."""
+    content: dict[str, Any] = {}
+    for column, element in (
+        ("法定办结时限（工作日）", "statutory_limit"),
+        ("承诺办结时限（工作日）", "promised_limit"),
+    ):
+        text = values.get(column, "")
+        if text:
+            if not text.isdigit():
+                raise DomainError(f"“{column}”应为整数（工作日），实际为“{text}”")
+            content[element] = {"value": int(text), "unit": "working_days"}
+    handling = values.get("办件类型", "")
+    if handling not in _HANDLING:
+        raise DomainError(f"“办件类型”应为“即办件”或“承诺件”，实际为“{handling}”")
+    content["handling_type"] = _HANDLING[handling]
+    fee = values.get("是否收费", "")
+    if fee:
+        if fee not in ("是", "否"):
+            raise DomainError(f"“是否收费”应为“是”或“否”，实际为“{fee}”")
+        content["fee_charged"] = fee == "是"
+    content["fee_standard"] = values.get("收费标准", "")
+    content["fee_basis"] = values.get("收费依据", "")
+    for column, element in _LIST_COLUMNS.items():
+        try:
+            content[element] = parse_lines(element, values.get(column, ""))
+        except LineError as error:
+            raise DomainError(f"“{column}”{error}") from None
+    visits = values.get("到办事现场次数", "")
+    if visits:
+        if not visits.isdigit():
+            raise DomainError(f"“到办事现场次数”应为整数，实际为“{visits}”")
+        content["onsite_visits"] = int(visits)
+    content["hours"] = values.get("办理时间", "")
+    content["consultation"] = values.get("咨询方式", "")
+    content["complaint"] = values.get("监督投诉方式", "")
+    return content
+
+
+@transaction.atomic
+def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
+    """Import service items from an Excel or CSV file (UTF-8, UTF-8 with BOM or GB18030, detected from
+    the content). Columns: ``IMPORT_COLUMNS``; list cells hold one entry per line (``LINE_FORMATS``).
+
+    A new 实施编码 creates an item with a published version 1; a known one gets a new published version
+    when its guide changed. All or nothing: any bad row raises ``DomainError`` (code ``import_failed``,
+    ``details["errors"]`` = ``[{"row", "message"}]``) and nothing is saved. Only 办事指南审核 staff import.
+    """
+    _require_reviewer(importer)
+    try:
+        table = tabular.read_table(data, required_columns=REQUIRED_COLUMNS)
+    except tabular.TableError as error:
+        raise DomainError(error.message, code="import_failed") from None
+    organisations = {organisation.code: organisation for organisation in Organisation.objects.all()}
+    items = {item.implementation_code: item for item in ServiceItem.objects.select_related("current_version")}
+    taken_slugs = set(ServiceItem.objects.values_list("slug", flat=True))
+    errors: list[dict[str, Any]] = []
+    plans: list[tuple[dict[str, str], dict[str, Any]]] = []
+    seen: set[str] = set()
+    for row in table.rows:
+        values = row.values
+        try:
+            missing = [column for column in REQUIRED_COLUMNS if not values.get(column)]
+            if missing:
+                raise DomainError(f"缺少{'、'.join(missing)}")
+            code = values["实施编码"]
+            if code in seen:
+                raise DomainError(f"实施编码 {code} 在文件中重复")
+            seen.add(code)
+            if values["事项类型"] not in _TYPES:
+                raise DomainError(f"事项类型“{values['事项类型']}”无效，应为{'、'.join(_TYPES)}之一")
+            if values.get("行使层级", "") and values["行使层级"] not in _LEVELS:
+                raise DomainError(f"行使层级“{values['行使层级']}”无效")
+            if values["实施主体编码"] not in organisations:
+                raise DomainError(f"实施主体编码“{values['实施主体编码']}”不存在")
+            if len(values["事项名称"]) > 200 or len(code) > 64 or len(values["基本编码"]) > 32:
+                raise DomainError("事项名称、实施编码或基本编码过长")
+            content = validate_content(_row_content(values))
+        except DomainError as error:
+            errors.append({"row": row.number, "message": error.message.rstrip("。")})
+            continue
+        plans.append((values, content))
+    if errors:
+        summary = "；".join(f"第 {error['row']} 行：{error['message']}" for error in errors[:5])
+        raise DomainError(
+            f"导入失败，共 {len(errors)} 行有误，未导入任何数据。{summary}。",
+            code="import_failed",
+            details={"errors": errors},
+        )
+    created = updated = unchanged = 0
+    now = timezone.now()
+    for values, content in plans:
+        item = items.get(values["实施编码"])
+        attributes = {
+            "base_code": values["基本编码"],
+            "name": values["事项名称"],
+            "item_type": _TYPES[values["事项类型"]],
+            "organisation": organisations[values["实施主体编码"]],
+            "exercise_level": _LEVELS.get(values.get("行使层级", ""), ExerciseLevel.COUNTY),
+        }
+        if item is None:
+            slug = slug_for(values["事项名称"], taken_slugs)
+            taken_slugs.add(slug)
+            item = ServiceItem.objects.create(
+                slug=slug, implementation_code=values["实施编码"], source_note="表格导入", **attributes
+            )
+            number, created = 1, created + 1
+        else:
+            item = ServiceItem.objects.select_for_update().get(pk=item.pk)
+            for name, value in attributes.items():
+                setattr(item, name, value)
+            item.save()
+            current = item.current_version
+            merged = {**(current.content if current else {}), **content}
+            if current is not None and validate_content(merged) == current.content:
+                unchanged += 1
+                continue
+            content = merged
+            if current is not None:
+                current.status = GuideStatus.SUPERSEDED
+                current.save(update_fields=["status"])
+            number = (item.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+            updated += 1
+        if GuideVersion.objects.filter(item=item, status__in=OPEN_STATUSES).exists() and number > 1:
+            raise Conflict(f"“{item.name}”有未发布的修改稿，请先处理后再导入。", code="draft_exists")
+        version = GuideVersion.objects.create(
+            item=item,
+            number=number,
+            status=GuideStatus.PUBLISHED,
+            content=validate_content(content),
+            change_summary="表格导入",
+            created_by=importer,
+            reviewed_by=importer,
+            reviewed_at=now,
+            published_at=now,
+        )
+        item.current_version = version
+        item.save(update_fields=["current_version"])
+    result = {"created": created, "updated": updated, "unchanged": unchanged}
+    audit.record_event(action="catalog.imported", actor=importer, changes={**result, "format": table.format})
+    return result
