@@ -35,3 +35,15 @@ def password() -> str:
 def fast_password_hashing(settings) -> None:
     """PBKDF2 at production strength costs ~0.3 s per hash; tests create a dozen accounts each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def catalogue(cast: dict[str, User]) -> dict[str, User]:
+    """Yuexiu's seeded catalogue (the twelve guides, the 13 bundles) on top of the cast; returns the cast.
+
+    孙编辑 (editor_scj) edits 区市场监管局's guides, 钟编辑 (editor_wjj) 区卫生健康局's, 梁审核
+    (reviewer_zsj) reviews and publishes for the bureau."""
+    from yuexiu.catalog import seed
+
+    seed.load_seed_catalogue()
+    return cast

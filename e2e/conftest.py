@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from yuexiu.catalog import seed
 from yuexiu.core import calendar, demo, rules, services
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -51,6 +52,7 @@ def site(transactional_db: None, live_server) -> str:
     rules.load_rule_parameters()
     calendar.load_package_calendar()
     demo.ensure_demo_accounts()
+    seed.load_seed_catalogue()
     return live_server.url
 
 

@@ -18,6 +18,12 @@ def test_the_openapi_document_lists_every_operation(client):
         "/api/v1/workdays/check",
         "/api/v1/me",
         "/api/v1/audit-events",
+        "/api/v1/catalog/items",
+        "/api/v1/catalog/items/{slug}",
+        "/api/v1/catalog/items/{slug}/versions/{number}",
+        "/api/v1/catalog/bundles",
+        "/api/v1/catalog/bundles/{slug}",
+        "/api/v1/catalog/export",
     }
 
 

@@ -189,9 +189,22 @@ def get_bundle(request: HttpRequest, slug: str) -> dict[str, object]:
 
 @router.get(
     "/catalog/export",
-    response={200: Any, **ERRORS},
+    response=ERRORS,
     summary="导出事项目录（xlsx / csv / CPSV-AP JSON-LD）",
-    openapi_extra={"responses": {200: {"description": "文件", "content": {"application/octet-stream": {}}}}},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "目录文件",
+                "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/ld+json": {"schema": {"type": "object"}},
+                },
+            }
+        }
+    },
 )
 def export_catalogue(request: HttpRequest, format: Literal["xlsx", "csv", "jsonld"] = "jsonld") -> HttpResponse:
     response = HttpResponse(exports.export_catalogue(format), content_type=exports.EXPORT_CONTENT_TYPES[format])

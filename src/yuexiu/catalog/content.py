@@ -37,6 +37,7 @@ SUBSTITUTE_LABELS = {
     "shared_data": "可通过数据共享获取，免提交",
     "e_licence": "可用电子证照代替，免提交",
     "produced_in_bundle": "由“一件事”前序环节生成，免提交",
+    "merged_form": "由“一表申请”代替，免提交",
 }
 SERVICE_OBJECT_LABELS = {"natural_person": "自然人", "legal_person": "法人", "both": "自然人、法人"}
 HANDLING_TYPE_LABELS = {"immediate": "即办件", "promised": "承诺件"}

@@ -11,10 +11,9 @@ import json
 from typing import Any
 
 from yuexiu.catalog import tabular
-from yuexiu.catalog.content import HANDLING_TYPE_LABELS, format_lines
 from yuexiu.catalog.models import BundleItem, EventKind, ServiceBundle, ServiceItem
 from yuexiu.catalog.selectors import public_items
-from yuexiu.catalog.services import IMPORT_COLUMNS
+from yuexiu.catalog.services import IMPORT_COLUMNS, catalogue_row
 
 CPSV_CONTEXT = {
     "cpsv": "http://purl.org/vocab/cpsv#",
@@ -35,36 +34,8 @@ EXPORT_CONTENT_TYPES = {
 
 def catalogue_rows() -> list[list[str]]:
     """One row per public item in ``IMPORT_COLUMNS`` order; re-importing it changes nothing."""
-    rows = []
-    for item in public_items().order_by("organisation__sort_order", "base_code", "id"):
-        content = item.current_version.content if item.current_version else {}
-        statutory, promised = content.get("statutory_limit"), content.get("promised_limit")
-        fee = content.get("fee_charged")
-        rows.append(
-            [
-                item.implementation_code,
-                item.base_code,
-                item.name,
-                item.get_item_type_display(),
-                item.organisation.code,
-                item.get_exercise_level_display(),
-                str(statutory["value"]) if statutory and statutory["unit"] == "working_days" else "",
-                str(promised["value"]) if promised and promised["unit"] == "working_days" else "",
-                HANDLING_TYPE_LABELS.get(content.get("handling_type", ""), ""),
-                "" if fee is None else ("是" if fee else "否"),
-                content.get("fee_standard", ""),
-                content.get("fee_basis", ""),
-                format_lines("legal_basis", content.get("legal_basis", [])),
-                format_lines("acceptance_conditions", content.get("acceptance_conditions", [])),
-                format_lines("materials", content.get("materials", [])),
-                format_lines("places", content.get("places", [])),
-                content.get("hours", ""),
-                "" if content.get("onsite_visits") is None else str(content["onsite_visits"]),
-                content.get("consultation", ""),
-                content.get("complaint", ""),
-            ]
-        )
-    return rows
+    items = public_items().order_by("organisation__sort_order", "base_code", "id")
+    return [[row[column] for column in IMPORT_COLUMNS] for row in map(catalogue_row, items)]
 
 
 def export_catalogue(file_format: str) -> bytes:

@@ -10,12 +10,16 @@ earlier item of the bundle produces, is listed as not to be submitted, with the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from yuexiu.catalog.checks import Evidence, normalise_name
 from yuexiu.catalog.content import MATERIAL_FORM_LABELS, SUBSTITUTE_LABELS
+
+# An item's own application form is replaced by the bundle's merged form (一表申请).
+_FORM_DOCUMENT = re.compile(r"申请表|登记表")
 
 # A stronger form wins when two items ask for the same document in different forms.
 FORM_STRENGTH = {"online_form": 0, "electronic": 1, "copy": 2, "original": 3, "original_and_copy": 4}
@@ -84,6 +88,7 @@ def merge_bundle(parts: Sequence[BundlePart], *, evidence: Sequence[Evidence] = 
     fields: dict[str, MergedField] = {}
     materials: dict[str, MergedMaterial] = {}
     produced: set[str] = set()
+    aliases: dict[str, str] = {}  # evidence key -> key of the keyed material naming the same document
     fields_before = materials_before = 0
     for part in parts:
         for entry in part.content.get("form_fields") or []:
@@ -102,7 +107,14 @@ def merge_bundle(parts: Sequence[BundlePart], *, evidence: Sequence[Evidence] = 
         for entry in part.content.get("materials") or []:
             materials_before += 1
             key = _material_key(entry, evidence)
+            evidence_key = _evidence_key(entry.get("name", ""), evidence)
+            if entry.get("key") and evidence_key:
+                aliases.setdefault(evidence_key, key)
+            elif not entry.get("key"):
+                key = aliases.get(key, key)
             substitute = entry.get("substitute", "")
+            if not substitute and _FORM_DOCUMENT.search(entry.get("name", "")):
+                substitute = "merged_form"
             if not substitute:
                 substitute = _substitute(entry["name"], evidence)
             if not substitute and key in produced:
@@ -140,13 +152,17 @@ def merge_bundle(parts: Sequence[BundlePart], *, evidence: Sequence[Evidence] = 
     )
 
 
+def _evidence_key(name: str, evidence: Sequence[Evidence]) -> str:
+    for item in evidence:
+        if item.matches(name):
+            return f"evidence:{item.name}"
+    return ""
+
+
 def _material_key(entry: dict[str, Any], evidence: Sequence[Evidence]) -> str:
     if entry.get("key"):
         return str(entry["key"])
-    for item in evidence:
-        if item.matches(entry.get("name", "")):
-            return f"evidence:{item.name}"
-    return normalise_name(entry.get("name", ""))
+    return _evidence_key(entry.get("name", ""), evidence) or normalise_name(entry.get("name", ""))
 
 
 def _substitute(name: str, evidence: Sequence[Evidence]) -> str:

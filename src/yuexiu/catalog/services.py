@@ -15,7 +15,14 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from yuexiu.catalog import checks, tabular
-from yuexiu.catalog.content import ELEMENT_LABELS, GuideContent, LineError, parse_lines
+from yuexiu.catalog.content import (
+    ELEMENT_LABELS,
+    HANDLING_TYPE_LABELS,
+    GuideContent,
+    LineError,
+    format_lines,
+    parse_lines,
+)
 from yuexiu.catalog.models import (
     OPEN_STATUSES,
     ExerciseLevel,
@@ -352,6 +359,37 @@ _LIST_COLUMNS = {
 }
 
 
+def catalogue_row(item: ServiceItem) -> dict[str, str]:
+    """An item as one spreadsheet row (``IMPORT_COLUMNS`` → text), as exported and as compared on import."""
+    content = item.current_version.content if item.current_version else {}
+    statutory, promised = content.get("statutory_limit"), content.get("promised_limit")
+    fee = content.get("fee_charged")
+    visits = content.get("onsite_visits")
+    values = [
+        item.implementation_code,
+        item.base_code,
+        item.name,
+        item.get_item_type_display(),
+        item.organisation.code,
+        item.get_exercise_level_display(),
+        str(statutory["value"]) if statutory and statutory["unit"] == "working_days" else "",
+        str(promised["value"]) if promised and promised["unit"] == "working_days" else "",
+        HANDLING_TYPE_LABELS.get(content.get("handling_type", ""), ""),
+        "" if fee is None else ("是" if fee else "否"),
+        content.get("fee_standard", ""),
+        content.get("fee_basis", ""),
+        format_lines("legal_basis", content.get("legal_basis", [])),
+        format_lines("acceptance_conditions", content.get("acceptance_conditions", [])),
+        format_lines("materials", content.get("materials", [])),
+        format_lines("places", content.get("places", [])),
+        content.get("hours", ""),
+        "" if visits is None else str(visits),
+        content.get("consultation", ""),
+        content.get("complaint", ""),
+    ]
+    return dict(zip(IMPORT_COLUMNS, values, strict=True))
+
+
 def _row_content(values: dict[str, str]) -> dict[str, Any]:
     """A guide document from one import row; raises ``DomainError`` with the column named."""
     content: dict[str, Any] = {}
@@ -412,7 +450,7 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
     plans: list[tuple[dict[str, str], dict[str, Any]]] = []
     seen: set[str] = set()
     for row in table.rows:
-        values = row.values
+        values = {column: tabular.strip_formula_guard(value) for column, value in row.values.items()}
         try:
             missing = [column for column in REQUIRED_COLUMNS if not values.get(column)]
             if missing:
@@ -460,16 +498,16 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
             )
             number, created = 1, created + 1
         else:
+            current_row = catalogue_row(item)
+            if all(values.get(column, "") == current_row[column] for column in IMPORT_COLUMNS):
+                unchanged += 1
+                continue
             item = ServiceItem.objects.select_for_update().get(pk=item.pk)
             for name, value in attributes.items():
                 setattr(item, name, value)
             item.save()
             current = item.current_version
-            merged = {**(current.content if current else {}), **content}
-            if current is not None and validate_content(merged) == current.content:
-                unchanged += 1
-                continue
-            content = merged
+            content = {**(current.content if current else {}), **content}
             if current is not None:
                 current.status = GuideStatus.SUPERSEDED
                 current.save(update_fields=["status"])

@@ -1,0 +1,188 @@
+"""Staff editing: 孙编辑 drafts and submits a change to 区市场监管局's guide, 梁审核 publishes or sends it
+back; the old version stays readable; the guide checks flag a promised limit above the statutory one."""
+
+from __future__ import annotations
+
+import pytest
+
+from yuexiu.catalog import checks, services
+from yuexiu.catalog.models import GuideStatus, GuideVersion, ServiceItem
+from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
+from yuexiu.core.models import AuditEvent
+
+FORM = {
+    "service_object": "legal_person",
+    "statutory_limit": "20",
+    "promised_limit": "25",
+    "handling_type": "promised",
+    "fee_charged": "false",
+    "legal_basis": "中华人民共和国食品安全法 | 第三十五条第一款",
+    "materials": "食品经营许可申请书 | 在线填报 | 1 | 必需",
+    "change_summary": "调整承诺时限",
+}
+
+
+@pytest.fixture
+def food(catalogue) -> ServiceItem:
+    return ServiceItem.objects.get(seed_key="food-business-licence-new")
+
+
+def test_an_editor_drafts_and_the_check_flags_a_promised_limit_above_the_statutory_one(client, catalogue, food):
+    client.force_login(catalogue["editor_scj"])
+    response = client.post(f"/workbench/guides/items/{food.slug}/draft/")
+    draft = GuideVersion.objects.get(item=food, status=GuideStatus.DRAFT)
+    assert response.url == f"/workbench/guides/{draft.pk}/"
+    assert draft.number == 2
+    response = client.post(f"/workbench/guides/{draft.pk}/", FORM, follow=True)
+    html = response.content.decode()
+    assert 'data-rule="promised_limit_exceeds_statutory"' in html
+    assert "承诺办结时限 25个工作日超过法定办结时限 20个工作日。" in html
+    draft.refresh_from_db()
+    assert draft.content["promised_limit"] == {"value": 25, "unit": "working_days", "note": ""}
+    assert draft.content["legal_basis"][0]["article"] == "第三十五条第一款"
+    assert "＋ 25个工作日" in html
+
+
+def test_submit_publish_keeps_the_old_version_readable(client, catalogue, food):
+    editor, reviewer = catalogue["editor_scj"], catalogue["reviewer_zsj"]
+    draft = services.create_draft(item=food, editor=editor)
+    content = {**draft.content, "promised_limit": {"value": 10, "unit": "working_days"}}
+    services.save_draft(version=draft, editor=editor, content=content, change_summary="承诺 10 个工作日")
+    services.submit_draft(version=draft, editor=editor)
+    services.publish_version(version=draft, reviewer=reviewer)
+    food.refresh_from_db()
+    assert food.current_version_id == draft.pk
+    assert list(food.versions.values_list("number", "status")) == [(2, "published"), (1, "superseded")]
+    assert "10 个工作日" in client.get(f"/services/items/{food.slug}/").content.decode()
+    old = client.get(f"/services/items/{food.slug}/versions/1/").content.decode()
+    assert "历史版本" in old and "未填写" in old
+    new = client.get(f"/services/items/{food.slug}/versions/2/").content.decode()
+    assert "承诺办结时限" in new and "＋ 10个工作日" in new
+    assert list(
+        AuditEvent.objects.filter(action__startswith="guide.").values_list("action", flat=True).order_by("id")
+    ) == ["guide.draft_created", "guide.draft_saved", "guide.submitted", "guide.published"]
+
+
+def test_a_reviewer_must_give_a_reason_to_send_back(catalogue, food):
+    editor, reviewer = catalogue["editor_scj"], catalogue["reviewer_zsj"]
+    draft = services.create_draft(item=food, editor=editor)
+    services.save_draft(version=draft, editor=editor, content=draft.content, change_summary="核对材料")
+    services.submit_draft(version=draft, editor=editor)
+    with pytest.raises(DomainError, match="必须填写理由"):
+        services.return_version(version=draft, reviewer=reviewer, reason="  ")
+    services.return_version(version=draft, reviewer=reviewer, reason="材料清单与法规不一致")
+    draft.refresh_from_db()
+    assert (draft.status, draft.return_reason) == ("returned", "材料清单与法规不一致")
+    assert draft.is_editable
+
+
+def test_an_editor_of_another_department_cannot_draft_and_nothing_is_created(client, catalogue, food):
+    client.force_login(catalogue["editor_wjj"])
+    response = client.post(f"/workbench/guides/items/{food.slug}/draft/")
+    assert response.status_code == 403
+    assert not GuideVersion.objects.filter(item=food, status=GuideStatus.DRAFT).exists()
+    assert AuditEvent.objects.filter(action="permission.denied").count() == 1
+
+
+def test_only_one_open_draft_per_item(catalogue, food):
+    services.create_draft(item=food, editor=catalogue["editor_scj"])
+    with pytest.raises(Conflict, match="已有未发布的修改稿"):
+        services.create_draft(item=food, editor=catalogue["editor_scj"])
+
+
+def test_an_editor_cannot_publish_their_own_draft(catalogue, food):
+    editor = catalogue["editor_scj"]
+    draft = services.create_draft(item=food, editor=editor)
+    services.save_draft(version=draft, editor=editor, content=draft.content, change_summary="x")
+    services.submit_draft(version=draft, editor=editor)
+    with pytest.raises(PermissionDeniedError):
+        services.publish_version(version=draft, reviewer=editor)
+    draft.refresh_from_db()
+    assert draft.status == "submitted"
+
+
+def test_bad_content_is_refused_in_chinese_and_nothing_changes(catalogue, food):
+    editor = catalogue["editor_scj"]
+    draft = services.create_draft(item=food, editor=editor)
+    before = dict(draft.content)
+    with pytest.raises(DomainError) as error:
+        services.save_draft(
+            version=draft, editor=editor, content={**before, "materials": [{"name": ""}]}, change_summary="x"
+        )
+    assert error.value.message == "办事指南内容有误：申请材料第 1 项：不能为空。"
+    draft.refresh_from_db()
+    assert draft.content == before
+
+
+def test_the_form_reports_a_bad_materials_line(client, catalogue, food):
+    client.force_login(catalogue["editor_scj"])
+    client.post(f"/workbench/guides/items/{food.slug}/draft/")
+    draft = GuideVersion.objects.get(item=food, status=GuideStatus.DRAFT)
+    response = client.post(f"/workbench/guides/{draft.pk}/", {**FORM, "materials": "申请书 | 传真件"})
+    assert "材料形式“传真件”无效" in response.content.decode()
+
+
+def _guide(key: str, organisation: str, content: dict) -> checks.CheckedGuide:
+    return checks.CheckedGuide(
+        key=key,
+        name="城乡居民基本养老保险参保登记",
+        base_code="GG00002000",
+        implementation_code=f"{organisation}-GG00002000",
+        item_type="public_service",
+        exercise_level="township",
+        organisation_code=organisation,
+        organisation_name={"a": "洪桥街道", "b": "北京街道", "c": "六榕街道"}[organisation],
+        content=content,
+    )
+
+
+def test_each_guide_rule_reports_rule_element_and_item():
+    evidence = [checks.Evidence(name="营业执照", aliases=(), kind="shared_data", source="条例")]
+    content = {
+        "legal_basis": [{"law": "公共场所卫生管理条例", "article": ""}],
+        "materials": [{"name": "营业执照（副本）", "form": "copy", "required": True, "substitute": ""}],
+        "statutory_limit": {"value": 20, "unit": "working_days"},
+        "promised_limit": {"value": 21, "unit": "working_days"},
+        "fee_charged": True,
+        "fee_basis": "",
+    }
+    findings = checks.check_guides([_guide("1", "a", content)], required_elements=["hours"], evidence=evidence)
+    assert [(finding.rule, finding.element, finding.message) for finding in findings] == [
+        ("fee_without_basis", "fee_basis", "收取费用但未填写收费依据。"),
+        ("legal_basis_without_article", "legal_basis", "《公共场所卫生管理条例》未列明条款。"),
+        ("promised_limit_exceeds_statutory", "promised_limit", "承诺办结时限 21个工作日超过法定办结时限 20个工作日。"),
+        (
+            "replaceable_material_required",
+            "materials",
+            "“营业执照（副本）”可通过共享数据（营业执照）获取，仍要求申请人提交。",
+        ),
+        ("required_element_missing", "hours", "未填写“办理时间”。"),
+    ]
+
+
+def test_the_same_item_differing_between_organisations_is_flagged_on_the_odd_one_out():
+    same = {"handling_type": "immediate"}
+    guides = [_guide("1", "a", same), _guide("2", "b", same), _guide("3", "c", {"handling_type": "promised"})]
+    findings = checks.check_guides(guides, required_elements=[], evidence=[])
+    assert [(finding.key, finding.element, finding.message) for finding in findings] == [
+        ("3", "handling_type", "“办件类型”与北京街道、洪桥街道实施的同一事项（基本编码 GG00002000）不一致。")
+    ]
+
+
+def test_the_nightly_run_counts_findings_per_department_on_the_seeded_data(client, catalogue):
+    run = services.run_guide_checks()
+    assert run.item_count == 35
+    by_rule = {}
+    for finding in run.findings.all():
+        by_rule[finding.rule] = by_rule.get(finding.rule, 0) + 1
+    assert by_rule == {
+        "legal_basis_without_article": 8,
+        "replaceable_material_required": 9,
+        "required_element_missing": 379,
+    }
+    client.force_login(catalogue["editor_scj"])
+    html = client.get("/workbench/").content.decode()
+    assert "区市场监管局" in html and "31 条问题" in html
+    assert "区卫健局" not in html.split('id="guide-check-counts"')[1].split("</ul>")[0]
+    export = client.get("/workbench/guide-checks/export.xlsx")
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
