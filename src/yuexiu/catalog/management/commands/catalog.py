@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"检查 {run.item_count} 个事项，发现问题 {run.finding_count} 条")
                 for finding in selectors.list_findings(run, None):
                     self.stdout.write(
-                        f"{finding.organisation.name}\t{finding.item.name}\t{finding.rule}\t{finding.message}"
+                        f"{finding.organisation.name}\t{finding.item.name}\t{finding.get_rule_label()}\t{finding.message}"
                     )
             elif options["action"] == "import":
                 user = User.objects.filter(username=options["username"]).first()
