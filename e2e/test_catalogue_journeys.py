@@ -56,6 +56,13 @@ def test_an_editor_sets_a_promised_limit_above_the_statutory_one_and_the_check_f
     expect(finding).to_contain_text("承诺办结时限 30个工作日超过法定办结时限 20个工作日。")
     check_accessibility(page, "指南草稿")
     page.get_by_role("button", name="提交审核").click()
+    expect(page.get_by_text("承诺办结时限 30个工作日超过法定办结时限 20个工作日。请先修改后再提交。")).to_be_visible()
+    expect(page.locator("#version-status")).to_have_text("草稿")
+
+    page.get_by_label("承诺办结时限（工作日）").fill("15")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator('#draft-findings [data-rule="promised_limit_exceeds_statutory"]')).to_have_count(0)
+    page.get_by_role("button", name="提交审核").click()
     expect(page.locator("#version-status")).to_have_text("待审核")
     page.get_by_role("button", name="退出登录").click()
 

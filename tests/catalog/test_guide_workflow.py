@@ -63,6 +63,17 @@ def test_submit_publish_keeps_the_old_version_readable(client, catalogue, food):
     ) == ["guide.draft_created", "guide.draft_saved", "guide.submitted", "guide.published"]
 
 
+def test_a_guide_promising_more_than_the_statutory_limit_cannot_be_submitted(catalogue, food):
+    editor = catalogue["editor_scj"]
+    draft = services.create_draft(item=food, editor=editor)
+    content = {**draft.content, "promised_limit": {"value": 25, "unit": "working_days"}}
+    services.save_draft(version=draft, editor=editor, content=content, change_summary="承诺 25 个工作日")
+    with pytest.raises(Conflict, match="超过法定办结时限 20个工作日。请先修改后再提交。"):
+        services.submit_draft(version=draft, editor=editor)
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
 def test_a_reviewer_must_give_a_reason_to_send_back(catalogue, food):
     editor, reviewer = catalogue["editor_scj"], catalogue["reviewer_zsj"]
     draft = services.create_draft(item=food, editor=editor)

@@ -135,6 +135,7 @@ def load_seed_catalogue() -> dict[str, int]:
     bundle_slugs = set(ServiceBundle.objects.values_list("slug", flat=True))
     departments: dict[str, str | None] = mapping["departments"]
     for record in bundles:
+        text = mapping["bundle_text"].get(record["id"], {})
         matters = mapping["bundle_matters"].get(record["id"], [])
         lead_code = _department_code(record.get("lead_department"), departments)
         constituents: list[tuple[ServiceItem, str]] = []
@@ -176,10 +177,10 @@ def load_seed_catalogue() -> dict[str, int]:
             lead_department_note=str(record.get("lead_department") or "")[:300],
             batch=record.get("batch", ""),
             description=_bundle_description(record),
-            eligibility=list(record.get("eligibility") or []),
+            eligibility=list(text.get("eligibility") or []),
             promised_limit_days=record.get("promised_limit_working_days"),
-            promised_limit_note=str(record.get("promised_limit_note") or "")[:300],
-            materials_note=str(record.get("materials_reduced") or "")[:500],
+            promised_limit_note=str(text.get("promised_limit_note") or "")[:300],
+            materials_note=str(text.get("materials_note") or "")[:500],
             region=str(record.get("region") or "")[:100],
             source_url=record.get("source_url") or "",
             confidence=record.get("confidence", "U"),
@@ -272,7 +273,7 @@ def guide_content(record: dict[str, Any], *, service_object: str) -> dict[str, A
 
     legal_basis = []
     for basis in record.get("legal_basis") or []:
-        note = basis.get("status", "")
+        note = ""
         legal_basis.append(
             {
                 "law": _plain_name(basis["law"]),
@@ -299,9 +300,7 @@ def guide_content(record: dict[str, Any], *, service_object: str) -> dict[str, A
         free = fee_text.startswith("none") or "free" in fee_text
         content["fee_charged"] = not free
         content["fee_standard"] = "不收费" if free else fee_text[:500]
-        if fee_text.startswith("none") and len(fee_text) > 4:
-            content["fee_standard"] = f"不收费（{fee_text[4:].strip(' ()')}）"[:500]
-        source("fee_charged", "", record.get("fee_confidence"))
+        source("fee_charged", "", record.get("fee_confidence"), fee_text)
     visits = record.get("onsite_visits")
     if visits is not None:
         match = re.match(r"\d+", str(visits))
@@ -352,7 +351,8 @@ def _material(material: dict[str, Any]) -> dict[str, Any]:
     condition = ""
     match = re.search(r"[(（]((?:only for|if|where|special cases|重点)[^)）]*)[)）]", name)
     if match:
-        condition = match.group(1)
+        # The source notes the situation in English; the public guide says only that it depends on it.
+        condition = "视情况提交" if re.search(r"[A-Za-z]{3,}", match.group(1)) else match.group(1)
         name = name.replace(match.group(0), "").strip()
     if "electronic" in form_text or "online" in form_text or "e-signed" in form_text:
         form = "online_form" if "online" in form_text else "electronic"

@@ -41,6 +41,14 @@ from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import with_descendants
 
 REQUIRED_ELEMENTS_RULE = "catalog.guide_required_elements"
+# Findings that make a guide unlawful, not merely incomplete: it cannot be submitted or published.
+BLOCKING_RULES = ("promised_limit_exceeds_statutory",)
+
+
+def _refuse_blocking_findings(version: GuideVersion) -> None:
+    blocking = [finding for finding in check_version(version) if finding.rule in BLOCKING_RULES]
+    if blocking:
+        raise Conflict(f"{blocking[0].message}请先修改后再提交。", code="guide_check_failed")
 
 
 # ---- permissions -------------------------------------------------------------------------------
@@ -172,6 +180,7 @@ def submit_draft(*, version: GuideVersion, editor: User) -> GuideVersion:
         raise Conflict(f"该版本状态为“{version.get_status_display()}”，不能提交。", code="not_editable")
     if not version.change_summary:
         raise DomainError("请先填写修改说明并保存。", code="invalid_guide")
+    _refuse_blocking_findings(version)
     version.status = GuideStatus.SUBMITTED
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
@@ -190,6 +199,7 @@ def publish_version(*, version: GuideVersion, reviewer: User) -> GuideVersion:
         raise Conflict(
             f"该版本状态为“{version.get_status_display()}”，只有待审核的版本可以发布。", code="not_submitted"
         )
+    _refuse_blocking_findings(version)
     previous = item.current_version
     if previous is not None:
         previous.status = GuideStatus.SUPERSEDED

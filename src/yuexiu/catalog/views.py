@@ -43,12 +43,15 @@ def catalogue_home(request: HttpRequest) -> HttpResponse:
         .distinct()
         .order_by("sort_order")
     )
+    life_bundles = list(selectors.list_bundles(event_kind=EventKind.LIFE))
+    business_bundles = list(selectors.list_bundles(event_kind=EventKind.BUSINESS))
     return render(
         request,
         "catalog/home.html",
         {
-            "life_bundles": selectors.list_bundles(event_kind=EventKind.LIFE),
-            "business_bundles": selectors.list_bundles(event_kind=EventKind.BUSINESS),
+            "life_bundles": life_bundles,
+            "business_bundles": business_bundles,
+            "bundle_count": len(life_bundles) + len(business_bundles),
             "departments": departments,
             "subdistricts": Organisation.objects.filter(kind=OrganisationKind.SUBDISTRICT).order_by(
                 "sort_order", "code"
