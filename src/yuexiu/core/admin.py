@@ -6,18 +6,49 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from yuexiu.core import audit
-from yuexiu.core.models import HolidayDay, HolidayYear, Organisation, RoleAssignment, RuleParameter, User
+from yuexiu.core import audit, services
+from yuexiu.core.models import (
+    ADMINISTRATOR_ROLES,
+    HolidayDay,
+    HolidayYear,
+    Organisation,
+    Role,
+    RoleAssignment,
+    RuleParameter,
+    User,
+)
 
 admin.site.site_header = "数字越秀 · 系统管理"
 admin.site.site_title = "数字越秀系统管理"
 admin.site.index_title = "系统管理"
 
 
+def is_system_admin(request: HttpRequest) -> bool:
+    """The admin console belongs to the 系统管理员 role (三员分立), not to Django's model permissions."""
+    return services.has_role(request.user, Role.SYSTEM_ADMIN)  # type: ignore[arg-type]  # admin requires login
+
+
 class AuditedAdmin(admin.ModelAdmin):
-    """Writes an audit event for every save and delete made through the admin."""
+    """Open to the 系统管理员 only; writes an audit event for every save and delete made here."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_system_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_system_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -35,6 +66,44 @@ class AuditedAdmin(admin.ModelAdmin):
         for obj in queryset:
             self.delete_model(request, obj)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Inline rows are audited like the object they belong to."""
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            audit.record_event(
+                action=f"{obj._meta.model_name}.created", actor=request.user, target=obj, message="系统管理后台"
+            )
+        for obj, changed in formset.changed_objects:
+            audit.record_event(
+                action=f"{obj._meta.model_name}.updated",
+                actor=request.user,
+                target=obj,
+                changes={"fields": changed},
+                message="系统管理后台",
+            )
+        for obj in formset.deleted_objects:
+            audit.record_event(
+                action=f"{obj._meta.model_name}.deleted", actor=request.user, target=obj, message="系统管理后台"
+            )
+
+
+class SystemAdminInline(admin.TabularInline):
+    """An inline table under an ``AuditedAdmin`` page: same 系统管理员 rule (its rows are audited by the page)."""
+
+    extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_system_admin(request)
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(AuditedAdmin):
@@ -44,9 +113,8 @@ class OrganisationAdmin(AuditedAdmin):
     raw_id_fields = ["parent"]
 
 
-class HolidayDayInline(admin.TabularInline):
+class HolidayDayInline(SystemAdminInline):
     model = HolidayDay
-    extra = 0
 
 
 @admin.register(HolidayYear)
@@ -61,10 +129,23 @@ class RuleParameterAdmin(AuditedAdmin):
     search_fields = ["key", "source_document"]
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        """三员分立: at most one administrator role per account, said in Chinese before the database refuses."""
+        super().clean()
+        roles = [
+            form.cleaned_data.get("role")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if sum(role in ADMINISTRATOR_ROLES for role in roles) > 1:
+            raise ValidationError("按三员分立要求，一个账号只能担任一种管理员角色。")
+
+
+class RoleAssignmentInline(SystemAdminInline):
     model = RoleAssignment
+    formset = RoleAssignmentFormSet
     fk_name = "user"
-    extra = 0
     fields = ["role", "organisation"]
     raw_id_fields = ["organisation"]
 
