@@ -342,3 +342,15 @@ def test_slugs_are_plain_ascii() -> None:
 def test_a_max_length_below_one_is_refused() -> None:
     with pytest.raises(ValueError):
         slug_for("出生医学证明", max_length=0)
+
+
+def test_typed_pinyin_reaches_keywords_from_a_syllable_start() -> None:
+    index = SearchIndex(
+        [
+            SearchDocument(key="card", name="社会保障卡申领", keywords="区人社局 新生儿出生一件事"),
+            SearchDocument(key="other", name="排水许可", keywords="区水务局"),
+        ]
+    )
+    assert ranked(index.search("chusheng")) == [("card", "keywords")]
+    assert index.search("engyijian") == []
+    assert index.search("chs") == []

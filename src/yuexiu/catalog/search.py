@@ -212,6 +212,7 @@ class SearchIndex:
         self._bounds: list[frozenset[int]] = []
         self._initials: list[str] = []
         self._keywords: list[str] = []
+        self._keyword_pinyins: list[tuple[str, frozenset[int]]] = []
         self._bodies: list[str] = []
         self._lengths: list[int] = []
         self._boosts: list[float] = []
@@ -234,7 +235,14 @@ class SearchIndex:
             self._pinyins.append("".join(token for token, _ in tokens))
             self._bounds.append(frozenset(starts))
             self._initials.append("".join(token[0] if syllable else token for token, syllable in tokens))
-            self._keywords.append(" ".join(word for word in map(_compact, document.keywords.split()) if word))
+            keywords = [word for word in map(_compact, document.keywords.split()) if word]
+            self._keywords.append(" ".join(keywords))
+            keyword_pinyin, keyword_starts, offset = [], set(), 0
+            for token, _ in _tokens(document.keywords):
+                keyword_starts.add(offset)
+                keyword_pinyin.append(token)
+                offset += len(token)
+            self._keyword_pinyins.append(("".join(keyword_pinyin), frozenset(keyword_starts)))
             self._bodies.append(_compact(document.body))
             self._lengths.append(min(len(name), _LENGTH_CAP))
             self._boosts.append(boost)  # NaN fails both comparisons above and becomes 0.0
@@ -260,6 +268,8 @@ class SearchIndex:
             lambda: self._initials_stage(text, latin, taken),
             lambda: self._fuzzy_stage(text, latin, taken),
             lambda: self._substring_stage(text, self._keywords, _KEYWORDS, taken),
+            # Typed pinyin reaches keywords too (chusheng finds the items of 新生儿出生一件事), from 4 letters.
+            lambda: self._keyword_pinyin_stage(text, taken) if latin and len(text) >= 4 else [],
             lambda: self._substring_stage(text, self._bodies, _BODY, taken),
         )
         for stage in stages:
@@ -372,6 +382,19 @@ class SearchIndex:
             ),
             default=0.0,
         )
+
+    def _keyword_pinyin_stage(self, text: str, taken: set[int]) -> list[tuple[int, int, float]]:
+        """Keywords whose pinyin holds the typed pinyin from the start of a syllable."""
+        found = []
+        for index, (pinyin, starts) in enumerate(self._keyword_pinyins):
+            if index in taken or text not in pinyin:
+                continue
+            position = pinyin.find(text)
+            while position != -1 and position not in starts:
+                position = pinyin.find(text, position + 1)
+            if position != -1:
+                found.append((_KEYWORDS, index, 1.0))
+        return found
 
     @staticmethod
     def _substring_stage(text: str, fields: list[str], tier: int, taken: set[int]) -> list[tuple[int, int, float]]:
