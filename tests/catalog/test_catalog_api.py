@@ -51,3 +51,11 @@ def test_the_spreadsheet_exports_download(client, catalogue):
     response = client.get("/api/v1/catalog/export", {"format": "csv"})
     assert response.content.startswith("\ufeff实施编码,基本编码,事项名称".encode())
     assert client.get("/services/export.xlsx").content[:2] == b"PK"
+
+
+def test_an_unknown_api_path_answers_json_and_a_bad_choice_is_explained_in_chinese(client, catalogue):
+    missing = client.get("/api/v1/catalog/nope")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+    bad = client.get("/api/v1/catalog/export", {"format": "foo"}).json()
+    assert bad["details"]["errors"] == [{"field": "format", "reason": "只能取 xlsx、csv、jsonld"}]

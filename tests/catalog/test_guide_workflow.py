@@ -197,3 +197,15 @@ def test_the_nightly_run_counts_findings_per_department_on_the_seeded_data(clien
     assert "区卫健局" not in html.split('id="guide-check-counts"')[1].split("</ul>")[0]
     export = client.get("/workbench/guide-checks/export.xlsx")
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_overlong_input_is_refused_field_by_field_in_chinese(client, catalogue, food):
+    client.force_login(catalogue["editor_scj"])
+    client.post(f"/workbench/guides/items/{food.slug}/draft/")
+    draft = GuideVersion.objects.get(item=food, status=GuideStatus.DRAFT)
+    response = client.post(f"/workbench/guides/{draft.pk}/", {**FORM, "fee_standard": "元" * 501})
+    assert "收费标准不能超过 500 个字符。" in response.content.decode()
+    response = client.post(f"/workbench/guides/{draft.pk}/", {**FORM, "acceptance_conditions": "条件" * 300})
+    assert "受理条件第 1 项：不能超过 500 个字符" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.change_summary == ""

@@ -62,7 +62,8 @@ def test_a_bad_row_imports_nothing_and_names_the_row(catalogue):
             "row": 3,
             "message": "事项类型“行政审批”无效，应为行政许可、行政处罚、行政强制、行政征收、行政给付、行政检查、"
             "行政确认、行政奖励、行政裁决、其他行政权力、公共服务之一",
-        }
+        },
+        {"row": 3, "message": "“承诺办结时限（工作日）”应为整数（工作日），实际为“三”"},
     ]
     assert error.value.message.startswith("导入失败，共 1 行有误，未导入任何数据。第 3 行：")
     assert ServiceItem.objects.count() == before

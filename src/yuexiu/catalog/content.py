@@ -12,9 +12,9 @@ Money is in 元.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Confidence = Literal["H", "M", "L", "U"]
 LimitUnit = Literal["working_days", "natural_days"]
@@ -48,6 +48,10 @@ ONLINE_DEPTH_LABELS = {
     "online_application": "三级（网上申请、窗口办结）",
     "full_online": "四级（全程网办）",
 }
+
+
+# One line of a list element (a condition, a place, a delivery way).
+Line = Annotated[str, StringConstraints(max_length=500)]
 
 
 class _Element(BaseModel):
@@ -126,29 +130,29 @@ class GuideContent(_Element):
 
     service_object: ServiceObject | Literal[""] = ""
     applicants: str = Field("", max_length=1000, description="申请人范围")
-    acceptance_conditions: list[str] = []
+    acceptance_conditions: list[Line] = Field([], max_length=50)
     quantity_limit: str = Field("", max_length=300)
-    legal_basis: list[LegalBasis] = []
-    materials: list[Material] = []
-    steps: list[ProcessStep] = []
+    legal_basis: list[LegalBasis] = Field([], max_length=50)
+    materials: list[Material] = Field([], max_length=100)
+    steps: list[ProcessStep] = Field([], max_length=50)
     statutory_limit: TimeLimit | None = None
     promised_limit: TimeLimit | None = None
     handling_type: HandlingType | Literal[""] = ""
     fee_charged: bool | None = None
     fee_standard: str = Field("", max_length=500)
     fee_basis: str = Field("", max_length=500)
-    places: list[str] = []
+    places: list[Line] = Field([], max_length=50)
     hours: str = Field("", max_length=300)
     onsite_visits: int | None = Field(None, ge=0, le=10)
     online_url: str = Field("", max_length=500)
     online_depth: OnlineDepth = ""
     result_name: str = Field("", max_length=200)
     result_type: Literal["", "licence", "approval_document", "other"] = ""
-    delivery: list[str] = []
+    delivery: list[Line] = Field([], max_length=20)
     consultation: str = Field("", max_length=300)
     complaint: str = Field("", max_length=300)
-    faq: list[Question] = []
-    form_fields: list[FormField] = []
+    faq: list[Question] = Field([], max_length=100)
+    form_fields: list[FormField] = Field([], max_length=100)
     sources: dict[str, list[Source]] = {}
     conflicts: list[Conflict] = []
 
@@ -272,8 +276,8 @@ def parse_lines(element: str, text: str) -> list[Any]:
             if form_label not in _FORM_BY_LABEL:
                 raise LineError(f"第 {number} 行：材料形式“{form_label}”无效，应为{'、'.join(_FORM_BY_LABEL)}之一。")
             copies = _at(parts, 2) or "1"
-            if not copies.isdigit():
-                raise LineError(f"第 {number} 行：份数应为整数，实际为“{copies}”。")
+            if not copies.isdigit() or int(copies) > 99:
+                raise LineError(f"第 {number} 行：份数应为 0 到 99 的整数，实际为“{copies}”。")
             substitute = _at(parts, 4)
             if substitute and substitute not in _SUBSTITUTE_BY_LABEL:
                 raise LineError(f"第 {number} 行：替代方式应为“电子证照”或“共享数据”，实际为“{substitute}”。")

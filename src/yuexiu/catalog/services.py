@@ -400,6 +400,28 @@ def catalogue_row(item: ServiceItem) -> dict[str, str]:
     return dict(zip(IMPORT_COLUMNS, values, strict=True))
 
 
+def _row_problems(values: dict[str, str], seen: set[str], organisations: dict[str, Organisation]) -> list[str]:
+    """Every problem of one import row's identity columns, in Chinese (empty when the row is good)."""
+    problems = []
+    missing = [column for column in REQUIRED_COLUMNS if not values.get(column)]
+    if missing:
+        problems.append(f"缺少{'、'.join(missing)}")
+    code = values.get("实施编码", "")
+    if code and code in seen:
+        problems.append(f"实施编码 {code} 在文件中重复")
+    seen.add(code)
+    if values.get("事项类型") and values["事项类型"] not in _TYPES:
+        problems.append(f"事项类型“{values['事项类型']}”无效，应为{'、'.join(_TYPES)}之一")
+    if values.get("行使层级", "") and values["行使层级"] not in _LEVELS:
+        problems.append(f"行使层级“{values['行使层级']}”无效，应为{'、'.join(_LEVELS)}之一")
+    if values.get("实施主体编码") and values["实施主体编码"] not in organisations:
+        problems.append(f"实施主体编码“{values['实施主体编码']}”不存在")
+    for column, limit in (("事项名称", 200), ("实施编码", 64), ("基本编码", 32)):
+        if len(values.get(column, "")) > limit:
+            problems.append(f"{column}不能超过 {limit} 个字符")
+    return problems
+
+
 def _row_content(values: dict[str, str]) -> dict[str, Any]:
     """A guide document from one import row; raises ``DomainError`` with the column named."""
     content: dict[str, Any] = {}
@@ -461,31 +483,20 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
     seen: set[str] = set()
     for row in table.rows:
         values = {column: tabular.strip_formula_guard(value) for column, value in row.values.items()}
+        problems = _row_problems(values, seen, organisations)
+        content: dict[str, Any] = {}
         try:
-            missing = [column for column in REQUIRED_COLUMNS if not values.get(column)]
-            if missing:
-                raise DomainError(f"缺少{'、'.join(missing)}")
-            code = values["实施编码"]
-            if code in seen:
-                raise DomainError(f"实施编码 {code} 在文件中重复")
-            seen.add(code)
-            if values["事项类型"] not in _TYPES:
-                raise DomainError(f"事项类型“{values['事项类型']}”无效，应为{'、'.join(_TYPES)}之一")
-            if values.get("行使层级", "") and values["行使层级"] not in _LEVELS:
-                raise DomainError(f"行使层级“{values['行使层级']}”无效")
-            if values["实施主体编码"] not in organisations:
-                raise DomainError(f"实施主体编码“{values['实施主体编码']}”不存在")
-            if len(values["事项名称"]) > 200 or len(code) > 64 or len(values["基本编码"]) > 32:
-                raise DomainError("事项名称、实施编码或基本编码过长")
             content = validate_content(_row_content(values))
         except DomainError as error:
-            errors.append({"row": row.number, "message": error.message.rstrip("。")})
-            continue
-        plans.append((values, content))
+            problems.append(error.message.rstrip("。"))
+        errors.extend({"row": row.number, "message": problem} for problem in problems)
+        if not problems:
+            plans.append((values, content))
     if errors:
+        rows = len({error["row"] for error in errors})
         summary = "；".join(f"第 {error['row']} 行：{error['message']}" for error in errors[:5])
         raise DomainError(
-            f"导入失败，共 {len(errors)} 行有误，未导入任何数据。{summary}。",
+            f"导入失败，共 {rows} 行有误，未导入任何数据。{summary}。",
             code="import_failed",
             details={"errors": errors},
         )

@@ -219,24 +219,39 @@ class GuideForm(forms.Form):
     )
     fee_standard = forms.CharField(label="收费标准", required=False, max_length=500)
     fee_basis = forms.CharField(label="收费依据", required=False, max_length=500)
-    legal_basis = forms.CharField(label="设定依据", required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    acceptance_conditions = forms.CharField(label="受理条件", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    materials = forms.CharField(label="申请材料", required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    steps = forms.CharField(label="办理流程", required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    places = forms.CharField(label="办理地点", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    legal_basis = forms.CharField(
+        label="设定依据", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    acceptance_conditions = forms.CharField(
+        label="受理条件", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    materials = forms.CharField(
+        label="申请材料", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    steps = forms.CharField(
+        label="办理流程", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    places = forms.CharField(
+        label="办理地点", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     hours = forms.CharField(label="办理时间", required=False, max_length=300)
     onsite_visits = forms.IntegerField(label="到办事现场次数", required=False, min_value=0, max_value=10)
     online_url = forms.CharField(label="网上办理地址", required=False, max_length=500)
     online_depth = forms.ChoiceField(label="网办深度", required=False, choices=list(ONLINE_DEPTH_LABELS.items()))
     result_name = forms.CharField(label="审批结果名称", required=False, max_length=200)
-    delivery = forms.CharField(label="结果送达方式", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    delivery = forms.CharField(
+        label="结果送达方式", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     consultation = forms.CharField(label="咨询方式", required=False, max_length=300)
     complaint = forms.CharField(label="监督投诉方式", required=False, max_length=300)
-    faq = forms.CharField(label="常见问题", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    faq = forms.CharField(label="常见问题", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
     change_summary = forms.CharField(label="修改说明", max_length=500)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if getattr(field, "max_length", None):
+                field.error_messages["max_length"] = f"{field.label}不能超过 {field.max_length} 个字符。"
         for name, help_text in LINE_FORMATS.items():
             if name in self.fields:
                 self.fields[name].help_text = f"每行一项：{help_text}" if "|" in help_text else help_text

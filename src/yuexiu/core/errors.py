@@ -47,6 +47,7 @@ VALIDATION_REASONS = {
     "datetime_parsing": "应为时间，格式 YYYY-MM-DDTHH:MM:SS",
     "datetime_from_date_parsing": "应为时间，格式 YYYY-MM-DDTHH:MM:SS",
     "string_too_long": "不能超过 {max_length} 个字符",
+    "too_long": "不能超过 {max_length} 项",
     "literal_error": "只能取 {expected}",
     "ip_v4_address": "应为 IP 地址",
     "ip_v6_address": "应为 IP 地址",
@@ -66,7 +67,9 @@ VALIDATION_REASONS = {
 def validation_reason(item: dict[str, object]) -> str:
     """A Chinese reason for one pydantic error entry (its ``type`` and ``ctx``)."""
     template = VALIDATION_REASONS.get(str(item.get("type", "")), "取值无效")
-    context = item.get("ctx") if isinstance(item.get("ctx"), dict) else {}
+    context = dict(item["ctx"]) if isinstance(item.get("ctx"), dict) else {}
+    if "expected" in context:  # pydantic writes "'xlsx', 'csv' or 'jsonld'"
+        context["expected"] = str(context["expected"]).replace("'", "").replace(" or ", "、").replace(", ", "、")
     try:
         return template.format(**context)  # type: ignore[arg-type]  # ctx values are plain scalars
     except (KeyError, IndexError):

@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -412,6 +412,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 page; under /api/ the API's error shape, so clients always get JSON."""
+    if request.path.startswith("/api/"):
+        body = {"code": "not_found", "message": "接口不存在，请检查地址（接口文档：/api/v1/docs）。", "details": {}}
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
     return render(
         request, "core/error.html", {"message": "页面不存在，请检查地址。", "title": "页面不存在"}, status=404
     )
