@@ -127,3 +127,68 @@ def test_an_old_guide_version_stays_readable_with_its_diff(client, catalogue):
     response = client.get(f"/services/items/{item.slug}/versions/1/")
     assert response.status_code == 200
     assert client.get(f"/services/items/{item.slug}/versions/9/").status_code == 404
+
+
+VALID = {
+    "mother_name": "王芳",
+    "mother_id_number": "440104199001010029",
+    "father_name": "李强",
+    "father_id_number": "440104198805050013",
+    "child_name": "李小越",
+    "child_sex": "女",
+    "child_birth_date": "2026-11-20",
+    "birth_hospital": "广东省妇幼保健院",
+    "household_address": "广州市越秀区洪桥街道",
+    "contact_phone": "13800138000",
+    "mailing_address": "广州市越秀区洪桥街道某路 1 号",
+}
+
+
+def _precheck(values: dict[str, str]) -> dict:
+    from datetime import date
+
+    from yuexiu.catalog import services
+
+    merged = selectors.merge_bundle(selectors.get_bundle(NEWBORN))
+    return services.precheck_bundle_form(merged=merged, data=values, today=date(2026, 11, 30))
+
+
+def test_the_precheck_passes_a_complete_form_and_lists_nothing_to_bring(catalogue):
+    result = _precheck(VALID)
+    assert result["errors"] == {}
+    assert result["passed"] is True
+    assert result["materials"] == []
+
+
+def test_the_precheck_catches_impossible_family_data(catalogue):
+    result = _precheck(
+        {
+            **VALID,
+            "mother_id_number": "440104198805050013",
+            "child_birth_date": "2025-11-30",
+            "child_sex": "X",
+            "bank_account": "abc",
+        }
+    )
+    assert result["errors"] == {
+        "mother_id_number": "母亲公民身份号码与性别不符（应为女性的身份证号）。",
+        "child_sex": "新生儿性别只能选择男、女。",
+        "child_birth_date": "出生日期距今不能满 1 年（办理条件）。",
+        "bank_account": "报销款收款银行账号应为 10 到 30 位数字。",
+    }
+
+
+def test_two_identity_fields_may_not_hold_the_same_number():
+    from datetime import date
+
+    from yuexiu.catalog import services
+    from yuexiu.catalog.merge import MergedBundle, MergedField
+
+    fields = [
+        MergedField(key="applicant_id", label="申请人身份证号", kind="id_number", required=True, choices=[]),
+        MergedField(key="agent_id", label="代办人身份证号", kind="id_number", required=True, choices=[]),
+    ]
+    merged = MergedBundle(fields=fields, materials=[], fields_before_merge=2, materials_before_merge=0)
+    values = {"applicant_id": "440104199001010029", "agent_id": "440104199001010029"}
+    result = services.precheck_bundle_form(merged=merged, data=values, today=date(2026, 11, 30))
+    assert result["errors"] == {"agent_id": "代办人身份证号与申请人身份证号相同，请核对。"}

@@ -103,9 +103,11 @@ class ProcessStep(_Element):
 class FormField(_Element):
     key: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(min_length=1, max_length=100)
-    kind: Literal["text", "id_number", "phone", "date", "choice", "number"] = "text"
+    kind: Literal["text", "id_number", "phone", "date", "choice", "number", "bank_account"] = "text"
     required: bool = True
     choices: list[str] = []
+    sex: Literal["", "female", "male"] = Field("", description="身份证号须属于该性别（如母亲、父亲）")
+    max_age_years: int | None = Field(None, ge=0, le=150, description="日期距今不超过的年数（如新生儿未满 1 周岁）")
 
 
 class Question(_Element):

@@ -40,6 +40,8 @@ class MergedField:
     kind: str
     required: bool
     choices: list[str]
+    sex: str = ""
+    max_age_years: int | None = None
     asked_by: list[str] = field(default_factory=list)
 
 
@@ -101,6 +103,8 @@ def merge_bundle(parts: Sequence[BundlePart], *, evidence: Sequence[Evidence] = 
                     kind=entry.get("kind", "text"),
                     required=bool(entry.get("required", True)),
                     choices=list(entry.get("choices") or []),
+                    sex=entry.get("sex", ""),
+                    max_age_years=entry.get("max_age_years"),
                 )
             merged.required = merged.required or bool(entry.get("required", True))
             merged.asked_by.append(part.name)

@@ -7,9 +7,11 @@ the audit event and raises ``DomainError`` with a Chinese message when it refuse
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
@@ -23,6 +25,7 @@ from yuexiu.catalog.content import (
     format_lines,
     parse_lines,
 )
+from yuexiu.catalog.merge import MergedBundle, MergedField
 from yuexiu.catalog.models import (
     OPEN_STATUSES,
     ExerciseLevel,
@@ -35,7 +38,7 @@ from yuexiu.catalog.models import (
     SharedEvidence,
 )
 from yuexiu.catalog.search import slug_for
-from yuexiu.core import audit, rules
+from yuexiu.core import audit, identity, rules
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError, validation_reason
 from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import with_descendants
@@ -251,6 +254,82 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
         if element in before or element in after
         if before.get(element) != after.get(element)
     ]
+
+
+# ---- 一次性告知 on a bundle's merged form ------------------------------------------------------
+
+BANK_ACCOUNT = re.compile(r"^\d{10,30}$")
+FIELD_LENGTH = 200
+
+
+def _field_problem(field: MergedField, value: str, today: date) -> str:
+    """The Chinese reason a filled-in value of ``field`` is wrong, or ``""``."""
+    if len(value) > FIELD_LENGTH:
+        return f"{field.label}不能超过 {FIELD_LENGTH} 个字符。"
+    if field.kind == "id_number":
+        try:
+            number = identity.normalise_id_number(value)
+        except DjangoValidationError as error:
+            return f"{field.label}：{error.messages[0]}"
+        if field.sex and identity.id_number_sex(number) != field.sex:
+            return f"{field.label}与性别不符（应为{'女性' if field.sex == 'female' else '男性'}的身份证号）。"
+    elif field.kind == "phone":
+        try:
+            identity.validate_mobile(value)
+        except DjangoValidationError as error:
+            return f"{field.label}：{error.messages[0]}"
+    elif field.kind == "date":
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return f"{field.label}应为日期，格式 YYYY-MM-DD。"
+        if day > today:
+            return f"{field.label}不能晚于今天。"
+        if field.max_age_years is not None and day <= _years_before(today, field.max_age_years):
+            return f"{field.label}距今不能满 {field.max_age_years} 年（办理条件）。"
+        if day.year < 1900:
+            return f"{field.label}不能早于 1900 年。"
+    elif field.kind == "choice" and field.choices and value not in field.choices:
+        return f"{field.label}只能选择{'、'.join(field.choices)}。"
+    elif field.kind == "bank_account" and not BANK_ACCOUNT.match(value):
+        return f"{field.label}应为 10 到 30 位数字。"
+    return ""
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def precheck_bundle_form(*, merged: MergedBundle, data: Any, today: date | None = None) -> dict[str, Any]:
+    """一次性告知 (国发〔2024〕3号: 一次告知、一表申请): check the merged form's values and list every
+    problem at once. Nothing is stored and nothing is audited: the values are shown back only.
+
+    ``data`` maps field keys to text (a QueryDict works). Checks: required fields, 身份证号 (check digit,
+    birth date, and the sex a field requires), phone, dates (not in the future, within ``max_age_years``),
+    choices, bank account, and that two 身份证号 fields do not hold the same number.
+    Returns ``{"errors": {field key: Chinese reason}, "materials": [materials to bring], "passed": bool}``.
+    """
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    id_numbers: dict[str, MergedField] = {}
+    for field in merged.fields:
+        value = str(data.get(field.key, "")).strip()
+        if not value:
+            if field.required:
+                errors[field.key] = f"请填写{field.label}。"
+            continue
+        problem = _field_problem(field, value, today)
+        if problem:
+            errors[field.key] = problem
+        elif field.kind == "id_number":
+            number = identity.normalise_id_number(value)
+            if number in id_numbers:
+                errors[field.key] = f"{field.label}与{id_numbers[number].label}相同，请核对。"
+            id_numbers[number] = field
+    return {"errors": errors, "materials": merged.materials_to_submit, "passed": not errors}
 
 
 # ---- guide checks ------------------------------------------------------------------------------

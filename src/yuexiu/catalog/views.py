@@ -3,7 +3,6 @@ and the staff pages (guide editing and review, guide checks, import)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -24,7 +23,6 @@ from yuexiu.catalog.content import (
     format_lines,
 )
 from yuexiu.catalog.models import CitywideHandling, EventKind, ItemType, ServiceItem
-from yuexiu.core import identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, OrganisationKind, User
 from yuexiu.core.views import staff_required
@@ -137,7 +135,7 @@ def bundle_detail(request: HttpRequest, slug: str) -> HttpResponse:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        context["precheck"] = precheck_bundle_form(merged, request.POST)
+        context["precheck"] = services.precheck_bundle_form(merged=merged, data=request.POST)
         values = {field.key: request.POST.get(field.key, "")[:200] for field in merged.fields}
         errors = context["precheck"]["errors"]
     context["rows"] = [
@@ -145,44 +143,6 @@ def bundle_detail(request: HttpRequest, slug: str) -> HttpResponse:
         for field in merged.fields
     ]
     return render(request, "catalog/bundle_detail.html", context)
-
-
-def precheck_bundle_form(merged: Any, data: Any) -> dict[str, Any]:
-    """一次性告知: check the merged form's values and list, once, everything still missing. Nothing
-    the applicant typed is stored; the answer is shown on the same page.
-
-    Returns ``{"errors": {field key: Chinese reason}, "materials": [materials to bring]}``.
-    """
-    errors: dict[str, str] = {}
-    for field in merged.fields:
-        value = str(data.get(field.key, "")).strip()
-        if not value:
-            if field.required:
-                errors[field.key] = f"请填写{field.label}。"
-            continue
-        if len(value) > 200:
-            errors[field.key] = f"{field.label}不能超过 200 个字符。"
-        elif field.kind == "id_number":
-            try:
-                identity.validate_id_number(value)
-            except Exception as error:  # noqa: BLE001  # Django ValidationError carries the Chinese reason
-                errors[field.key] = f"{field.label}：{getattr(error, 'messages', [str(error)])[0]}"
-        elif field.kind == "phone":
-            try:
-                identity.validate_mobile(value)
-            except Exception as error:  # noqa: BLE001  # as above
-                errors[field.key] = f"{field.label}：{getattr(error, 'messages', [str(error)])[0]}"
-        elif field.kind == "date":
-            try:
-                day = date.fromisoformat(value)
-            except ValueError:
-                errors[field.key] = f"{field.label}应为日期，格式 YYYY-MM-DD。"
-            else:
-                if not date(1900, 1, 1) <= day <= date.today():
-                    errors[field.key] = f"{field.label}不能晚于今天。"
-        elif field.kind == "choice" and field.choices and value not in field.choices:
-            errors[field.key] = f"{field.label}只能选择{'、'.join(field.choices)}。"
-    return {"errors": errors, "materials": merged.materials_to_submit, "passed": not errors}
 
 
 def catalogue_export(request: HttpRequest, file_format: str) -> HttpResponse:

@@ -36,6 +36,12 @@ def validate_id_number(value: str) -> None:
         normalise_id_number(value)
 
 
+def id_number_sex(number: str) -> str:
+    """``"male"`` or ``"female"`` from a valid 18-character 身份证号: the 17th digit (顺序码) is odd for
+    men and even for women (GB 11643-1999 §4.3)."""
+    return "male" if int(number[16]) % 2 else "female"
+
+
 def normalise_uscc(value: str) -> str:
     """Return the 18-character 统一社会信用代码 (GB 32100-2015) in canonical form.
 
