@@ -14,6 +14,7 @@ from yuexiu.catalog import merge, services
 from yuexiu.catalog.content import ELEMENT_LABELS, describe
 from yuexiu.catalog.models import (
     BundleItem,
+    CitywideHandling,
     GuideCheckRun,
     GuideFinding,
     GuideStatus,
@@ -54,6 +55,11 @@ def list_items(
     if citywide is not None:
         items = items.filter(citywide__isnull=not citywide).distinct()
     return items.order_by("organisation__sort_order", "base_code", "id")
+
+
+def count_citywide_items() -> int:
+    """Number of active items with at least one 全市通办 mode."""
+    return CitywideHandling.objects.filter(item__is_active=True).values("item").distinct().count()
 
 
 # ---- search ----------------------------------------------------------------------------------

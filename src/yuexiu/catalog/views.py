@@ -22,7 +22,7 @@ from yuexiu.catalog.content import (
     SERVICE_OBJECT_LABELS,
     format_lines,
 )
-from yuexiu.catalog.models import CitywideHandling, EventKind, ItemType, ServiceItem
+from yuexiu.catalog.models import EventKind, ItemType, ServiceItem
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, OrganisationKind, User
 from yuexiu.core.views import staff_required
@@ -55,7 +55,7 @@ def catalogue_home(request: HttpRequest) -> HttpResponse:
                 "sort_order", "code"
             ),
             "item_count": selectors.public_items().count(),
-            "citywide_count": CitywideHandling.objects.values("item").distinct().count(),
+            "citywide_count": selectors.count_citywide_items(),
         },
     )
 
@@ -359,6 +359,7 @@ def guide_checks(request: HttpRequest) -> HttpResponse:
             "page": page,
             "department": department,
             "can_run": services.can_review(user),
+            "citywide_count": selectors.count_citywide_items(),
         },
     )
 
