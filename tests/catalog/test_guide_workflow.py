@@ -190,10 +190,11 @@ def test_the_nightly_run_counts_findings_per_department_on_the_seeded_data(clien
         "legal_basis_without_article": 8,
         "replaceable_material_required": 9,
         "required_element_missing": 379,
+        "unresolved_source_conflict": 8,
     }
     client.force_login(catalogue["editor_scj"])
     html = client.get("/workbench/").content.decode()
-    assert "区市场监管局" in html and "31 条问题" in html
+    assert "区市场监管局" in html and "34 条问题" in html
     assert "区卫健局" not in html.split('id="guide-check-counts"')[1].split("</ul>")[0]
     export = client.get("/workbench/guide-checks/export.xlsx")
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -209,3 +210,26 @@ def test_overlong_input_is_refused_field_by_field_in_chinese(client, catalogue, 
     assert "受理条件第 1 项：不能超过 500 个字符" in response.content.decode()
     draft.refresh_from_db()
     assert draft.change_summary == ""
+
+
+def test_an_editor_confirms_a_source_conflict_and_the_finding_goes(client, catalogue):
+    hygiene = ServiceItem.objects.get(seed_key="public-place-hygiene-licence")
+    client.force_login(catalogue["editor_wjj"])
+    client.post(f"/workbench/guides/items/{hygiene.slug}/draft/")
+    draft = GuideVersion.objects.get(item=hygiene, status=GuideStatus.DRAFT)
+    page = client.get(f"/workbench/guides/{draft.pk}/").content.decode()
+    assert 'data-rule="unresolved_source_conflict"' in page
+    assert "“promised limit”各来源不一致" in page
+    form = {
+        **FORM,
+        "statutory_limit": "20",
+        "promised_limit": "0",
+        "handling_type": "immediate",
+        "legal_basis": "公共场所卫生管理条例 | 第四条",
+        "conflicts_resolved": "on",
+        "change_summary": "核实：广东 2019 年起告知承诺当场办结",
+    }
+    client.post(f"/workbench/guides/{draft.pk}/", form)
+    draft.refresh_from_db()
+    assert draft.content["conflicts"] == []
+    assert 'data-rule="unresolved_source_conflict"' not in client.get(f"/workbench/guides/{draft.pk}/").content.decode()

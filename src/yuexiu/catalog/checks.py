@@ -13,6 +13,8 @@ The rules and their sources:
 - ``fee_without_basis``: a fee needs its legal basis (收费依据, §4.3).
 - ``inconsistent_across_organisations``: the same item (same 基本编码) implemented by several
   organisations must carry the same standard elements (同事同标).
+- ``unresolved_source_conflict``: where the sources of a seeded or imported value disagree, an editor
+  must check and confirm the value; until then the guide says so (it never chooses silently).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ RULE_LABELS: dict[str, str] = {
     "replaceable_material_required": "可由共享数据或电子证照替代的材料仍要求提交",
     "fee_without_basis": "收费无收费依据",
     "inconsistent_across_organisations": "同一事项不同实施主体的指南不一致",
+    "unresolved_source_conflict": "来源冲突未核实",
 }
 
 ITEM_ELEMENTS = ("name", "base_code", "implementation_code", "item_type", "exercise_level", "organisation")
@@ -146,6 +149,14 @@ def check_guide(
 
     if content.get("fee_charged") is True and not str(content.get("fee_basis") or "").strip():
         add("fee_without_basis", "fee_basis", "收取费用但未填写收费依据。")
+
+    for conflict in content.get("conflicts") or []:
+        values = "；".join(str(value.get("value", "")) for value in conflict.get("values", []))
+        add(
+            "unresolved_source_conflict",
+            "conflicts",
+            f"“{conflict.get('field', '')}”各来源不一致（{values}），待编辑核实。"[:500],
+        )
     return findings
 
 

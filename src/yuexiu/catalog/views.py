@@ -205,6 +205,11 @@ class GuideForm(forms.Form):
     consultation = forms.CharField(label="咨询方式", required=False, max_length=300)
     complaint = forms.CharField(label="监督投诉方式", required=False, max_length=300)
     faq = forms.CharField(label="常见问题", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    conflicts_resolved = forms.BooleanField(
+        label="已核实来源冲突，确认本稿取值",
+        required=False,
+        help_text="勾选后清除来源冲突提示，核实情况请写入修改说明。",
+    )
     change_summary = forms.CharField(label="修改说明", max_length=500)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -228,7 +233,7 @@ class GuideForm(forms.Form):
             elif name == "fee_charged":
                 value = content.get(name)
                 initial[name] = "" if value is None else ("true" if value else "false")
-            elif name != "change_summary":
+            elif name not in ("change_summary", "conflicts_resolved"):
                 initial[name] = content.get(name, "")
         return initial
 
@@ -288,8 +293,11 @@ def guide_version(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = dict(form.cleaned_data)
             change_summary = data.pop("change_summary")
+            conflicts_resolved = data.pop("conflicts_resolved")
             try:
                 content = {**version.content, **services.content_from_text(data)}
+                if conflicts_resolved:
+                    content["conflicts"] = []
                 services.save_draft(version=version, editor=user, content=content, change_summary=change_summary)
             except DomainError as error:
                 form.add_error(None, error.message)
