@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django_q.models import Schedule
 
 PERIODIC_JOBS = [
@@ -10,18 +11,15 @@ PERIODIC_JOBS = [
         "func": "yuexiu.core.tasks.purge_expired_audit_events",
         "schedule_type": Schedule.DAILY,
     },
-    {
-        "name": "办事指南同事同标检查",
-        "func": "yuexiu.catalog.tasks.run_nightly_guide_checks",
-        "schedule_type": Schedule.DAILY,
-    },
 ]
 
 
 def ensure_schedules() -> int:
-    """Create the schedules that do not exist yet (matched on name). Returns the number created."""
+    """Create the schedules that do not exist yet (matched on name): the core's ``PERIODIC_JOBS`` and each
+    app's ``periodic_jobs``. Returns the number created."""
     created = 0
-    for job in PERIODIC_JOBS:
+    jobs = [*PERIODIC_JOBS, *(job for app in apps.get_app_configs() for job in getattr(app, "periodic_jobs", []))]
+    for job in jobs:
         _, was_created = Schedule.objects.get_or_create(name=job["name"], defaults=job)
         created += was_created
     return created

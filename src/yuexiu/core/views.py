@@ -8,6 +8,7 @@ from datetime import datetime, time
 from typing import Any
 
 from django import forms
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -17,13 +18,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.forms import OTPTokenForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.core import audit, calendar, selectors, services
 from yuexiu.core.context_processors import ELDER_MODE_COOKIE, is_elder_mode
 from yuexiu.core.errors import DomainError, PermissionDeniedError
@@ -215,13 +216,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
     staff = selectors.list_staff(viewer=user)
     page = Paginator(staff, 30).get_page(request.GET.get("page"))
     roles = {assignment.role for assignment in user.role_assignments.all()}
-    guide_run = catalog_selectors.latest_check_run()
-    guide_reports = catalog_selectors.findings_by_department(guide_run, user) if guide_run else []
-    return render(
-        request,
-        "core/workbench.html",
-        {"page": page, "roles": roles, "Role": Role, "guide_run": guide_run, "guide_reports": guide_reports},
-    )
+    # Domain apps add their own panels (the guide-check counts, later the case queues).
+    panels = [
+        mark_safe(app.workbench_panel(request))  # noqa: S308  # rendered by the app's own template
+        for app in django_apps.get_app_configs()
+        if hasattr(app, "workbench_panel")
+    ]
+    return render(request, "core/workbench.html", {"page": page, "roles": roles, "Role": Role, "panels": panels})
 
 
 class AuditSearchForm(forms.Form):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 
-from yuexiu.catalog import seed
-from yuexiu.catalog import services as catalog_services
 from yuexiu.core import calendar, demo, rules, services
 from yuexiu.core.schedules import ensure_schedules
 
 
 class Command(BaseCommand):
-    help = "导入越秀区组织机构、规则参数、节假日数据和后台任务计划；--demo 同时创建各角色演示账号"
+    help = "导入越秀区组织机构、规则参数、节假日数据、各业务模块的基础数据和后台任务计划；--demo 同时创建各角色演示账号"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--demo", action="store_true", help="创建演示账号并打印登录信息")
@@ -24,14 +23,9 @@ class Command(BaseCommand):
         self.stdout.write(f"规则参数：新增 {rules.load_rule_parameters()}")
         years = calendar.load_package_calendar()
         self.stdout.write(f"节假日数据：新增 {len(years)} 个年度" + (f"（{years[0]}–{years[-1]}）" if years else ""))
-        catalogue = seed.load_seed_catalogue()
-        self.stdout.write(
-            f"事项目录：新增事项 {catalogue['items']}，一件事 {catalogue['bundles']}，"
-            f"全市通办 {catalogue['citywide']}，免提交材料 {catalogue['evidence']}"
-        )
-        if catalogue["items"]:
-            run = catalog_services.run_guide_checks()
-            self.stdout.write(f"办事指南检查：{run.item_count} 个事项，发现问题 {run.finding_count} 条")
+        for app in apps.get_app_configs():
+            for line in getattr(app, "load_reference_data", list)():
+                self.stdout.write(line)
         self.stdout.write(f"后台任务计划：新增 {ensure_schedules()}")
         if options["demo"]:
             created = demo.ensure_demo_accounts()
