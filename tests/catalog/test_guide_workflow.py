@@ -233,3 +233,12 @@ def test_an_editor_confirms_a_source_conflict_and_the_finding_goes(client, catal
     draft.refresh_from_db()
     assert draft.content["conflicts"] == []
     assert 'data-rule="unresolved_source_conflict"' not in client.get(f"/workbench/guides/{draft.pk}/").content.decode()
+
+
+def test_a_published_version_cannot_be_rewritten(catalogue, food):
+    version = food.current_version
+    version.content = {**version.content, "hours": "全天"}
+    with pytest.raises(ValueError, match="cannot change"):
+        version.save()
+    version.refresh_from_db()
+    assert "hours" not in version.content or version.content["hours"] != "全天"

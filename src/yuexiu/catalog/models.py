@@ -3,6 +3,8 @@ citywide handling (全市通办), the shared-evidence table and guide-check find
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -167,6 +169,15 @@ class GuideVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.name} 第{self.number}版"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A version once submitted or published keeps its content for good: cases cite it."""
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and (update_fields is None or "content" in update_fields):
+            stored = GuideVersion.objects.filter(pk=self.pk).values_list("status", "content").first()
+            if stored and stored[0] not in (GuideStatus.DRAFT, GuideStatus.RETURNED) and stored[1] != self.content:
+                raise ValueError(f"GuideVersion {self.pk} is {stored[0]}; its content cannot change")
+        super().save(*args, **kwargs)
 
     @property
     def is_editable(self) -> bool:

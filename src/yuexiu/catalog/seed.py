@@ -105,15 +105,25 @@ def load_seed_catalogue() -> dict[str, int]:
         counts["items"] += 1
         return item
 
+    # A guide that is also a bundle matter gets the fields, materials and result the bundle names for it.
+    bundle_parts = {
+        matter["guide"]: matter
+        for matters in mapping["bundle_matters"].values()
+        for matter in matters
+        if "guide" in matter and "form_fields" in matter
+    }
     for guide_id, target in mapping["guides"].items():
         record = guides[guide_id]
+        content = guide_content(record, service_object=target["service_object"])
+        if guide_id in bundle_parts:
+            content = _with_bundle_fields(content, bundle_parts[guide_id], mapping)
         item = make_item(
             key=guide_id,
             name=_plain_name(record["name"]),
             base_code=target["base_code"],
             item_type=target["item_type"],
             organisation_code=target["organisation"],
-            content=guide_content(record, service_object=target["service_object"]),
+            content=content,
             source_url=_first_url(record),
             source_note=f"guides-guangdong.yaml#{guide_id}；{mapping['code_note']}",
             confidence=record.get("confidence", "U"),
@@ -162,7 +172,6 @@ def load_seed_catalogue() -> dict[str, int]:
                     ),
                     confidence=record.get("confidence", "U"),
                 )
-            _add_bundle_fields(item, matter, mapping)
             constituents.append((item, department_note))
         if record["id"] in existing_bundles:
             continue
@@ -213,24 +222,17 @@ def load_seed_catalogue() -> dict[str, int]:
     return counts
 
 
-def _add_bundle_fields(item: ServiceItem, matter: dict[str, Any], mapping: dict[str, Any]) -> None:
-    """Give a seeded guide the form fields, materials and result the bundle record names for it
-    (only on its first version, before any staff edit)."""
-    version = item.current_version
-    if version is None or version.number != 1 or "form_fields" not in matter:
-        return
-    content = dict(version.content)
-    if content.get("form_fields"):
-        return
-    content["form_fields"] = _form_fields(matter, mapping)
+def _with_bundle_fields(content: dict[str, Any], matter: dict[str, Any], mapping: dict[str, Any]) -> dict[str, Any]:
+    """``content`` plus the form fields, materials and result that the bundle record names for the matter."""
+    content = {**content, "form_fields": _form_fields(matter, mapping)}
     known = {material.get("name") for material in content.get("materials", [])}
-    for material in _materials(matter, mapping):
-        if material["name"] not in known:
-            content.setdefault("materials", []).append(material)
+    content["materials"] = [
+        *content.get("materials", []),
+        *(material for material in _materials(matter, mapping) if material["name"] not in known),
+    ]
     if matter.get("result_name") and not content.get("result_name"):
         content["result_name"] = matter["result_name"]
-    version.content = GuideContent.model_validate(content).model_dump(mode="json")
-    version.save(update_fields=["content"])
+    return content
 
 
 def _form_fields(matter: dict[str, Any], mapping: dict[str, Any]) -> list[dict[str, Any]]:
