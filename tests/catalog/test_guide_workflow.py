@@ -189,7 +189,7 @@ def test_the_nightly_run_counts_findings_per_department_on_the_seeded_data(clien
     assert by_rule == {
         "legal_basis_without_article": 8,
         "replaceable_material_required": 9,
-        "required_element_missing": 379,
+        "required_element_missing": 384,
         "unresolved_source_conflict": 8,
     }
     client.force_login(catalogue["editor_scj"])

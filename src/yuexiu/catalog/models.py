@@ -250,6 +250,11 @@ class BundleItem(models.Model):
     item = models.ForeignKey(ServiceItem, verbose_name="事项", on_delete=models.PROTECT)
     position = models.PositiveIntegerField("顺序", default=0)
     department_note = models.CharField("部门（来源原文）", max_length=200, blank=True)
+    # What the item asks within this bundle (fields of the merged form, materials), when the bundle
+    # asks more or other than the item's own guide: 社会保障卡申领 asks a newborn's name only in
+    # 新生儿出生一件事. Same shapes as GuideContent.form_fields and .materials.
+    form_fields = models.JSONField("本事项在一件事中的表单字段", default=list, blank=True)
+    materials = models.JSONField("本事项在一件事中的材料", default=list, blank=True)
 
     class Meta:
         verbose_name = "一件事所含事项"

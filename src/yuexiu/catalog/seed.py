@@ -105,18 +105,17 @@ def load_seed_catalogue() -> dict[str, int]:
         counts["items"] += 1
         return item
 
-    # A guide that is also a bundle matter gets the fields, materials and result the bundle names for it.
-    bundle_parts = {
-        matter["guide"]: matter
+    # The result a guide's matter produces, where only the bundle record names it (出生医学证明).
+    results = {
+        matter["guide"]: matter["result_name"]
         for matters in mapping["bundle_matters"].values()
         for matter in matters
-        if "guide" in matter and "form_fields" in matter
+        if "guide" in matter and "result_name" in matter
     }
     for guide_id, target in mapping["guides"].items():
         record = guides[guide_id]
         content = guide_content(record, service_object=target["service_object"])
-        if guide_id in bundle_parts:
-            content = _with_bundle_fields(content, bundle_parts[guide_id], mapping)
+        content.setdefault("result_name", results.get(guide_id, ""))
         item = make_item(
             key=guide_id,
             name=_plain_name(record["name"]),
@@ -148,7 +147,7 @@ def load_seed_catalogue() -> dict[str, int]:
         text = mapping["bundle_text"].get(record["id"], {})
         matters = mapping["bundle_matters"].get(record["id"], [])
         lead_code = _department_code(record.get("lead_department"), departments)
-        constituents: list[tuple[ServiceItem, str]] = []
+        constituents: list[tuple[ServiceItem, str, dict[str, Any]]] = []
         for matter in matters:
             source = _matter_record(record, matter["matter"])
             department_note = (source or {}).get("department", "")
@@ -172,7 +171,7 @@ def load_seed_catalogue() -> dict[str, int]:
                     ),
                     confidence=record.get("confidence", "U"),
                 )
-            constituents.append((item, department_note))
+            constituents.append((item, department_note, matter))
         if record["id"] in existing_bundles:
             continue
         slug = slug_for(record["name"], bundle_slugs)
@@ -196,9 +195,14 @@ def load_seed_catalogue() -> dict[str, int]:
             name_confidence=record.get("name_confidence", "U"),
             notes=_bundle_notes(record),
         )
-        for position, (item, department_note) in enumerate(constituents, start=1):
+        for position, (item, department_note, matter) in enumerate(constituents, start=1):
             BundleItem.objects.create(
-                bundle=bundle, item=item, position=position, department_note=str(department_note)[:200]
+                bundle=bundle,
+                item=item,
+                position=position,
+                department_note=str(department_note)[:200],
+                form_fields=_validated("form_fields", _form_fields(matter, mapping)),
+                materials=_validated("materials", _materials(matter, mapping)),
             )
         counts["bundles"] += 1
 
@@ -222,17 +226,9 @@ def load_seed_catalogue() -> dict[str, int]:
     return counts
 
 
-def _with_bundle_fields(content: dict[str, Any], matter: dict[str, Any], mapping: dict[str, Any]) -> dict[str, Any]:
-    """``content`` plus the form fields, materials and result that the bundle record names for the matter."""
-    content = {**content, "form_fields": _form_fields(matter, mapping)}
-    known = {material.get("name") for material in content.get("materials", [])}
-    content["materials"] = [
-        *content.get("materials", []),
-        *(material for material in _materials(matter, mapping) if material["name"] not in known),
-    ]
-    if matter.get("result_name") and not content.get("result_name"):
-        content["result_name"] = matter["result_name"]
-    return content
+def _validated(element: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries of a list element checked against ``GuideContent`` (the bundle link stores the same shapes)."""
+    return GuideContent.model_validate({element: entries}).model_dump(mode="json")[element]
 
 
 def _form_fields(matter: dict[str, Any], mapping: dict[str, Any]) -> list[dict[str, Any]]:
@@ -251,15 +247,12 @@ def _matter_content(record: dict[str, Any], matter: dict[str, Any], mapping: dic
     source = {"url": record.get("source_url") or "", "confidence": record.get("confidence", "U")}
     content: dict[str, Any] = {
         "service_object": matter.get("service_object", ""),
-        "form_fields": _form_fields(matter, mapping),
-        "materials": _materials(matter, mapping),
         "result_name": matter.get("result_name", ""),
         "sources": {"item": [source]},
     }
     if record["id"] == "newborn-birth":
         content["online_depth"] = "full_online"
-        content["online_url"] = "粤省事（小程序）"
-        content["acceptance_conditions"] = list(record.get("eligibility") or [])
+        content["places"] = ["粤省事小程序（全程网办）"]
     return content
 
 

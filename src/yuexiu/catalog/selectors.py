@@ -221,13 +221,20 @@ def get_bundle(slug: str) -> ServiceBundle:
 
 
 def merge_bundle(bundle: ServiceBundle) -> merge.MergedBundle:
-    """The bundle's merged form (一表申请) and merged materials (一套材料), see ``catalog.merge``."""
-    parts = [
-        merge.BundlePart(
-            name=link.item.name, content=link.item.current_version.content if link.item.current_version else {}
-        )
-        for link in bundle.bundleitem_set.all()
-    ]
+    """The bundle's merged form (一表申请) and merged materials (一套材料), see ``catalog.merge``: each
+    item's current guide, with the form fields and extra materials its bundle link names."""
+    parts = []
+    for link in bundle.bundleitem_set.all():
+        content = dict(link.item.current_version.content) if link.item.current_version else {}
+        if link.form_fields:
+            content["form_fields"] = link.form_fields
+        if link.materials:
+            known = {material["name"] for material in content.get("materials", [])}
+            content["materials"] = [
+                *content.get("materials", []),
+                *(material for material in link.materials if material["name"] not in known),
+            ]
+        parts.append(merge.BundlePart(name=link.item.name, content=content))
     return merge.merge_bundle(parts, evidence=services.current_evidence())
 
 
