@@ -48,7 +48,7 @@ def test_an_editor_sets_a_promised_limit_above_the_statutory_one_and_the_check_f
     page.get_by_role("button", name="起草修改 食品经营许可（新办）").click()
     expect(page.get_by_role("heading", name="食品经营许可（新办） · 第 2 版")).to_be_visible()
     expect(page.locator("#conflicts")).to_contain_text("statutory decision limit")
-    page.get_by_label("承诺办结时限（工作日）").fill("30")
+    page.get_by_label("承诺办结时限（天数）").fill("30")
     page.get_by_label("修改说明").fill("按窗口实际调整承诺时限")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("已保存。")).to_be_visible()
@@ -59,7 +59,7 @@ def test_an_editor_sets_a_promised_limit_above_the_statutory_one_and_the_check_f
     expect(page.get_by_text("承诺办结时限 30个工作日超过法定办结时限 20个工作日。请先修改后再提交。")).to_be_visible()
     expect(page.locator("#version-status")).to_have_text("草稿")
 
-    page.get_by_label("承诺办结时限（工作日）").fill("15")
+    page.get_by_label("承诺办结时限（天数）").fill("15")
     page.get_by_role("button", name="保存").click()
     expect(page.locator('#draft-findings [data-rule="promised_limit_exceeds_statutory"]')).to_have_count(0)
     page.get_by_role("button", name="提交审核").click()

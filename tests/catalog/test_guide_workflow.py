@@ -242,3 +242,102 @@ def test_a_published_version_cannot_be_rewritten(catalogue, food):
         version.save()
     version.refresh_from_db()
     assert "hours" not in version.content or version.content["hours"] != "全天"
+
+
+def _unchanged_form(version: GuideVersion) -> dict:
+    from yuexiu.catalog.views import GuideForm
+
+    initial = GuideForm.initial_from(version.content, "")
+    return {name: "" if value is None else value for name, value in initial.items()}
+
+
+def test_saving_a_draft_unchanged_keeps_everything_the_form_does_not_show(client, catalogue, food):
+    client.force_login(catalogue["editor_scj"])
+    client.post(f"/workbench/guides/items/{food.slug}/draft/")
+    draft = GuideVersion.objects.get(item=food, status=GuideStatus.DRAFT)
+    before = dict(draft.content)
+    response = client.post(f"/workbench/guides/{draft.pk}/", {**_unchanged_form(draft), "change_summary": "核对"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.content == before
+    assert draft.content["materials"][-1]["condition"] == "视情况提交"
+    assert draft.content["legal_basis"][0]["source"]["confidence"] == "M"
+
+
+def test_a_natural_day_limit_survives_an_edit(client, catalogue):
+    permit = ServiceItem.objects.get(seed_key="residence-permit")
+    from yuexiu.core import services as core_services
+    from yuexiu.core.models import Role
+
+    core_services.grant_role(
+        user=catalogue["editor_scj"],
+        role=Role.GUIDE_EDITOR,
+        organisation=permit.organisation,
+        granted_by=catalogue["sysadmin"],
+    )
+    client.force_login(catalogue["editor_scj"])
+    client.post(f"/workbench/guides/items/{permit.slug}/draft/")
+    draft = GuideVersion.objects.get(item=permit, status=GuideStatus.DRAFT)
+    form = {**_unchanged_form(draft), "promised_limit": "10", "change_summary": "承诺 10 个工作日"}
+    assert form["statutory_limit_unit"] == "natural_days"
+    client.post(f"/workbench/guides/{draft.pk}/", form)
+    draft.refresh_from_db()
+    assert draft.content["statutory_limit"]["unit"] == "natural_days"
+    assert draft.content["promised_limit"] == {"value": 10, "unit": "working_days", "note": ""}
+
+
+def test_every_bad_line_of_every_element_is_reported_at_once(client, catalogue, food):
+    client.force_login(catalogue["editor_scj"])
+    client.post(f"/workbench/guides/items/{food.slug}/draft/")
+    draft = GuideVersion.objects.get(item=food, status=GuideStatus.DRAFT)
+    form = {**FORM, "steps": "受理 | 三天", "materials": " | | |\n申请书 | 传真件", "faq": "怎么办？"}
+    html = client.post(f"/workbench/guides/{draft.pk}/", form).content.decode()
+    assert "申请材料：第 1 行：第一栏（名称）不能为空；第 2 行：材料形式“传真件”无效" in html
+    assert "办理流程：第 1 行：环节时限应为工作日数（整数），实际为“三天”" in html
+    assert "常见问题：第 1 行：常见问题应写成“问题 | 回答”" in html
+
+
+def test_only_http_addresses_are_accepted_for_online_handling(catalogue, food):
+    editor = catalogue["editor_scj"]
+    draft = services.create_draft(item=food, editor=editor)
+    with pytest.raises(DomainError) as error:
+        services.save_draft(
+            version=draft,
+            editor=editor,
+            content={**draft.content, "online_url": "javascript:alert(1)"},
+            change_summary="网址",
+        )
+    assert error.value.message == "办事指南内容有误：网上办理地址：应为以 http:// 或 https:// 开头的网址。"
+
+
+def test_another_departments_editor_cannot_open_or_change_a_version_by_address(client, catalogue, food):
+    client.force_login(catalogue["editor_wjj"])
+    assert client.get(f"/workbench/guides/{food.current_version_id}/").status_code == 404
+    draft = services.create_draft(item=food, editor=catalogue["editor_scj"])
+    assert client.get(f"/workbench/guides/{draft.pk}/").status_code == 404
+    assert client.post(f"/workbench/guides/{draft.pk}/submit/").status_code == 404
+
+
+def test_changing_a_submitted_version_is_refused_with_a_message(client, catalogue, food):
+    editor = catalogue["editor_scj"]
+    draft = services.create_draft(item=food, editor=editor)
+    services.save_draft(version=draft, editor=editor, content=draft.content, change_summary="核对")
+    services.submit_draft(version=draft, editor=editor)
+    client.force_login(editor)
+    response = client.post(f"/workbench/guides/{draft.pk}/", {**FORM, "hours": "全天"}, follow=True)
+    assert "该版本状态为“待审核”，不能修改。" in response.content.decode()
+    draft.refresh_from_db()
+    assert "全天" not in str(draft.content)
+
+
+def test_the_public_history_does_not_show_the_editors_source_conflicts(client, catalogue):
+    hygiene = ServiceItem.objects.get(seed_key="public-place-hygiene-licence")
+    editor, reviewer = catalogue["editor_wjj"], catalogue["reviewer_zsj"]
+    draft = services.create_draft(item=hygiene, editor=editor)
+    content = {**draft.content, "conflicts": [], "hours": "工作日 9:00–12:00，14:00–18:00"}
+    services.save_draft(version=draft, editor=editor, content=content, change_summary="核实冲突，补充办理时间")
+    services.submit_draft(version=draft, editor=editor)
+    services.publish_version(version=draft, reviewer=reviewer)
+    html = client.get(f"/services/items/{hygiene.slug}/versions/{draft.number}/").content.decode()
+    assert "工作日 9:00–12:00，14:00–18:00" in html
+    assert "promised limit" not in html and "来源冲突" not in html

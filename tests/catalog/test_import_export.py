@@ -10,6 +10,7 @@ import pytest
 from yuexiu.catalog import exports, selectors, services, tabular
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import DomainError, PermissionDeniedError
+from yuexiu.core.models import AuditEvent
 
 HEADER = services.IMPORT_COLUMNS
 ROW = {
@@ -111,3 +112,43 @@ def test_the_cpsv_ap_export_has_services_events_and_organisations(client, catalo
     assert service["cv:isGroupedBy"] == [
         {"@id": "https://yuexiu.example.gov.cn/services/bundles/kai-ban-can-yin-dian-yi-jian-shi/"}
     ]
+
+
+def test_importing_one_changed_cell_changes_only_that_element(catalogue):
+    reviewer = catalogue["reviewer_zsj"]
+    permit = ServiceItem.objects.get(seed_key="residence-permit")
+    before = permit.current_version.content
+    rows = [services.catalogue_row(item) for item in ServiceItem.objects.order_by("id")]
+    for row in rows:
+        if row["实施编码"] == permit.implementation_code:
+            row["承诺办结时限（工作日）"] = "15"
+    data = tabular.write_csv(HEADER, [[row[column] for column in HEADER] for row in rows], encoding="gb18030")
+    assert services.import_catalogue(data=data, importer=reviewer) == {"created": 0, "updated": 1, "unchanged": 34}
+    permit.refresh_from_db()
+    after = permit.current_version.content
+    assert after["promised_limit"] == {"value": 15, "unit": "working_days", "note": ""}
+    assert {key: value for key, value in after.items() if key != "promised_limit"} == {
+        key: value for key, value in before.items() if key != "promised_limit"
+    }
+    event = AuditEvent.objects.get(action="catalog.imported")
+    assert event.changes["items"] == [
+        {"implementation_code": permit.implementation_code, "version": 2, "columns": ["承诺办结时限（工作日）"]}
+    ]
+
+
+def test_a_formula_as_an_item_name_is_refused(catalogue):
+    row = {**ROW, "事项名称": '=HYPERLINK("http://evil")'}
+    with pytest.raises(DomainError) as error:
+        services.import_catalogue(data=_csv([row], "utf-8"), importer=catalogue["reviewer_zsj"])
+    assert error.value.details["errors"] == [{"row": 2, "message": "事项名称不能以 =、+、-、@ 开头（表格公式）"}]
+
+
+def test_a_failed_import_is_audited(client, catalogue):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(catalogue["reviewer_zsj"])
+    bad = {**ROW, "实施主体编码": "440104-XXX"}
+    client.post("/workbench/catalog/import/", {"file": SimpleUploadedFile("bad.csv", _csv([bad], "utf-8"))})
+    event = AuditEvent.objects.get(action="catalog.import_failed")
+    assert event.outcome == "failed"
+    assert event.changes["errors"] == [{"row": 2, "message": "实施主体编码“440104-XXX”不存在"}]

@@ -52,6 +52,8 @@ ONLINE_DEPTH_LABELS = {
 
 # One line of a list element (a condition, a place, a delivery way).
 Line = Annotated[str, StringConstraints(max_length=500)]
+# An address a citizen may open: http or https only (never javascript: or data:), or empty.
+WebAddress = Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://[^\s<>\"']+)?$")]
 
 
 class _Element(BaseModel):
@@ -86,8 +88,8 @@ class Material(_Element):
     copies: int = Field(1, ge=0, le=99)
     required: bool = True
     condition: str = Field("", max_length=200, description="适用情形，如“仅自动售货设备”")
-    blank_form_url: str = Field("", max_length=500)
-    sample_url: str = Field("", max_length=500)
+    blank_form_url: WebAddress = ""
+    sample_url: WebAddress = ""
     substitute: Substitute = ""
 
 
@@ -146,7 +148,7 @@ class GuideContent(_Element):
     places: list[Line] = Field([], max_length=50)
     hours: str = Field("", max_length=300)
     onsite_visits: int | None = Field(None, ge=0, le=10)
-    online_url: str = Field("", max_length=500)
+    online_url: WebAddress = ""
     online_depth: OnlineDepth = ""
     result_name: str = Field("", max_length=200)
     result_type: Literal["", "licence", "approval_document", "other"] = ""
@@ -223,7 +225,7 @@ LINE_FORMATS: dict[str, str] = {
     "legal_basis": "法规名称 | 条款 | 要点（可省略）",
     "materials": (
         "材料名称 | 形式（原件/复印件/原件及复印件/电子材料/在线填报） | 份数 | 必需/非必需"
-        " | 替代（电子证照/共享数据，可省略）"
+        " | 替代（电子证照/共享数据，可空） | 适用情形（可空）"
     ),
     "steps": "环节名称 | 时限（工作日，可省略） | 特殊环节（是/否） | 计入办结时限（是/否）",
     "faq": "问题 | 回答",
@@ -233,6 +235,12 @@ LINE_FORMATS: dict[str, str] = {
 }
 _FORM_BY_LABEL = {label: key for key, label in MATERIAL_FORM_LABELS.items()}
 _SUBSTITUTE_BY_LABEL = {"电子证照": "e_licence", "共享数据": "shared_data", "一件事内生成": "produced_in_bundle"}
+# Materials carry more than their text form shows; these survive an edit of the same material.
+_HIDDEN = {
+    "materials": ("key", "blank_form_url", "sample_url"),
+    "legal_basis": ("source",),
+    "steps": ("description", "legal_basis"),
+}
 _SUBSTITUTE_TEXT = {value: label for label, value in _SUBSTITUTE_BY_LABEL.items()}
 _YES = {"是", "必需", "必须", "需要", "y", "yes", "true", "1"}
 _NO = {"否", "非必需", "不需要", "n", "no", "false", "0", ""}
@@ -258,59 +266,92 @@ def _flag(text: str, line_number: int, label: str) -> bool:
 def parse_lines(element: str, text: str) -> list[Any]:
     """Read the text form of a list element (``LINE_FORMATS``) into its JSON entries.
 
-    Raises ``LineError`` naming the first bad line.
+    Raises ``LineError`` naming every bad line (``第 1 行：…；第 3 行：…。``).
     """
     entries: list[Any] = []
+    problems: list[str] = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
-        if element in ("acceptance_conditions", "places", "delivery"):
-            entries.append(line)
+        try:
+            entry = _parse_line(element, line, number)
+        except LineError as error:
+            problems.append(str(error).rstrip("。"))
             continue
-        parts = _parts(line)
-        if element == "legal_basis":
-            if not parts[0]:
-                raise LineError(f"第 {number} 行：缺少法规名称。")
-            entries.append({"law": parts[0], "article": _at(parts, 1), "gist": _at(parts, 2)})
-        elif element == "materials":
-            form_label = _at(parts, 1) or "原件"
-            if form_label not in _FORM_BY_LABEL:
-                raise LineError(f"第 {number} 行：材料形式“{form_label}”无效，应为{'、'.join(_FORM_BY_LABEL)}之一。")
-            copies = _at(parts, 2) or "1"
-            if not copies.isdigit() or int(copies) > 99:
-                raise LineError(f"第 {number} 行：份数应为 0 到 99 的整数，实际为“{copies}”。")
-            substitute = _at(parts, 4)
-            if substitute and substitute not in _SUBSTITUTE_BY_LABEL:
-                raise LineError(f"第 {number} 行：替代方式应为“电子证照”或“共享数据”，实际为“{substitute}”。")
-            entries.append(
-                {
-                    "name": parts[0],
-                    "form": _FORM_BY_LABEL[form_label],
-                    "copies": int(copies),
-                    "required": _flag(_at(parts, 3) or "是", number, "是否必需"),
-                    "substitute": _SUBSTITUTE_BY_LABEL.get(substitute, ""),
-                }
-            )
-        elif element == "steps":
-            limit_text = _at(parts, 1)
-            if limit_text and not limit_text.isdigit():
-                raise LineError(f"第 {number} 行：环节时限应为工作日数（整数），实际为“{limit_text}”。")
-            entries.append(
-                {
-                    "name": parts[0],
-                    "limit": {"value": int(limit_text), "unit": "working_days"} if limit_text else None,
-                    "is_special_procedure": _flag(_at(parts, 2), number, "特殊环节"),
-                    "counts_in_limit": _flag(_at(parts, 3) or "是", number, "计入办结时限"),
-                }
-            )
-        elif element == "faq":
-            if len(parts) < 2 or not parts[1]:
-                raise LineError(f"第 {number} 行：常见问题应写成“问题 | 回答”。")
-            entries.append({"question": parts[0], "answer": "|".join(parts[1:])})
-        else:
-            raise LineError(f"要素“{element}”没有文本格式。")
+        entries.append(entry)
+    if problems:
+        raise LineError("；".join(problems) + "。")
     return entries
+
+
+def _parse_line(element: str, line: str, number: int) -> Any:
+    """One line of a list element's text form; raises ``LineError`` naming line ``number``."""
+    if element in ("acceptance_conditions", "places", "delivery"):
+        return line
+    parts = _parts(line)
+    if not parts[0]:
+        raise LineError(f"第 {number} 行：第一栏（名称）不能为空。")
+    if element == "legal_basis":
+        return {"law": parts[0], "article": _at(parts, 1), "gist": _at(parts, 2)}
+    if element == "materials":
+        form_label = _at(parts, 1) or "原件"
+        if form_label not in _FORM_BY_LABEL:
+            raise LineError(f"第 {number} 行：材料形式“{form_label}”无效，应为{'、'.join(_FORM_BY_LABEL)}之一。")
+        copies = _at(parts, 2) or "1"
+        if not copies.isdigit() or int(copies) > 99:
+            raise LineError(f"第 {number} 行：份数应为 0 到 99 的整数，实际为“{copies}”。")
+        substitute = _at(parts, 4)
+        if substitute and substitute not in _SUBSTITUTE_BY_LABEL:
+            raise LineError(f"第 {number} 行：替代方式应为“电子证照”或“共享数据”，实际为“{substitute}”。")
+        return {
+            "name": parts[0],
+            "form": _FORM_BY_LABEL[form_label],
+            "copies": int(copies),
+            "required": _flag(_at(parts, 3) or "是", number, "是否必需"),
+            "substitute": _SUBSTITUTE_BY_LABEL.get(substitute, ""),
+            "condition": _at(parts, 5),
+        }
+    if element == "steps":
+        limit_text = _at(parts, 1)
+        if limit_text and not limit_text.isdigit():
+            raise LineError(f"第 {number} 行：环节时限应为工作日数（整数），实际为“{limit_text}”。")
+        return {
+            "name": parts[0],
+            "limit": {"value": int(limit_text), "unit": "working_days"} if limit_text else None,
+            "is_special_procedure": _flag(_at(parts, 2), number, "特殊环节"),
+            "counts_in_limit": _flag(_at(parts, 3) or "是", number, "计入办结时限"),
+        }
+    if element == "faq":
+        if len(parts) < 2 or not parts[1]:
+            raise LineError(f"第 {number} 行：常见问题应写成“问题 | 回答”。")
+        return {"question": parts[0], "answer": "|".join(parts[1:])}
+    raise LineError(f"要素“{element}”没有文本格式。")
+
+
+def carry_over(element: str, previous: list[Any] | None, entries: list[Any]) -> list[Any]:
+    """``entries`` (read from a text form) with the attributes the text form does not show taken from
+    the matching entry of ``previous`` (same material name, same law, same step name): an edit never
+    drops a material's key or sample link, a legal basis's source, or a step's description. A step
+    whose limit is unchanged keeps its unit."""
+    hidden = _HIDDEN.get(element)
+    if not hidden or not previous:
+        return entries
+    match_key = "law" if element == "legal_basis" else "name"
+    by_name = {entry.get(match_key): entry for entry in previous if isinstance(entry, dict)}
+    result = []
+    for entry in entries:
+        old = by_name.get(entry.get(match_key))
+        if old is None:
+            result.append(entry)
+            continue
+        merged = {**{name: old[name] for name in hidden if name in old}, **entry}
+        if element == "steps":
+            old_limit, new_limit = old.get("limit"), entry.get("limit")
+            if old_limit and new_limit and old_limit.get("value") == new_limit.get("value"):
+                merged["limit"] = old_limit
+        result.append(merged)
+    return result
 
 
 def format_lines(element: str, entries: list[Any]) -> str:
@@ -330,6 +371,7 @@ def format_lines(element: str, entries: list[Any]) -> str:
                         str(entry.get("copies", 1)),
                         "必需" if entry.get("required", True) else "非必需",
                         _SUBSTITUTE_TEXT.get(entry.get("substitute", ""), ""),
+                        entry.get("condition", ""),
                     ]
                 ).rstrip(" |")
             )

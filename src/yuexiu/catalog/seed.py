@@ -114,7 +114,7 @@ def load_seed_catalogue() -> dict[str, int]:
     }
     for guide_id, target in mapping["guides"].items():
         record = guides[guide_id]
-        content = guide_content(record, service_object=target["service_object"])
+        content = guide_content(record, service_object=target["service_object"], step_names=mapping["step_names"])
         content.setdefault("result_name", results.get(guide_id, ""))
         item = make_item(
             key=guide_id,
@@ -179,7 +179,7 @@ def load_seed_catalogue() -> dict[str, int]:
         bundle = ServiceBundle.objects.create(
             slug=slug,
             seed_key=record["id"],
-            name=record["name"],
+            name=_chinese_quotes(record["name"]),
             event_kind=record["event_kind"],
             lead_organisation=organisations.get(lead_code or ""),
             lead_department_note=str(record.get("lead_department") or "")[:300],
@@ -189,7 +189,7 @@ def load_seed_catalogue() -> dict[str, int]:
             promised_limit_days=record.get("promised_limit_working_days"),
             promised_limit_note=str(text.get("promised_limit_note") or "")[:300],
             materials_note=str(text.get("materials_note") or "")[:500],
-            region=str(record.get("region") or "")[:100],
+            region=str(text.get("region") or _plain_name(str(record.get("region") or "")))[:100],
             source_url=record.get("source_url") or "",
             confidence=record.get("confidence", "U"),
             name_confidence=record.get("name_confidence", "U"),
@@ -256,8 +256,13 @@ def _matter_content(record: dict[str, Any], matter: dict[str, Any], mapping: dic
     return content
 
 
-def guide_content(record: dict[str, Any], *, service_object: str) -> dict[str, Any]:
-    """Turn one guides-guangdong.yaml record into a ``GuideContent`` dict, keeping each value's source."""
+def guide_content(
+    record: dict[str, Any], *, service_object: str, step_names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Turn one guides-guangdong.yaml record into a ``GuideContent`` dict, keeping each value's source.
+
+    ``step_names`` gives the Chinese name of a process step the source describes in English."""
+    step_names = step_names or {}
     sources: dict[str, list[dict[str, str]]] = {}
 
     def source(element: str, url: Any, confidence: Any, note: str = "") -> None:
@@ -285,8 +290,8 @@ def guide_content(record: dict[str, Any], *, service_object: str) -> dict[str, A
         "promised_limit": _limit(record.get("promised_limit")),
         "handling_type": _handling_type(record.get("handling_type")),
         "acceptance_conditions": list(record.get("conditions") or []),
-        "applicants": str(record.get("scope") or "")[:1000],
-        "steps": [_step(step) for step in record.get("process_limits") or []],
+        "applicants": _plain_name(str(record.get("scope") or "")).replace(", ", "、")[:1000],
+        "steps": [_step(step, step_names) for step in record.get("process_limits") or []],
         "conflicts": [_conflict(conflict) for conflict in record.get("conflicts") or []],
     }
     fee = record.get("fee")
@@ -327,8 +332,12 @@ def _limit(value: Any) -> dict[str, Any] | None:
     return {"value": int(value["value"]), "unit": unit, "note": str(value.get("note") or "")[:500]}
 
 
-def _step(step: dict[str, Any]) -> dict[str, Any]:
-    return {"name": step["step"][:100], "limit": _limit(step)}
+def _step(step: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": names.get(step["step"], step["step"])[:100],
+        "description": step["step"][:1000],
+        "limit": _limit(step),
+    }
 
 
 def _handling_type(text: Any) -> str:
@@ -397,6 +406,11 @@ def _plain_name(name: str) -> str:
         return f"（{'，'.join(kept)}）" if kept else ""
 
     return re.sub(r"\s*[(（]([^()（）]*)[)）]", chinese_parts, name).strip()
+
+
+def _chinese_quotes(text: str) -> str:
+    """``社会保障卡居民服务"一卡通"一件事`` → ``社会保障卡居民服务“一卡通”一件事``."""
+    return re.sub(r'"([^"]*)"', "“\\1”", text)
 
 
 def _first_url(record: dict[str, Any]) -> str:

@@ -155,11 +155,18 @@ class ElementDiff:
     added: list[str]
 
 
-def diff_versions(before: dict[str, Any], after: dict[str, Any]) -> list[ElementDiff]:
-    """Per element, the lines removed and added between two guide documents (readable Chinese)."""
+# Elements for the editors only: research notes on where values came from.
+STAFF_ONLY_ELEMENTS = ("conflicts",)
+
+
+def diff_versions(before: dict[str, Any], after: dict[str, Any], *, public: bool = False) -> list[ElementDiff]:
+    """Per element, the lines removed and added between two guide documents (readable Chinese);
+    ``public`` leaves out the editors' elements (``STAFF_ONLY_ELEMENTS``)."""
     old, new = describe(before), describe(after)
     changes = []
     for element, label in ELEMENT_LABELS.items():
+        if public and element in STAFF_ONLY_ELEMENTS:
+            continue
         old_lines, new_lines = old.get(element, []), new.get(element, [])
         if old_lines == new_lines:
             continue
@@ -181,14 +188,14 @@ def previous_public_version(version: GuideVersion) -> GuideVersion | None:
     )
 
 
-def diff_with_previous(version: GuideVersion) -> list[ElementDiff]:
+def diff_with_previous(version: GuideVersion, *, public: bool = False) -> list[ElementDiff]:
     """For a draft: the diff against the item's current guide; for a public version: against the
-    public version before it."""
+    public version before it. ``public``: as shown to citizens (see ``diff_versions``)."""
     if version.status in PUBLIC_STATUSES:
         previous = previous_public_version(version)
     else:
         previous = version.item.current_version
-    return diff_versions(previous.content if previous else {}, version.content)
+    return diff_versions(previous.content if previous else {}, version.content, public=public)
 
 
 # ---- bundles ---------------------------------------------------------------------------------------
@@ -297,13 +304,11 @@ def list_open_versions(viewer: User) -> QuerySet[GuideVersion]:
 
 
 def access_version(viewer: User, pk: int) -> GuideVersion:
-    """A version for the staff editor or reviewer; ``NotFound`` if it does not exist or is not theirs."""
+    """A version for the staff page: editors of the item's organisation and reviewers only (citizens
+    read public versions on the portal); ``NotFound`` otherwise, so other departments learn nothing."""
     version = GuideVersion.objects.select_related("item__organisation", "item__current_version").filter(pk=pk).first()
     if version is None:
         raise NotFound("未找到该指南版本。")
-    visible = (
-        services.can_edit(viewer, version.item) or services.can_review(viewer) or (version.status in PUBLIC_STATUSES)
-    )
-    if not visible:
+    if not (services.can_edit(viewer, version.item) or services.can_review(viewer)):
         raise NotFound("未找到该指南版本。")
     return version

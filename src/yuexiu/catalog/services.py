@@ -22,6 +22,7 @@ from yuexiu.catalog.content import (
     HANDLING_TYPE_LABELS,
     GuideContent,
     LineError,
+    carry_over,
     format_lines,
     parse_lines,
 )
@@ -113,20 +114,39 @@ def validate_content(data: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-def content_from_text(fields: dict[str, Any]) -> dict[str, Any]:
-    """Build a guide document from the editor's form values: list elements in their text forms
-    (``LINE_FORMATS``), limits as working-day integers or ``None``. Raises ``DomainError``."""
-    content: dict[str, Any] = {}
+LIST_ELEMENTS = ("legal_basis", "materials", "steps", "faq", "acceptance_conditions", "places", "delivery")
+
+
+def content_from_text(fields: dict[str, Any], *, previous: dict[str, Any]) -> dict[str, Any]:
+    """The guide document ``previous`` with the editor's form values applied: list elements in their
+    text forms (``LINE_FORMATS``, hidden attributes carried over, see ``content.carry_over``), limits
+    as ``{element}`` (days or ``None``) plus ``{element}_unit``. Elements the form does not show are kept.
+
+    Raises ``DomainError`` (code ``invalid_guide``) naming every bad element and line at once.
+    """
+    content = dict(previous)
+    problems = []
     for element, value in fields.items():
-        if element in ("legal_basis", "materials", "steps", "faq", "acceptance_conditions", "places", "delivery"):
+        if element.endswith("_unit"):
+            continue
+        if element in LIST_ELEMENTS:
             try:
-                content[element] = parse_lines(element, value or "")
+                content[element] = carry_over(element, previous.get(element), parse_lines(element, value or ""))
             except LineError as error:
-                raise DomainError(f"{ELEMENT_LABELS[element]}：{error}", code="invalid_guide") from None
+                problems.append(f"{ELEMENT_LABELS[element]}：{error}")
         elif element in ("statutory_limit", "promised_limit"):
-            content[element] = {"value": value, "unit": "working_days"} if value is not None else None
+            unit = fields.get(f"{element}_unit") or "working_days"
+            old = previous.get(element) or {}
+            if value is None:
+                content[element] = None
+            elif old.get("value") == value and old.get("unit") == unit:
+                content[element] = old
+            else:
+                content[element] = {"value": value, "unit": unit}
         else:
             content[element] = value
+    if problems:
+        raise DomainError("；".join(problem.rstrip("。") for problem in problems) + "。", code="invalid_guide")
     return content
 
 
@@ -446,6 +466,20 @@ _LIST_COLUMNS = {
     "申请材料": "materials",
     "办理地点": "places",
 }
+# The guide element each content column writes (the other columns are the item's identity).
+COLUMN_ELEMENTS = {
+    "法定办结时限（工作日）": "statutory_limit",
+    "承诺办结时限（工作日）": "promised_limit",
+    "办件类型": "handling_type",
+    "是否收费": "fee_charged",
+    "收费标准": "fee_standard",
+    "收费依据": "fee_basis",
+    **_LIST_COLUMNS,
+    "办理时间": "hours",
+    "到办事现场次数": "onsite_visits",
+    "咨询方式": "consultation",
+    "监督投诉方式": "complaint",
+}
 
 
 def catalogue_row(item: ServiceItem) -> dict[str, str]:
@@ -495,6 +529,8 @@ def _row_problems(values: dict[str, str], seen: set[str], organisations: dict[st
         problems.append(f"行使层级“{values['行使层级']}”无效，应为{'、'.join(_LEVELS)}之一")
     if values.get("实施主体编码") and values["实施主体编码"] not in organisations:
         problems.append(f"实施主体编码“{values['实施主体编码']}”不存在")
+    if values.get("事项名称", "")[:1] in ("=", "+", "-", "@"):
+        problems.append("事项名称不能以 =、+、-、@ 开头（表格公式）")
     for column, limit in (("事项名称", 200), ("实施编码", 64), ("基本编码", 32)):
         if len(values.get(column, "")) > limit:
             problems.append(f"{column}不能超过 {limit} 个字符")
@@ -509,6 +545,7 @@ def _row_content(values: dict[str, str]) -> dict[str, Any]:
         ("承诺办结时限（工作日）", "promised_limit"),
     ):
         text = values.get(column, "")
+        content[element] = None
         if text:
             if not text.isdigit():
                 raise DomainError(f"“{column}”应为整数（工作日），实际为“{text}”")
@@ -518,6 +555,7 @@ def _row_content(values: dict[str, str]) -> dict[str, Any]:
         raise DomainError(f"“办件类型”应为“即办件”或“承诺件”，实际为“{handling}”")
     content["handling_type"] = _HANDLING[handling]
     fee = values.get("是否收费", "")
+    content["fee_charged"] = None
     if fee:
         if fee not in ("是", "否"):
             raise DomainError(f"“是否收费”应为“是”或“否”，实际为“{fee}”")
@@ -530,6 +568,7 @@ def _row_content(values: dict[str, str]) -> dict[str, Any]:
         except LineError as error:
             raise DomainError(f"“{column}”{error}") from None
     visits = values.get("到办事现场次数", "")
+    content["onsite_visits"] = None
     if visits:
         if not visits.isdigit():
             raise DomainError(f"“到办事现场次数”应为整数，实际为“{visits}”")
@@ -565,7 +604,8 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
         problems = _row_problems(values, seen, organisations)
         content: dict[str, Any] = {}
         try:
-            content = validate_content(_row_content(values))
+            content = _row_content(values)
+            validate_content(content)
         except DomainError as error:
             problems.append(error.message.rstrip("。"))
         errors.extend({"row": row.number, "message": problem} for problem in problems)
@@ -580,9 +620,11 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
             details={"errors": errors},
         )
     created = updated = unchanged = 0
+    changes: list[dict[str, Any]] = []
     now = timezone.now()
-    for values, content in plans:
-        item = items.get(values["实施编码"])
+    for values, row_content in plans:
+        code = values["实施编码"]
+        item = items.get(code)
         attributes = {
             "base_code": values["基本编码"],
             "name": values["事项名称"],
@@ -593,34 +635,48 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
         if item is None:
             slug = slug_for(values["事项名称"], taken_slugs)
             taken_slugs.add(slug)
-            item = ServiceItem.objects.create(
-                slug=slug, implementation_code=values["实施编码"], source_note="表格导入", **attributes
-            )
-            number, created = 1, created + 1
+            item = ServiceItem.objects.create(slug=slug, implementation_code=code, source_note="表格导入", **attributes)
+            content, number, changed = row_content, 1, ["新增"]
+            created += 1
         else:
             current_row = catalogue_row(item)
-            if all(values.get(column, "") == current_row[column] for column in IMPORT_COLUMNS):
+            changed = [column for column in IMPORT_COLUMNS if values.get(column, "") != current_row[column]]
+            if not changed:
                 unchanged += 1
                 continue
+            updated += 1
             item = ServiceItem.objects.select_for_update().get(pk=item.pk)
-            for name, value in attributes.items():
-                setattr(item, name, value)
-            item.save()
+            if any(column not in COLUMN_ELEMENTS for column in changed):
+                for name, value in attributes.items():
+                    setattr(item, name, value)
+                item.save()
+            content_columns = [column for column in changed if column in COLUMN_ELEMENTS]
+            if not content_columns:
+                changes.append({"implementation_code": code, "columns": changed})
+                continue
+            if GuideVersion.objects.filter(item=item, status__in=OPEN_STATUSES).exists():
+                raise Conflict(f"“{item.name}”有未发布的修改稿，请先处理后再导入。", code="draft_exists")
             current = item.current_version
-            content = {**(current.content if current else {}), **content}
+            previous = current.content if current else {}
+            # Only the changed columns change; everything else of the guide (sources, conflicts,
+            # elements without a column) is kept.
+            content = dict(previous)
+            for column in content_columns:
+                element = COLUMN_ELEMENTS[column]
+                value = row_content.get(element)
+                content[element] = (
+                    carry_over(element, previous.get(element), value) if element in LIST_ELEMENTS else value
+                )
             if current is not None:
                 current.status = GuideStatus.SUPERSEDED
                 current.save(update_fields=["status"])
             number = (item.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-            updated += 1
-        if GuideVersion.objects.filter(item=item, status__in=OPEN_STATUSES).exists() and number > 1:
-            raise Conflict(f"“{item.name}”有未发布的修改稿，请先处理后再导入。", code="draft_exists")
         version = GuideVersion.objects.create(
             item=item,
             number=number,
             status=GuideStatus.PUBLISHED,
             content=validate_content(content),
-            change_summary="表格导入",
+            change_summary="表格导入：" + "、".join(changed)[:480],
             created_by=importer,
             reviewed_by=importer,
             reviewed_at=now,
@@ -628,6 +684,12 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
         )
         item.current_version = version
         item.save(update_fields=["current_version"])
+        changes.append({"implementation_code": code, "version": number, "columns": changed})
     result = {"created": created, "updated": updated, "unchanged": unchanged}
-    audit.record_event(action="catalog.imported", actor=importer, changes={**result, "format": table.format})
+    audit.record_event(
+        action="catalog.imported",
+        actor=importer,
+        changes={**result, "format": table.format, "items": changes[:500]},
+        message=f"导入事项目录：新增 {created}，更新 {updated}",
+    )
     return result

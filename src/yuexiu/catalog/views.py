@@ -23,8 +23,9 @@ from yuexiu.catalog.content import (
     format_lines,
 )
 from yuexiu.catalog.models import EventKind, ItemType, ServiceItem
+from yuexiu.core import audit
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
-from yuexiu.core.models import Organisation, OrganisationKind, User
+from yuexiu.core.models import AuditOutcome, Organisation, OrganisationKind, User
 from yuexiu.core.views import staff_required
 
 
@@ -120,7 +121,7 @@ def item_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     except NotFound as error:
         return _not_found(request, error)
     context = _guide_context(item, version)
-    context["changes"] = selectors.diff_with_previous(version)
+    context["changes"] = selectors.diff_with_previous(version, public=True)
     context["is_history"] = True
     return render(request, "catalog/item_detail.html", context)
 
@@ -158,6 +159,9 @@ def catalogue_export(request: HttpRequest, file_format: str) -> HttpResponse:
 # ---- staff: guide editing --------------------------------------------------------------------------
 
 
+LIMIT_UNIT_CHOICES = [("working_days", "工作日"), ("natural_days", "自然日")]
+
+
 class GuideForm(forms.Form):
     service_object = forms.ChoiceField(
         label="服务对象", required=False, choices=[("", "未填写"), *SERVICE_OBJECT_LABELS.items()]
@@ -165,8 +169,16 @@ class GuideForm(forms.Form):
     applicants = forms.CharField(
         label="申请人范围", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    statutory_limit = forms.IntegerField(label="法定办结时限（工作日）", required=False, min_value=0, max_value=3650)
-    promised_limit = forms.IntegerField(label="承诺办结时限（工作日）", required=False, min_value=0, max_value=3650)
+    statutory_limit = forms.IntegerField(label="法定办结时限（天数）", required=False, min_value=0, max_value=3650)
+    statutory_limit_unit = forms.ChoiceField(label="法定办结时限单位", choices=LIMIT_UNIT_CHOICES, required=False)
+    promised_limit = forms.IntegerField(
+        label="承诺办结时限（天数）",
+        required=False,
+        min_value=0,
+        max_value=3650,
+        help_text="0 表示当场办结（即办件）。",
+    )
+    promised_limit_unit = forms.ChoiceField(label="承诺办结时限单位", choices=LIMIT_UNIT_CHOICES, required=False)
     handling_type = forms.ChoiceField(
         label="办件类型", required=False, choices=[("", "未填写"), *HANDLING_TYPE_LABELS.items()]
     )
@@ -229,7 +241,10 @@ class GuideForm(forms.Form):
                 initial[name] = format_lines(name, content.get(name, []))
             elif name in ("statutory_limit", "promised_limit"):
                 limit = content.get(name)
-                initial[name] = limit["value"] if limit and limit["unit"] == "working_days" else None
+                initial[name] = limit["value"] if limit else None
+                initial[f"{name}_unit"] = limit["unit"] if limit else "working_days"
+            elif name.endswith("_unit"):
+                continue
             elif name == "fee_charged":
                 value = content.get(name)
                 initial[name] = "" if value is None else ("true" if value else "false")
@@ -288,14 +303,19 @@ def guide_version(request: HttpRequest, pk: int) -> HttpResponse:
     item = version.item
     can_edit = version.is_editable and services.can_edit(user, item)
     form = GuideForm(initial=GuideForm.initial_from(version.content, version.change_summary))
-    if request.method == "POST" and can_edit:
+    if request.method == "POST" and not services.can_edit(user, item):
+        raise PermissionDenied(f"您没有编辑“{item.name}”办事指南的权限。")
+    if request.method == "POST" and not version.is_editable:
+        messages.error(request, f"该版本状态为“{version.get_status_display()}”，不能修改。")
+        return redirect("catalog:guide_version", pk=version.pk)
+    if request.method == "POST":
         form = GuideForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
             change_summary = data.pop("change_summary")
             conflicts_resolved = data.pop("conflicts_resolved")
             try:
-                content = {**version.content, **services.content_from_text(data)}
+                content = services.content_from_text(data, previous=version.content)
                 if conflicts_resolved:
                     content["conflicts"] = []
                 services.save_draft(version=version, editor=user, content=content, change_summary=change_summary)
@@ -427,8 +447,21 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 messages.error(request, error.message)
                 errors = error.details.get("errors")
+                # The service rolled back, its audit event with it: the refusal is recorded here.
+                audit.record_event(
+                    action="catalog.import_failed",
+                    actor=user,
+                    outcome=AuditOutcome.FAILED,
+                    changes={"file": upload.name[:200], "errors": (errors or [])[:100]},
+                    message=error.message[:500],
+                )
     return render(
         request,
         "catalog/import.html",
-        {"result": result, "errors": errors, "columns": services.IMPORT_COLUMNS, "formats": LINE_FORMATS},
+        {
+            "result": result,
+            "errors": errors,
+            "columns": services.IMPORT_COLUMNS,
+            "formats": {ELEMENT_LABELS[element]: text for element, text in LINE_FORMATS.items()},
+        },
     )

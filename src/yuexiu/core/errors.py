@@ -67,6 +67,8 @@ VALIDATION_REASONS = {
 def validation_reason(item: dict[str, object]) -> str:
     """A Chinese reason for one pydantic error entry (its ``type`` and ``ctx``)."""
     template = VALIDATION_REASONS.get(str(item.get("type", "")), "取值无效")
+    if item.get("type") == "string_pattern_mismatch" and "https?" in str((item.get("ctx") or {}).get("pattern", "")):
+        return "应为以 http:// 或 https:// 开头的网址"
     context = dict(item["ctx"]) if isinstance(item.get("ctx"), dict) else {}
     if "expected" in context:  # pydantic writes "'xlsx', 'csv' or 'jsonld'"
         context["expected"] = str(context["expected"]).replace("'", "").replace(" or ", "、").replace(", ", "、")
