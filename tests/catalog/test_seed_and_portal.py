@@ -192,3 +192,12 @@ def test_two_identity_fields_may_not_hold_the_same_number():
     values = {"applicant_id": "440104199001010029", "agent_id": "440104199001010029"}
     result = services.precheck_bundle_form(merged=merged, data=values, today=date(2026, 11, 30))
     assert result["errors"] == {"agent_id": "代办人身份证号与申请人身份证号相同，请核对。"}
+
+
+def test_search_knows_common_names_codes_and_words_with_gaps(catalogue):
+    assert selectors.search_catalogue("低保").items[0].name == "最低生活保障审批（审核确认）"
+    assert selectors.search_catalogue("社保卡").items[0].name == "社会保障卡申领"
+    assert selectors.search_catalogue("食品许可").items[0].name == "食品经营许可（新办）"
+    assert selectors.search_catalogue("出生 证明").items[0].name == "出生医学证明（首次签发）"
+    assert selectors.search_catalogue("XK00001000").items[0].name == "食品经营许可（新办）"
+    assert selectors.search_catalogue("440104-SWUJ-XK00008000").items[0].slug.startswith("cheng-zhen-wu-shui")

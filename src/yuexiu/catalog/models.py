@@ -79,6 +79,9 @@ class ServiceItem(models.Model):
     base_code = models.CharField("基本编码", max_length=32, db_index=True)
     implementation_code = models.CharField("实施编码", max_length=64, unique=True)
     name = models.CharField("事项名称", max_length=200)
+    search_terms = models.CharField(
+        "常用叫法", max_length=300, blank=True, help_text="群众常用的简称或俗称，空格分隔，用于搜索，如：低保 低保金"
+    )
     item_type = models.CharField("事项类型", max_length=20, choices=ItemType.choices)
     item_level = models.CharField("事项层级", max_length=10, choices=ItemLevel.choices, default=ItemLevel.MAIN)
     parent = models.ForeignKey(

@@ -92,6 +92,8 @@ _FUZZY_MIN_CJK = 4
 _FUZZY_MIN_LATIN = 6
 _FUZZY_MAX_CANDIDATES = 500
 _FUZZY_CUTOFF_MARGIN = 0.01
+# Subsequence stage: minimum Chinese query length (two characters in order match too much).
+_SUBSEQUENCE_MIN = 3
 
 # Han characters (CJK unified ideographs, extension A, compatibility ideographs, extensions B+, 〇).
 _HAN_RUN = re.compile("([\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+)")
@@ -267,6 +269,7 @@ class SearchIndex:
             lambda: self._pinyin_stage(query, text, latin, taken),
             lambda: self._initials_stage(text, latin, taken),
             lambda: self._fuzzy_stage(text, latin, taken),
+            lambda: self._subsequence_stage(text, latin, taken),
             lambda: self._substring_stage(text, self._keywords, _KEYWORDS, taken),
             # Typed pinyin reaches keywords too (chusheng finds the items of 新生儿出生一件事), from 4 letters.
             lambda: self._keyword_pinyin_stage(text, taken) if latin and len(text) >= 4 else [],
@@ -365,6 +368,22 @@ class SearchIndex:
                 if similarity < cutoff:
                     continue
             found.append((_FUZZY, index, round(similarity / 100.0, 2)))
+        return found
+
+    def _subsequence_stage(self, text: str, latin: bool, taken: set[int]) -> list[tuple[int, int, float]]:
+        """Names holding every character of a Chinese query in order, with words between: 食品许可 finds
+        食品经营许可, 出生证明 finds 出生医学证明. From _SUBSEQUENCE_MIN characters; fewer gaps rank first
+        (quality = query length / length of the shortest window holding it)."""
+        if latin or len(text) < _SUBSEQUENCE_MIN:
+            return []
+        pattern = re.compile("(?=(" + ".*?".join(map(re.escape, text)) + "))")
+        found = []
+        for index, name in enumerate(self._names):
+            if index in taken or text[0] not in name:
+                continue
+            windows = [len(match.group(1)) for match in pattern.finditer(name)]
+            if windows:
+                found.append((_FUZZY, index, round(len(text) / min(windows), 2)))
         return found
 
     def _syllable_aligned_ratio(self, text: str, index: int) -> float:

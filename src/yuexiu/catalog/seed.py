@@ -83,6 +83,7 @@ def load_seed_catalogue() -> dict[str, int]:
             base_code=base_code,
             implementation_code=f"{organisation.code}-{base_code}",
             name=name,
+            search_terms=mapping.get("search_terms", {}).get(key, ""),
             item_type=item_type,
             exercise_level=exercise_level,
             organisation=organisation,

@@ -80,7 +80,16 @@ def _document(item: ServiceItem, bundle_names: list[str]) -> SearchDocument:
     body = " ".join(
         [*content.get("acceptance_conditions", []), *(material["name"] for material in content.get("materials", []))]
     )
-    keywords = " ".join([item.organisation.name, item.get_item_type_display(), *bundle_names])
+    keywords = " ".join(
+        [
+            item.search_terms,
+            item.base_code,
+            item.implementation_code,
+            item.organisation.name,
+            item.get_item_type_display(),
+            *bundle_names,
+        ]
+    )
     return SearchDocument(key=str(item.pk), name=item.name, keywords=keywords, body=body)
 
 
