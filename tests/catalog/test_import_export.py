@@ -152,3 +152,13 @@ def test_a_failed_import_is_audited(client, catalogue):
     event = AuditEvent.objects.get(action="catalog.import_failed")
     assert event.outcome == "failed"
     assert event.changes["errors"] == [{"row": 2, "message": "实施主体编码“440104-XXX”不存在"}]
+
+
+def test_an_import_promising_more_than_the_statutory_limit_imports_nothing(catalogue):
+    good = {**ROW, "实施编码": "440104-FGJ-QT00009002"}
+    late = {**ROW, "承诺办结时限（工作日）": "5"}
+    before = ServiceItem.objects.count()
+    with pytest.raises(DomainError) as error:
+        services.import_catalogue(data=_csv([good, late], "utf-8"), importer=catalogue["reviewer_zsj"])
+    assert error.value.details["errors"] == [{"row": 3, "message": "承诺办结时限 5个工作日超过法定办结时限 3个工作日"}]
+    assert ServiceItem.objects.count() == before

@@ -597,7 +597,7 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
     items = {item.implementation_code: item for item in ServiceItem.objects.select_related("current_version")}
     taken_slugs = set(ServiceItem.objects.values_list("slug", flat=True))
     errors: list[dict[str, Any]] = []
-    plans: list[tuple[dict[str, str], dict[str, Any]]] = []
+    plans: list[tuple[int, dict[str, str], dict[str, Any]]] = []
     seen: set[str] = set()
     for row in table.rows:
         values = {column: tabular.strip_formula_guard(value) for column, value in row.values.items()}
@@ -610,7 +610,7 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
             problems.append(error.message.rstrip("。"))
         errors.extend({"row": row.number, "message": problem} for problem in problems)
         if not problems:
-            plans.append((values, content))
+            plans.append((row.number, values, content))
     if errors:
         rows = len({error["row"] for error in errors})
         summary = "；".join(f"第 {error['row']} 行：{error['message']}" for error in errors[:5])
@@ -622,7 +622,8 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
     created = updated = unchanged = 0
     changes: list[dict[str, Any]] = []
     now = timezone.now()
-    for values, row_content in plans:
+    refused: list[dict[str, Any]] = []
+    for row_number, values, row_content in plans:
         code = values["实施编码"]
         item = items.get(code)
         attributes = {
@@ -671,11 +672,22 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
                 current.status = GuideStatus.SUPERSEDED
                 current.save(update_fields=["status"])
             number = (item.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        content = validate_content(content)
+        blocking = [
+            finding.message
+            for finding in checks.check_guide(
+                checked_guide(item, GuideVersion(content=content)), required_elements=[], evidence=[]
+            )
+            if finding.rule in BLOCKING_RULES
+        ]
+        if blocking:
+            refused.extend({"row": row_number, "message": message.rstrip("。")} for message in blocking)
+            continue
         version = GuideVersion.objects.create(
             item=item,
             number=number,
             status=GuideStatus.PUBLISHED,
-            content=validate_content(content),
+            content=content,
             change_summary="表格导入：" + "、".join(changed)[:480],
             created_by=importer,
             reviewed_by=importer,
@@ -685,6 +697,15 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
         item.current_version = version
         item.save(update_fields=["current_version"])
         changes.append({"implementation_code": code, "version": number, "columns": changed})
+    if refused:
+        # Same rule as publishing a guide: a promised limit may not exceed the statutory one. Raising
+        # rolls back every row already written.
+        summary = "；".join(f"第 {error['row']} 行：{error['message']}" for error in refused[:5])
+        raise DomainError(
+            f"导入失败，共 {len(refused)} 行有误，未导入任何数据。{summary}。",
+            code="import_failed",
+            details={"errors": refused},
+        )
     result = {"created": created, "updated": updated, "unchanged": unchanged}
     audit.record_event(
         action="catalog.imported",
