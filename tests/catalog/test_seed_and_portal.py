@@ -201,3 +201,19 @@ def test_search_knows_common_names_codes_and_words_with_gaps(catalogue):
     assert selectors.search_catalogue("出生 证明").items[0].name == "出生医学证明（首次签发）"
     assert selectors.search_catalogue("XK00001000").items[0].name == "食品经营许可（新办）"
     assert selectors.search_catalogue("440104-SWUJ-XK00008000").items[0].slug.startswith("cheng-zhen-wu-shui")
+
+
+def test_the_public_lists_take_a_bounded_number_of_queries(client, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/services/search/", {"q": "出生"})  # builds the search index once
+    for url, limit in (
+        ("/services/", 6),
+        ("/services/items/", 3),
+        ("/services/search/?q=出生", 5),
+        (f"/services/bundles/{NEWBORN}/", 3),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) <= limit, (url, len(queries))
