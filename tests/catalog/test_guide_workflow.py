@@ -341,3 +341,25 @@ def test_the_public_history_does_not_show_the_editors_source_conflicts(client, c
     html = client.get(f"/services/items/{hygiene.slug}/versions/{draft.number}/").content.decode()
     assert "工作日 9:00–12:00，14:00–18:00" in html
     assert "promised limit" not in html and "来源冲突" not in html
+
+
+def test_a_promise_in_working_days_above_a_statutory_limit_in_natural_days_is_flagged():
+    guide = _guide(
+        "1",
+        "a",
+        {
+            "statutory_limit": {"value": 15, "unit": "natural_days"},
+            "promised_limit": {"value": 16, "unit": "working_days"},
+        },
+    )
+    findings = checks.check_guides([guide], required_elements=[], evidence=[])
+    assert [finding.message for finding in findings] == ["承诺办结时限 16个工作日超过法定办结时限 15个自然日。"]
+    guide = _guide(
+        "1",
+        "a",
+        {
+            "statutory_limit": {"value": 15, "unit": "working_days"},
+            "promised_limit": {"value": 20, "unit": "natural_days"},
+        },
+    )
+    assert checks.check_guides([guide], required_elements=[], evidence=[]) == []

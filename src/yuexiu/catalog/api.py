@@ -60,6 +60,10 @@ class GuideOut(Schema):
     change_summary: str
     content: dict[str, Any]
 
+    @staticmethod
+    def resolve_content(obj: GuideVersion) -> dict[str, Any]:
+        return selectors.public_content(obj.content)
+
 
 class ItemDetailOut(ItemOut):
     exercise_level: str

@@ -121,14 +121,12 @@ def check_guide(
             add("required_element_missing", element, f"未填写“{ELEMENT_LABELS.get(element, element)}”。")
 
     statutory, promised = content.get("statutory_limit"), content.get("promised_limit")
-    if statutory and promised and statutory.get("unit") == promised.get("unit"):
-        if int(promised.get("value", 0)) > int(statutory.get("value", 0)):
-            unit = "个工作日" if statutory.get("unit") == "working_days" else "个自然日"
-            add(
-                "promised_limit_exceeds_statutory",
-                "promised_limit",
-                f"承诺办结时限 {promised['value']}{unit}超过法定办结时限 {statutory['value']}{unit}。",
-            )
+    if statutory and promised and _exceeds(promised, statutory):
+        add(
+            "promised_limit_exceeds_statutory",
+            "promised_limit",
+            f"承诺办结时限 {_days(promised)}超过法定办结时限 {_days(statutory)}。",
+        )
 
     for basis in content.get("legal_basis") or []:
         if not str(basis.get("article") or "").strip():
@@ -158,6 +156,21 @@ def check_guide(
             f"“{conflict.get('field', '')}”各来源不一致（{values}），待编辑核实。"[:500],
         )
     return findings
+
+
+def _exceeds(promised: dict[str, Any], statutory: dict[str, Any]) -> bool:
+    """Whether the promised limit is certainly longer than the statutory one. In the same unit, by
+    value. N working days always span at least N natural days, so a promise in working days exceeds a
+    statutory limit in natural days when its number is larger; the reverse (natural days promised
+    against working days set by law) depends on the calendar and is not flagged."""
+    promised_days, statutory_days = int(promised.get("value", 0)), int(statutory.get("value", 0))
+    if promised.get("unit") == statutory.get("unit"):
+        return promised_days > statutory_days
+    return promised.get("unit") == "working_days" and promised_days > statutory_days
+
+
+def _days(limit: dict[str, Any]) -> str:
+    return f"{limit.get('value')}{'个工作日' if limit.get('unit') == 'working_days' else '个自然日'}"
 
 
 def _inconsistent_across_organisations(guides: Iterable[CheckedGuide]) -> list[Finding]:

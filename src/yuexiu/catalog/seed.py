@@ -115,7 +115,12 @@ def load_seed_catalogue() -> dict[str, int]:
     }
     for guide_id, target in mapping["guides"].items():
         record = guides[guide_id]
-        content = guide_content(record, service_object=target["service_object"], step_names=mapping["step_names"])
+        content = guide_content(
+            record,
+            service_object=target["service_object"],
+            step_names=mapping["step_names"],
+            texts=mapping["guide_text"].get(guide_id),
+        )
         content.setdefault("result_name", results.get(guide_id, ""))
         item = make_item(
             key=guide_id,
@@ -146,6 +151,7 @@ def load_seed_catalogue() -> dict[str, int]:
     departments: dict[str, str | None] = mapping["departments"]
     for record in bundles:
         text = mapping["bundle_text"].get(record["id"], {})
+        region = str(text.get("region") or _plain_name(str(record.get("region") or "")))
         matters = mapping["bundle_matters"].get(record["id"], [])
         lead_code = _department_code(record.get("lead_department"), departments)
         constituents: list[tuple[ServiceItem, str, dict[str, Any]]] = []
@@ -167,7 +173,7 @@ def load_seed_catalogue() -> dict[str, int]:
                     content=_matter_content(record, matter, mapping),
                     source_url=record.get("source_url") or "",
                     source_note=(
-                        f"one-thing-2024.yaml#{record['id']}（{record.get('region') or '地区未知'}）；"
+                        f"one-thing-2024.yaml#{record['id']}（{region or '地区未知'}）；"
                         f"事项类型可信度 {matter.get('item_type_confidence', 'M')}；{mapping['code_note']}"
                     ),
                     confidence=record.get("confidence", "U"),
@@ -190,7 +196,7 @@ def load_seed_catalogue() -> dict[str, int]:
             promised_limit_days=record.get("promised_limit_working_days"),
             promised_limit_note=str(text.get("promised_limit_note") or "")[:300],
             materials_note=str(text.get("materials_note") or "")[:500],
-            region=str(text.get("region") or _plain_name(str(record.get("region") or "")))[:100],
+            region=region[:100],
             source_url=record.get("source_url") or "",
             confidence=record.get("confidence", "U"),
             name_confidence=record.get("name_confidence", "U"),
@@ -258,12 +264,18 @@ def _matter_content(record: dict[str, Any], matter: dict[str, Any], mapping: dic
 
 
 def guide_content(
-    record: dict[str, Any], *, service_object: str, step_names: dict[str, str] | None = None
+    record: dict[str, Any],
+    *,
+    service_object: str,
+    step_names: dict[str, str] | None = None,
+    texts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Turn one guides-guangdong.yaml record into a ``GuideContent`` dict, keeping each value's source.
 
-    ``step_names`` gives the Chinese name of a process step the source describes in English."""
+    ``step_names`` gives the Chinese name of a process step the source describes in English; ``texts``
+    the Chinese wording of elements the source summarises in English (``acceptance_conditions``)."""
     step_names = step_names or {}
+    texts = texts or {}
     sources: dict[str, list[dict[str, str]]] = {}
 
     def source(element: str, url: Any, confidence: Any, note: str = "") -> None:
@@ -274,13 +286,17 @@ def guide_content(
 
     legal_basis = []
     for basis in record.get("legal_basis") or []:
-        note = ""
+        # The source's gist is the researcher's English summary: a note for the editors, not public text.
+        note = "；".join(str(basis[key]) for key in ("gist", "status") if basis.get(key))
         legal_basis.append(
             {
                 "law": _plain_name(basis["law"]),
                 "article": basis.get("article") or "",
-                "gist": (basis.get("gist", "") + (f"（{note}）" if note else ""))[:1000],
-                "source": {"url": basis.get("source_url") or "", "confidence": basis.get("confidence", "U")},
+                "source": {
+                    "url": basis.get("source_url") or "",
+                    "confidence": basis.get("confidence", "U"),
+                    "note": note[:500],
+                },
             }
         )
     content: dict[str, Any] = {
@@ -290,7 +306,7 @@ def guide_content(
         "statutory_limit": _limit(record.get("statutory_limit")),
         "promised_limit": _limit(record.get("promised_limit")),
         "handling_type": _handling_type(record.get("handling_type")),
-        "acceptance_conditions": list(record.get("conditions") or []),
+        "acceptance_conditions": list(texts.get("acceptance_conditions") or []),
         "applicants": _plain_name(str(record.get("scope") or "")).replace(", ", "、")[:1000],
         "steps": [_step(step, step_names) for step in record.get("process_limits") or []],
         "conflicts": [_conflict(conflict) for conflict in record.get("conflicts") or []],
@@ -317,7 +333,12 @@ def guide_content(
             source(element, value.get("source_url"), value.get("confidence"))
     source("materials", record.get("materials_source_url"), record.get("materials_confidence"))
     source("handling_type", record.get("handling_type_source_url"), record.get("handling_type_confidence"))
-    source("acceptance_conditions", record.get("conditions_source_url"), None)
+    source(
+        "acceptance_conditions",
+        record.get("conditions_source_url"),
+        "M" if record.get("conditions") else None,
+        "；".join(record.get("conditions") or []),
+    )
     for note in record.get("guangzhou_notes") or []:
         source("item", note.get("source_url"), note.get("confidence"), note.get("what", ""))
     if record.get("process_limits_source_url"):

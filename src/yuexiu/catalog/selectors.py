@@ -165,7 +165,17 @@ class ElementDiff:
 
 
 # Elements for the editors only: research notes on where values came from.
-STAFF_ONLY_ELEMENTS = ("conflicts",)
+STAFF_ONLY_ELEMENTS = ("conflicts", "sources")
+
+
+def public_content(content: dict[str, Any]) -> dict[str, Any]:
+    """A guide document as citizens and API clients see it: without the editors' research notes
+    (``STAFF_ONLY_ELEMENTS`` and each legal basis's ``source``)."""
+    public = {key: value for key, value in content.items() if key not in STAFF_ONLY_ELEMENTS}
+    public["legal_basis"] = [
+        {key: value for key, value in basis.items() if key != "source"} for basis in content.get("legal_basis", [])
+    ]
+    return public
 
 
 def diff_versions(before: dict[str, Any], after: dict[str, Any], *, public: bool = False) -> list[ElementDiff]:
