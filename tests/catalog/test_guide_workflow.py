@@ -286,15 +286,33 @@ def test_a_natural_day_limit_survives_an_edit(client, catalogue):
     assert draft.content["promised_limit"] == {"value": 10, "unit": "working_days", "note": ""}
 
 
-def test_every_bad_line_of_every_element_is_reported_at_once(client, catalogue, food):
+def test_every_problem_of_the_form_is_reported_at_once(client, catalogue, food):
     client.force_login(catalogue["editor_scj"])
     client.post(f"/workbench/guides/items/{food.slug}/draft/")
     draft = GuideVersion.objects.get(item=food, status=GuideStatus.DRAFT)
-    form = {**FORM, "steps": "受理 | 三天", "materials": " | | |\n申请书 | 传真件", "faq": "怎么办？"}
+    form = {
+        **FORM,
+        "steps": "受理 | 三天",
+        "materials": " | | |\n申请书 | 传真件",
+        "faq": "怎么办？",
+        "onsite_visits": "99",
+        "online_url": "ftp://x",
+    }
     html = client.post(f"/workbench/guides/{draft.pk}/", form).content.decode()
-    assert "申请材料：第 1 行：第一栏（名称）不能为空；第 2 行：材料形式“传真件”无效" in html
-    assert "办理流程：第 1 行：环节时限应为工作日数（整数），实际为“三天”" in html
-    assert "常见问题：第 1 行：常见问题应写成“问题 | 回答”" in html
+    assert "第 1 行：第一栏（名称）不能为空；第 2 行：材料形式“传真件”无效" in html
+    assert "第 1 行：环节时限应为工作日数（整数），实际为“三天”" in html
+    assert "第 1 行：常见问题应写成“问题 | 回答”" in html
+    assert "到办事现场次数不能大于 10。" in html
+    assert "网上办理地址应为以 http:// 或 https:// 开头的网址。" in html
+
+
+def test_an_upper_case_https_address_is_accepted(catalogue, food):
+    editor = catalogue["editor_scj"]
+    draft = services.create_draft(item=food, editor=editor)
+    content = {**draft.content, "online_url": "HTTPS://www.gdzwfw.gov.cn/"}
+    services.save_draft(version=draft, editor=editor, content=content, change_summary="网址")
+    draft.refresh_from_db()
+    assert draft.content["online_url"] == "HTTPS://www.gdzwfw.gov.cn/"
 
 
 def test_only_http_addresses_are_accepted_for_online_handling(catalogue, food):

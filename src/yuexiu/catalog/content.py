@@ -53,7 +53,7 @@ ONLINE_DEPTH_LABELS = {
 # One line of a list element (a condition, a place, a delivery way).
 Line = Annotated[str, StringConstraints(max_length=500)]
 # An address a citizen may open: http or https only (never javascript: or data:), or empty.
-WebAddress = Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://[^\s<>\"']+)?$")]
+WebAddress = Annotated[str, StringConstraints(max_length=500, pattern=r"^((?i:https?)://[^\s<>\"']+)?$")]
 
 
 class _Element(BaseModel):

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.core.validators import URLValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -20,7 +21,9 @@ from yuexiu.catalog.content import (
     LINE_FORMATS,
     ONLINE_DEPTH_LABELS,
     SERVICE_OBJECT_LABELS,
+    LineError,
     format_lines,
+    parse_lines,
 )
 from yuexiu.catalog.models import EventKind, ItemType, ServiceItem
 from yuexiu.core import audit
@@ -208,7 +211,14 @@ class GuideForm(forms.Form):
     )
     hours = forms.CharField(label="办理时间", required=False, max_length=300)
     onsite_visits = forms.IntegerField(label="到办事现场次数", required=False, min_value=0, max_value=10)
-    online_url = forms.CharField(label="网上办理地址", required=False, max_length=500)
+    online_url = forms.CharField(
+        label="网上办理地址",
+        required=False,
+        max_length=500,
+        validators=[
+            URLValidator(schemes=["http", "https"], message="网上办理地址应为以 http:// 或 https:// 开头的网址。")
+        ],
+    )
     online_depth = forms.ChoiceField(label="网办深度", required=False, choices=list(ONLINE_DEPTH_LABELS.items()))
     result_name = forms.CharField(label="审批结果名称", required=False, max_length=200)
     delivery = forms.CharField(
@@ -229,9 +239,25 @@ class GuideForm(forms.Form):
         for field in self.fields.values():
             if getattr(field, "max_length", None):
                 field.error_messages["max_length"] = f"{field.label}不能超过 {field.max_length} 个字符。"
+            if isinstance(field, forms.IntegerField):
+                field.error_messages["max_value"] = f"{field.label}不能大于 %(limit_value)s。"
+                field.error_messages["min_value"] = f"{field.label}不能小于 %(limit_value)s。"
+                field.error_messages["invalid"] = f"{field.label}应为整数。"
         for name, help_text in LINE_FORMATS.items():
             if name in self.fields:
                 self.fields[name].help_text = f"每行一项：{help_text}" if "|" in help_text else help_text
+
+    def clean(self) -> dict[str, Any]:
+        """Every line of every list element is read here, so one response lists all the problems:
+        field errors, bad lines and (after saving is tried) the guide document's own checks."""
+        data = super().clean()
+        for name in LINE_FORMATS:
+            if name in self.fields and isinstance(data.get(name), str):
+                try:
+                    parse_lines(name, data[name])
+                except LineError as error:
+                    self.add_error(name, str(error))
+        return data
 
     @classmethod
     def initial_from(cls, content: dict[str, Any], change_summary: str) -> dict[str, Any]:
@@ -320,7 +346,12 @@ def guide_version(request: HttpRequest, pk: int) -> HttpResponse:
                     content["conflicts"] = []
                 services.save_draft(version=version, editor=user, content=content, change_summary=change_summary)
             except DomainError as error:
-                form.add_error(None, error.message)
+                problems = error.details.get("errors") or []
+                for problem in problems:
+                    element = problem["element"]
+                    form.add_error(element if element in form.fields else None, problem["reason"])
+                if not problems:
+                    form.add_error(None, error.message)
             else:
                 messages.success(request, "已保存。")
                 return redirect("catalog:guide_version", pk=version.pk)
