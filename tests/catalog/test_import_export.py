@@ -108,6 +108,18 @@ def test_the_cpsv_ap_export_has_services_events_and_organisations(client, catalo
     service = next(node for node in document["@graph"] if node.get("dct:identifier") == "440104-SJJ-XK00001000")
     assert service["cv:hasCompetentAuthority"] == {"@id": "https://yuexiu.example.gov.cn/organisations/440104-SJJ/"}
     assert service["cv:hasInput"][0]["@type"] == "cv:Evidence"
+    assert service["cv:hasInput"][0]["@id"].endswith("/services/items/shi-pin-jing-ying-xu-ke-xin-ban/#evidence-1")
+    assert "cv:processingTime" not in service  # 20 working days is not an xsd:duration
+    assert service["dct:description"] == {"@language": "zh-Hans", "@value": "办结时限 20 个工作日"}
+    permit = next(node for node in document["@graph"] if node.get("dct:identifier") == "440104-GAJ-GG00001000")
+    assert permit["cv:processingTime"] == {"@type": "xsd:duration", "@value": "P15D"}
+    nested = [
+        child
+        for node in document["@graph"]
+        for key in ("cv:hasInput", "cv:hasLegalResource", "cv:hasCost", "cv:hasChannel")
+        for child in node.get(key, [])
+    ]
+    assert nested and all("@id" in child for child in nested)
     assert service["cv:hasCost"][0]["cv:value"] == 0
     assert service["cv:isGroupedBy"] == [
         {"@id": "https://yuexiu.example.gov.cn/services/bundles/kai-ban-can-yin-dian-yi-jian-shi/"}

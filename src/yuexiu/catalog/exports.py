@@ -52,51 +52,65 @@ def _text(value: str) -> dict[str, str]:
 
 
 def _service(item: ServiceItem, events: list[str]) -> dict[str, Any]:
+    """One PublicService node. Nested nodes get stable ``@id`` fragments under the service's IRI
+    (``#legal-1``, ``#evidence-2``, ``#cost``, ``#channel-1``) so that harvesters can merge them.
+
+    ``cv:processingTime`` (an xsd:duration) is written only for limits in natural days; a limit in
+    working days (行政许可法 第八十二条) is not a duration and is stated in ``dct:description``."""
     content = item.current_version.content if item.current_version else {}
+    iri = f"{BASE_URI}services/items/{item.slug}/"
+    channels = [{"@type": "cv:Channel", "dct:type": _text(place)} for place in content.get("places", [])]
+    if content.get("online_url"):
+        channels.append({"@type": "cv:Channel", "dct:type": _text("网上办理"), "schema:url": content["online_url"]})
     node: dict[str, Any] = {
-        "@id": f"{BASE_URI}services/items/{item.slug}/",
+        "@id": iri,
         "@type": "cpsv:PublicService",
         "dct:identifier": item.implementation_code,
         "dct:title": _text(item.name),
         "dct:type": _text(item.get_item_type_display()),
         "cv:hasCompetentAuthority": {"@id": f"{BASE_URI}organisations/{item.organisation.code}/"},
         "cv:hasLegalResource": [
-            {"@type": "eli:LegalResource", "dct:title": _text(f"{basis['law']}{basis.get('article', '')}")}
-            for basis in content.get("legal_basis", [])
+            {
+                "@id": f"{iri}#legal-{number}",
+                "@type": "eli:LegalResource",
+                "dct:title": _text(f"{basis['law']}{basis.get('article', '')}"),
+            }
+            for number, basis in enumerate(content.get("legal_basis", []), start=1)
         ],
         "cv:hasInput": [
             {
+                "@id": f"{iri}#evidence-{number}",
                 "@type": "cv:Evidence",
                 "dct:title": _text(material["name"]),
                 "dct:description": _text(
                     "可免提交（电子证照或共享数据）" if material.get("substitute") else "申请人提交"
                 ),
             }
-            for material in content.get("materials", [])
+            for number, material in enumerate(content.get("materials", []), start=1)
         ],
-        "cv:hasChannel": [{"@type": "cv:Channel", "dct:type": _text(place)} for place in content.get("places", [])],
+        "cv:hasChannel": [
+            {"@id": f"{iri}#channel-{number}", **channel} for number, channel in enumerate(channels, start=1)
+        ],
         "cv:isGroupedBy": [{"@id": event} for event in events],
     }
     if content.get("fee_charged") is not None:
-        node["cv:hasCost"] = [
-            {
-                "@type": "cv:Cost",
-                "cv:value": 0 if content.get("fee_charged") is False else None,
-                "cv:currency": "CNY",
-                "dct:description": _text(
-                    content.get("fee_standard", "") or ("不收费" if not content["fee_charged"] else "")
-                ),
-            }
-        ]
-    if content.get("online_url"):
-        node["cv:hasChannel"].append(
-            {"@type": "cv:Channel", "dct:type": _text("网上办理"), "schema:url": content["online_url"]}
-        )
-    promised = content.get("promised_limit") or content.get("statutory_limit")
-    if promised:
-        unit = "工作日" if promised["unit"] == "working_days" else "自然日"
-        node["cv:processingTime"] = {"@type": "xsd:duration", "@value": f"P{promised['value']}D"}
-        node["dct:description"] = _text(f"办结时限 {promised['value']} 个{unit}")
+        cost: dict[str, Any] = {
+            "@id": f"{iri}#cost",
+            "@type": "cv:Cost",
+            "cv:currency": "CNY",
+            "dct:description": _text(
+                content.get("fee_standard", "") or ("不收费" if not content["fee_charged"] else "")
+            ),
+        }
+        if content["fee_charged"] is False:
+            cost["cv:value"] = 0
+        node["cv:hasCost"] = [cost]
+    limit = content.get("promised_limit") or content.get("statutory_limit")
+    if limit:
+        unit = "工作日" if limit["unit"] == "working_days" else "自然日"
+        node["dct:description"] = _text(f"办结时限 {limit['value']} 个{unit}")
+        if limit["unit"] == "natural_days":
+            node["cv:processingTime"] = {"@type": "xsd:duration", "@value": f"P{limit['value']}D"}
     return node
 
 
