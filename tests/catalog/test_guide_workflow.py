@@ -381,3 +381,15 @@ def test_a_promise_in_working_days_above_a_statutory_limit_in_natural_days_is_fl
         },
     )
     assert checks.check_guides([guide], required_elements=[], evidence=[]) == []
+
+
+def test_guide_reports_are_for_the_guide_roles_not_the_administrators(client, catalogue):
+    services.run_guide_checks()
+    for username in ("sysadmin", "auditadmin", "window_hongqiao"):
+        client.force_login(catalogue[username])
+        assert client.get("/workbench/guide-checks/").status_code == 403
+        assert client.get("/workbench/guide-checks/export.xlsx").status_code == 403
+        assert 'id="guide-check-counts"' not in client.get("/workbench/").content.decode()
+    client.force_login(catalogue["editor_scj"])
+    html = client.get("/workbench/guide-checks/").content.decode()
+    assert "全区检查 35 个事项；您可见范围内的问题 34 条。" in html

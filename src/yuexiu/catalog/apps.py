@@ -39,8 +39,10 @@ class CatalogConfig(AppConfig):
         """The guide-check counts per department the viewer may see, for the staff workbench."""
         from django.template.loader import render_to_string
 
-        from yuexiu.catalog import selectors
+        from yuexiu.catalog import selectors, services
 
+        if not services.can_work_on_guides(request.user):
+            return ""
         run = selectors.latest_check_run()
         reports = selectors.findings_by_department(run, request.user) if run else []
         return render_to_string("catalog/_workbench_panel.html", {"run": run, "reports": reports}, request=request)

@@ -78,6 +78,16 @@ def can_review(user: User) -> bool:
     )
 
 
+# Who works with guides: their editors, their reviewers, and the supervisors who watch the bureau.
+# The three administrators (三员分立) manage the system, not its business content.
+GUIDE_ROLES = (Role.GUIDE_EDITOR, Role.GUIDE_REVIEWER, Role.SUPERVISOR)
+
+
+def can_work_on_guides(user: User) -> bool:
+    """Whether the guide pages and the guide-check reports are open to ``user`` (``GUIDE_ROLES``)."""
+    return user.is_authenticated and any(assignment.role in GUIDE_ROLES for assignment in user.role_assignments.all())
+
+
 def _require_editor(user: User, item: ServiceItem) -> None:
     if not can_edit(user, item):
         raise PermissionDeniedError(f"您没有编辑“{item.name}”办事指南的权限（需本部门办事指南编辑角色）。")

@@ -280,7 +280,11 @@ class GuideForm(forms.Form):
 
 
 def _staff(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]  # staff_required
+    """The signed-in staff user, who must hold one of the guide roles (``services.GUIDE_ROLES``)."""
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    if not services.can_work_on_guides(user):
+        raise PermissionDenied("该页面仅限办事指南编辑、审核和监督人员使用。")
+    return user
 
 
 @staff_required
@@ -409,12 +413,14 @@ def guide_checks(request: HttpRequest) -> HttpResponse:
     department = request.GET.get("department", "")[:32]
     findings = selectors.list_findings(run, user, organisation_code=department) if run else None
     page = Paginator(findings, 50).get_page(request.GET.get("page")) if findings is not None else None
+    reports = selectors.findings_by_department(run, user) if run else []
     return render(
         request,
         "catalog/guide_checks.html",
         {
             "run": run,
-            "reports": selectors.findings_by_department(run, user) if run else [],
+            "reports": reports,
+            "visible_total": sum(report.finding_count for report in reports),
             "page": page,
             "department": department,
             "can_run": services.can_review(user),
