@@ -174,3 +174,22 @@ def test_an_import_promising_more_than_the_statutory_limit_imports_nothing(catal
         services.import_catalogue(data=_csv([good, late], "utf-8"), importer=catalogue["reviewer_zsj"])
     assert error.value.details["errors"] == [{"row": 3, "message": "承诺办结时限 5个工作日超过法定办结时限 3个工作日"}]
     assert ServiceItem.objects.count() == before
+
+
+def test_a_row_exported_from_an_older_version_is_refused(catalogue):
+    reviewer = catalogue["reviewer_zsj"]
+    old_export = exports.export_catalogue("csv")
+    permit = ServiceItem.objects.get(seed_key="residence-permit")
+    rows = [services.catalogue_row(item) for item in ServiceItem.objects.order_by("id")]
+    for row in rows:
+        if row["实施编码"] == permit.implementation_code:
+            row["办理时间"] = "工作日 9:00–17:00"
+    newer = tabular.write_csv(HEADER, [[row[column] for column in HEADER] for row in rows])
+    services.import_catalogue(data=newer, importer=reviewer)
+    with pytest.raises(DomainError) as error:
+        services.import_catalogue(data=old_export, importer=reviewer)
+    assert [entry["message"] for entry in error.value.details["errors"]] == [
+        "该行导出自第 1 版，“居住证申领”现行为第 2 版，请重新导出后再修改"
+    ]
+    permit.refresh_from_db()
+    assert permit.current_version.content["hours"] == "工作日 9:00–17:00"

@@ -465,7 +465,10 @@ IMPORT_COLUMNS = [
     "到办事现场次数",
     "咨询方式",
     "监督投诉方式",
+    "指南版本",
 ]
+# The guide version a row was exported from: a row from an older version is refused (stale file).
+VERSION_COLUMN = "指南版本"
 REQUIRED_COLUMNS = ["实施编码", "基本编码", "事项名称", "事项类型", "实施主体编码"]
 _TYPES = {label: value for value, label in ItemType.choices}
 _LEVELS = {label: value for value, label in ExerciseLevel.choices}
@@ -519,6 +522,7 @@ def catalogue_row(item: ServiceItem) -> dict[str, str]:
         "" if visits is None else str(visits),
         content.get("consultation", ""),
         content.get("complaint", ""),
+        str(item.current_version.number) if item.current_version else "",
     ]
     return dict(zip(IMPORT_COLUMNS, values, strict=True))
 
@@ -541,6 +545,8 @@ def _row_problems(values: dict[str, str], seen: set[str], organisations: dict[st
         problems.append(f"实施主体编码“{values['实施主体编码']}”不存在")
     if values.get("事项名称", "")[:1] in ("=", "+", "-", "@"):
         problems.append("事项名称不能以 =、+、-、@ 开头（表格公式）")
+    if values.get(VERSION_COLUMN, "") and not values[VERSION_COLUMN].isdigit():
+        problems.append(f"指南版本应为整数，实际为“{values[VERSION_COLUMN]}”")
     for column, limit in (("事项名称", 200), ("实施编码", 64), ("基本编码", 32)):
         if len(values.get(column, "")) > limit:
             problems.append(f"{column}不能超过 {limit} 个字符")
@@ -633,6 +639,7 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
     changes: list[dict[str, Any]] = []
     now = timezone.now()
     refused: list[dict[str, Any]] = []
+    stale: list[dict[str, Any]] = []
     for row_number, values, row_content in plans:
         code = values["实施编码"]
         item = items.get(code)
@@ -651,7 +658,21 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
             created += 1
         else:
             current_row = catalogue_row(item)
-            changed = [column for column in IMPORT_COLUMNS if values.get(column, "") != current_row[column]]
+            exported_from = values.get(VERSION_COLUMN, "")
+            if exported_from and exported_from != current_row[VERSION_COLUMN]:
+                stale.append(
+                    {
+                        "row": row_number,
+                        "message": f"该行导出自第 {exported_from} 版，“{item.name}”现行为第 "
+                        f"{current_row[VERSION_COLUMN]} 版，请重新导出后再修改",
+                    }
+                )
+                continue
+            changed = [
+                column
+                for column in IMPORT_COLUMNS
+                if column != VERSION_COLUMN and values.get(column, "") != current_row[column]
+            ]
             if not changed:
                 unchanged += 1
                 continue
@@ -707,8 +728,9 @@ def import_catalogue(*, data: bytes, importer: User) -> dict[str, int]:
         item.current_version = version
         item.save(update_fields=["current_version"])
         changes.append({"implementation_code": code, "version": number, "columns": changed})
+    refused = sorted(stale + refused, key=lambda error: error["row"])
     if refused:
-        # Same rule as publishing a guide: a promised limit may not exceed the statutory one. Raising
+        # A stale row, or the rule of publishing (promised limit ≤ statutory). Raising
         # rolls back every row already written.
         summary = "；".join(f"第 {error['row']} 行：{error['message']}" for error in refused[:5])
         raise DomainError(
