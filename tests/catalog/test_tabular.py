@@ -542,3 +542,13 @@ def test_module_is_pure() -> None:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_multi_line_cells_wrap_in_excel() -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    data = write_xlsx(["申请材料"], [["申请书 | 原件\n营业执照 | 复印件"]])
+    cell = load_workbook(BytesIO(data)).active["A2"]
+    assert cell.alignment.wrap_text is True

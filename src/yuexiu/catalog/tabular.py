@@ -36,7 +36,7 @@ from decimal import Decimal
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 XLSX_SIGNATURE = b"PK\x03\x04"
@@ -422,12 +422,17 @@ def _xlsx_value(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", escape_formula(str(value)))
 
 
+_WRAPPED = Alignment(wrap_text=True, vertical="top")
+
+
 def _xlsx_cell(sheet: object, value: object, font: Font | None) -> WriteOnlyCell | None:
     if value is None and font is None:
         return None
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # never a formula or an error value such as "#N/A"
+        if "\n" in value:  # one entry per line (materials, legal bases): show the lines
+            cell.alignment = _WRAPPED
     if font is not None:
         cell.font = font
     return cell
