@@ -116,7 +116,8 @@ def test_pinyin_follows_the_phrase_so_tiaojie_finds_renmin_tiaojie(index: Search
 
 
 def test_initials_find_the_birth_certificate(index: SearchIndex) -> None:
-    assert ranked(index.search("csyxzm")) == [("birth-certificate", "initials")]
+    # the bundle that lists the certificate among its keywords follows, lower
+    assert ranked(index.search("csyxzm"))[0] == ("birth-certificate", "initials")
 
 
 def test_partial_initials_find_it_too(index: SearchIndex) -> None:
@@ -354,3 +355,8 @@ def test_typed_pinyin_reaches_keywords_from_a_syllable_start() -> None:
     assert ranked(index.search("chusheng")) == [("card", "keywords")]
     assert index.search("engyijian") == []
     assert index.search("chs") == []
+
+
+def test_initials_of_a_common_name_find_the_item() -> None:
+    index = SearchIndex([SearchDocument(key="card", name="社会保障卡申领", keywords="社保卡 区人社局")])
+    assert ranked(index.search("sbk")) == [("card", "keywords")]

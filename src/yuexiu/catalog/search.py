@@ -215,6 +215,7 @@ class SearchIndex:
         self._initials: list[str] = []
         self._keywords: list[str] = []
         self._keyword_pinyins: list[tuple[str, frozenset[int]]] = []
+        self._keyword_initials: list[frozenset[str]] = []
         self._bodies: list[str] = []
         self._lengths: list[int] = []
         self._boosts: list[float] = []
@@ -245,6 +246,7 @@ class SearchIndex:
                 keyword_pinyin.append(token)
                 offset += len(token)
             self._keyword_pinyins.append(("".join(keyword_pinyin), frozenset(keyword_starts)))
+            self._keyword_initials.append(frozenset(filter(None, map(pinyin_initials, keywords))))
             self._bodies.append(_compact(document.body))
             self._lengths.append(min(len(name), _LENGTH_CAP))
             self._boosts.append(boost)  # NaN fails both comparisons above and becomes 0.0
@@ -272,7 +274,7 @@ class SearchIndex:
             lambda: self._subsequence_stage(text, latin, taken),
             lambda: self._substring_stage(text, self._keywords, _KEYWORDS, taken),
             # Typed pinyin reaches keywords too (chusheng finds the items of 新生儿出生一件事), from 4 letters.
-            lambda: self._keyword_pinyin_stage(text, taken) if latin and len(text) >= 4 else [],
+            lambda: self._keyword_pinyin_stage(text, taken) if latin and len(text) >= 3 else [],
             lambda: self._substring_stage(text, self._bodies, _BODY, taken),
         )
         for stage in stages:
@@ -403,10 +405,16 @@ class SearchIndex:
         )
 
     def _keyword_pinyin_stage(self, text: str, taken: set[int]) -> list[tuple[int, int, float]]:
-        """Keywords whose pinyin holds the typed pinyin from the start of a syllable."""
+        """Keywords whose pinyin holds the typed pinyin from the start of a syllable, or a keyword
+        whose initials are the query (sbk finds 社保卡)."""
         found = []
         for index, (pinyin, starts) in enumerate(self._keyword_pinyins):
-            if index in taken or text not in pinyin:
+            if index in taken:
+                continue
+            if text in self._keyword_initials[index]:
+                found.append((_KEYWORDS, index, 1.0))
+                continue
+            if text not in pinyin:
                 continue
             position = pinyin.find(text)
             while position != -1 and position not in starts:
