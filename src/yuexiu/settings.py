@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI for /api/v1/docs from local static files (no CDN)
     "yuexiu.core",
     "yuexiu.catalog",
+    "yuexiu.cases",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
+# Application materials: per-file limit and files per submission (the files are never served from
+# MEDIA_URL; they are read through a permission-checked view).
+CASE_UPLOAD_MAX_BYTES = env_int("CASE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+CASE_UPLOAD_MAX_FILES = env_int("CASE_UPLOAD_MAX_FILES", 30)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "login"

@@ -15,6 +15,7 @@ BUREAU = "440104-ZSJ"
 DEMO_ACCOUNTS = [
     ("citizen_demo", "张晓越", AccountType.CITIZEN, None, None, "市民（自然人）"),
     ("enterprise_demo", "李经办", AccountType.ENTERPRISE, None, None, "企业用户"),
+    ("window_centre", "许窗口", AccountType.STAFF, BUREAU, Role.WINDOW_OFFICER, "区政务服务中心综合窗口工作人员"),
     ("window_hongqiao", "陈窗口", AccountType.STAFF, "440104001000", Role.WINDOW_OFFICER, "洪桥街道窗口工作人员"),
     ("window_beijing", "黄窗口", AccountType.STAFF, "440104003000", Role.WINDOW_OFFICER, "北京街道窗口工作人员"),
     ("approver_scj", "林审批", AccountType.STAFF, "440104-SJJ", Role.APPROVER, "区市场监管局审批人员"),

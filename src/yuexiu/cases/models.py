@@ -1,0 +1,218 @@
+"""Cases (办件): an application against one guide version, its state, clock, pauses, events and files."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from yuexiu.catalog.models import GuideVersion, ServiceItem
+from yuexiu.core.models import Organisation
+
+
+class CaseStatus(models.TextChoices):
+    SUBMITTED = "submitted", "已提交"
+    ACCEPTED = "accepted", "已受理（审查中）"
+    DECLINED = "declined", "不予受理"
+    CORRECTION_REQUESTED = "correction_requested", "待补正"
+    SPECIAL_PROCEDURE = "special_procedure", "特殊环节"
+    APPROVED = "approved", "准予办理"
+    REFUSED = "refused", "不予办理"
+    DELIVERED = "delivered", "已送达"
+    CLOSED = "closed", "已办结"
+
+
+# States in which the clock stops (行政许可法 第四十五条; 补正 time is not counted).
+PAUSED_STATUSES = (CaseStatus.CORRECTION_REQUESTED, CaseStatus.SPECIAL_PROCEDURE)
+# States in which the case is still open for the department.
+OPEN_STATUSES = (
+    CaseStatus.SUBMITTED,
+    CaseStatus.ACCEPTED,
+    CaseStatus.CORRECTION_REQUESTED,
+    CaseStatus.SPECIAL_PROCEDURE,
+    CaseStatus.APPROVED,
+    CaseStatus.REFUSED,
+    CaseStatus.DELIVERED,
+)
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", "网上申请"
+    WINDOW = "window", "窗口申请"
+
+
+class DeliveryMethod(models.TextChoices):
+    PICKUP = "pickup", "窗口领取"
+    POST = "post", "邮寄送达"
+    ELECTRONIC = "electronic", "电子证照"
+
+
+class CaseCounter(models.Model):
+    """Per-day sequence behind case numbers (locked row, so numbers are unique and gap-free per day)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class Case(models.Model):
+    number = models.CharField("办件编号", max_length=32, unique=True)
+    item = models.ForeignKey(ServiceItem, verbose_name="事项", on_delete=models.PROTECT, related_name="cases")
+    guide_version = models.ForeignKey(
+        GuideVersion, verbose_name="办事指南版本", on_delete=models.PROTECT, related_name="cases"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="办理部门", on_delete=models.PROTECT, related_name="cases"
+    )
+    intake_organisation = models.ForeignKey(
+        Organisation, verbose_name="受理窗口", on_delete=models.PROTECT, related_name="intake_cases"
+    )
+    channel = models.CharField("申请渠道", max_length=10, choices=Channel.choices)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人账号",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    applicant_name = models.CharField("申请人", max_length=200)
+    applicant_id_number = models.CharField("证件号码", max_length=18, blank=True)
+    applicant_phone = models.CharField("联系电话", max_length=11, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="代录人员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    idempotency_key = models.CharField("提交标识", max_length=64)
+    form_data = models.JSONField("申请表", default=dict)
+    status = models.CharField("状态", max_length=24, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
+    version = models.PositiveIntegerField("版本", default=1)
+    submitted_at = models.DateTimeField("提交时间")
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    statutory_limit_days = models.PositiveIntegerField("法定办结时限（工作日）", null=True, blank=True)
+    promised_limit_days = models.PositiveIntegerField("承诺办结时限（工作日）", null=True, blank=True)
+    promised_deadline = models.DateTimeField("承诺办结期限", null=True, blank=True, db_index=True)
+    statutory_deadline = models.DateTimeField("法定办结期限", null=True, blank=True)
+    decision_reason = models.TextField("决定理由", blank=True)
+    decision_legal_basis = models.CharField("决定依据", max_length=300, blank=True)
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
+    delivery_method = models.CharField("送达方式", max_length=12, choices=DeliveryMethod.choices, blank=True)
+    tracking_number = models.CharField("邮件单号", max_length=40, blank=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "办件"
+        verbose_name_plural = "办件"
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "idempotency_key"],
+                condition=Q(applicant__isnull=False),
+                name="one_case_per_submission",
+            ),
+            models.UniqueConstraint(
+                fields=["registered_by", "idempotency_key"],
+                condition=Q(registered_by__isnull=False),
+                name="one_case_per_window_registration",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["status", "promised_deadline"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.item.name}"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status in PAUSED_STATUSES
+
+
+class PauseKind(models.TextChoices):
+    CORRECTION = "correction", "补正"
+    SPECIAL_PROCEDURE = "special_procedure", "特殊环节"
+
+
+class CasePause(models.Model):
+    """A stopped interval of the clock: a correction request or a special procedure (听证, 检验检测 …)."""
+
+    case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="pauses")
+    kind = models.CharField("类型", max_length=20, choices=PauseKind.choices)
+    name = models.CharField("环节", max_length=100)
+    legal_basis = models.CharField("依据", max_length=300, blank=True)
+    details = models.JSONField("内容", default=list)
+    started_at = models.DateTimeField("开始时间")
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "暂停计时"
+        verbose_name_plural = "暂停计时"
+        ordering = ["case_id", "started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(ended_at__isnull=True), name="one_open_pause_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_kind_display()}"
+
+
+class CaseEvent(models.Model):
+    """One transition or action on a case, as the applicant and the staff see it in the history."""
+
+    case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("操作", max_length=40)
+    from_status = models.CharField("原状态", max_length=24, blank=True)
+    to_status = models.CharField("新状态", max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    occurred_at = models.DateTimeField("时间")
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "办件记录"
+        verbose_name_plural = "办件记录"
+        ordering = ["case_id", "occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.action}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="attachments")
+    material_name = models.CharField("材料", max_length=200)
+    file = models.FileField("文件", upload_to="cases/%Y/%m/")
+    original_name = models.CharField("原文件名", max_length=255)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = "申请材料文件"
+        verbose_name_plural = "申请材料文件"
+        ordering = ["case_id", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,502 @@
+"""Writes of case handling: applying (online or at a window), the case state machine, pauses and
+files. Every transition runs in a transaction on the locked case row, checks the version the actor
+saw (so of two officers acting at once exactly one succeeds), writes a ``CaseEvent`` and an audit event.
+
+States: submitted → accepted | declined; accepted → correction_requested → accepted (补正, clock
+stopped); accepted → special_procedure → accepted (行政许可法 第四十五条, clock stopped);
+accepted → approved | refused; approved / refused → delivered → closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yuexiu.cases.clock import Pause, clock_state
+from yuexiu.cases.models import (
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CasePause,
+    CaseStatus,
+    Channel,
+    DeliveryMethod,
+    PauseKind,
+)
+from yuexiu.catalog.models import ServiceItem
+from yuexiu.core import audit, identity
+from yuexiu.core.calendar import get_calendar
+from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
+from yuexiu.core.models import Organisation, Role, User
+from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.workdays import end_of_local_day, local_date
+
+CENTRE_CODE = "440104-ZSJ"  # 区政务服务中心 is run by the bureau: the default intake window
+
+
+# ---- uploads ---------------------------------------------------------------------------------------
+
+# File kinds accepted as application materials, recognised by their first bytes, never by the name.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "PDF"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"),
+    (b"\xff\xd8\xff", "image/jpeg", "JPG"),
+    (b"PK\x03\x04", "application/ofd", "OFD"),  # OFD (GB/T 33190) is a zip package
+)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the applicant or the window attaches: the material it is for, its name and its bytes."""
+
+    material_name: str
+    file_name: str
+    data: bytes
+
+
+def check_upload(upload: Upload) -> str:
+    """The content type of an acceptable upload; raises ``DomainError`` in Chinese otherwise.
+
+    Accepted: PDF, PNG, JPG, and OFD (a zip whose name ends in .ofd), up to ``CASE_UPLOAD_MAX_BYTES``.
+    """
+    limit = settings.CASE_UPLOAD_MAX_BYTES
+    name = upload.file_name or "未命名文件"
+    if not upload.data:
+        raise DomainError(f"文件“{name}”是空文件，请重新选择。", code="invalid_upload")
+    if len(upload.data) > limit:
+        raise DomainError(
+            f"文件“{name}”大小 {len(upload.data) / 1048576:.1f} MB，超过 {limit // 1048576} MB 上限。",
+            code="invalid_upload",
+        )
+    for signature, content_type, label in SIGNATURES:
+        if upload.data.startswith(signature):
+            if label == "OFD" and not name.lower().endswith(".ofd"):
+                break
+            return content_type
+    raise DomainError(
+        f"文件“{name}”的格式不支持：只接受 PDF、JPG、PNG 或 OFD 文件（按文件内容识别）。", code="invalid_upload"
+    )
+
+
+def _store_attachments(case: Case, uploads: Sequence[Upload], actor: User | None, types: list[str]) -> None:
+    now = timezone.now()
+    for upload, content_type in zip(uploads, types, strict=True):
+        digest = hashlib.sha256(upload.data).hexdigest()
+        attachment = Attachment(
+            case=case,
+            material_name=upload.material_name[:200],
+            original_name=upload.file_name[:255],
+            content_type=content_type,
+            size=len(upload.data),
+            sha256=digest,
+            uploaded_by=actor,
+            uploaded_at=now,
+        )
+        # Stored under a content-derived name; the Chinese original name is kept in the row.
+        attachment.file.save(f"{digest[:32]}{_extension(content_type)}", ContentFile(upload.data), save=False)
+        attachment.save()
+
+
+def _extension(content_type: str) -> str:
+    return {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(content_type, ".ofd")
+
+
+def _checked_uploads(uploads: Sequence[Upload]) -> list[str]:
+    if len(uploads) > settings.CASE_UPLOAD_MAX_FILES:
+        raise DomainError(f"一次最多上传 {settings.CASE_UPLOAD_MAX_FILES} 个文件。", code="invalid_upload")
+    return [check_upload(upload) for upload in uploads]
+
+
+# ---- applying --------------------------------------------------------------------------------------
+
+
+def _next_number(day: date) -> str:
+    """``YX`` + date + 6-digit sequence of the day, from a locked counter row (unique, no gaps)."""
+    counter, _ = CaseCounter.objects.select_for_update().get_or_create(day=day)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"YX{day:%Y%m%d}{counter.last:06d}"
+
+
+@transaction.atomic
+def submit_application(
+    *,
+    item: ServiceItem,
+    idempotency_key: str,
+    form_data: dict[str, str],
+    uploads: Sequence[Upload] = (),
+    applicant: User | None = None,
+    registered_by: User | None = None,
+    applicant_name: str = "",
+    applicant_id_number: str = "",
+    applicant_phone: str = "",
+) -> Case:
+    """Create a case against ``item``'s guide version in force: online by ``applicant`` (name, ID and
+    phone from the account) or at a window by ``registered_by`` for a walk-in applicant.
+
+    Idempotent: the same ``idempotency_key`` from the same account returns the case already created.
+    Every upload is checked (``check_upload``) before anything is stored. Raises ``DomainError`` in
+    Chinese for bad input, ``PermissionDeniedError`` for a window registration by a non-officer.
+    """
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise DomainError("提交标识无效，请刷新页面后重新提交。", code="invalid_application")
+    owner = {"applicant": applicant} if applicant is not None else {"registered_by": registered_by}
+    existing = Case.objects.filter(idempotency_key=idempotency_key, **owner).first()
+    if existing is not None:
+        return existing
+    version = item.current_version
+    if version is None or not item.is_active:
+        raise DomainError("该事项暂不受理网上申请。", code="item_unavailable")
+    if registered_by is not None:
+        if not _has_any_role(registered_by, (Role.WINDOW_OFFICER,)):
+            raise PermissionDeniedError("只有窗口工作人员可以代为登记申请。")
+        name, id_number, phone = applicant_name.strip(), applicant_id_number.strip(), applicant_phone.strip()
+        channel, intake = Channel.WINDOW, registered_by.organisation
+    elif applicant is not None:
+        name = applicant.enterprise_name or applicant.full_name or applicant.username
+        id_number, phone = applicant.id_number or "", applicant.phone
+        channel, intake = Channel.ONLINE, Organisation.objects.get(code=CENTRE_CODE)
+    else:
+        raise DomainError("缺少申请人。", code="invalid_application")
+    problems = _form_problems(version.content.get("form_fields") or [], form_data)
+    if not name:
+        problems.append("请填写申请人姓名或名称。")
+    if id_number:
+        try:
+            id_number = identity.normalise_id_number(id_number)
+        except Exception as error:  # noqa: BLE001  # Django ValidationError with the Chinese reason
+            problems.append(getattr(error, "messages", [str(error)])[0])
+    if phone:
+        try:
+            identity.validate_mobile(phone)
+        except Exception as error:  # noqa: BLE001  # as above
+            problems.append(getattr(error, "messages", [str(error)])[0])
+    if problems:
+        raise DomainError(
+            "申请未提交：" + "；".join(problems), code="invalid_application", details={"errors": problems}
+        )
+    types = _checked_uploads(uploads)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                number=_next_number(local_date(now)),
+                item=item,
+                guide_version=version,
+                organisation=item.organisation,
+                intake_organisation=intake,
+                channel=channel,
+                applicant=applicant,
+                registered_by=registered_by,
+                applicant_name=name[:200],
+                applicant_id_number=id_number,
+                applicant_phone=phone,
+                idempotency_key=idempotency_key,
+                form_data={key: str(value)[:500] for key, value in form_data.items()},
+                submitted_at=now,
+            )
+    except IntegrityError:
+        # The same submission arrived twice at once: the other request created the case.
+        return Case.objects.get(idempotency_key=idempotency_key, **owner)
+    _store_attachments(case, uploads, applicant or registered_by, types)
+    _event(case, action="submitted", from_status="", actor=applicant or registered_by, note=f"{len(uploads)} 个文件")
+    return case
+
+
+def _form_problems(fields: list[dict[str, Any]], data: dict[str, str]) -> list[str]:
+    problems = []
+    for field in fields:
+        value = str(data.get(field["key"], "")).strip()
+        if field.get("required", True) and not value:
+            problems.append(f"请填写{field['label']}。")
+        elif len(value) > 500:
+            problems.append(f"{field['label']}不能超过 500 个字符。")
+    return problems
+
+
+# ---- the state machine -------------------------------------------------------------------------
+
+
+def _has_any_role(user: User, roles: Sequence[str]) -> bool:
+    return user.is_authenticated and any(assignment.role in roles for assignment in user.role_assignments.all())
+
+
+def can_handle(user: User, case: Case, roles: Sequence[str] = (Role.WINDOW_OFFICER, Role.APPROVER)) -> bool:
+    """Whether ``user`` holds one of ``roles`` and may see the case's department or intake window."""
+    if not _has_any_role(user, roles):
+        return False
+    visible = visible_organisation_ids(user)
+    return visible is None or case.organisation_id in visible or case.intake_organisation_id in visible
+
+
+def _locked(
+    case: Case, *, actor: User, expected_version: int | None, allowed: Sequence[str], roles: Sequence[str]
+) -> Case:
+    """The case row, locked; refuses an actor without the role, a stale page and a wrong state."""
+    locked = Case.objects.select_for_update().select_related("guide_version", "item").get(pk=case.pk)
+    if not can_handle(actor, locked, roles):
+        raise PermissionDeniedError("您没有处理该办件的权限。")
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(
+            f"该办件已被他人处理（当前状态：{locked.get_status_display()}），请刷新页面后再操作。",
+            code="case_changed",
+        )
+    if locked.status not in allowed:
+        raise Conflict(f"该办件当前状态为“{locked.get_status_display()}”，不能执行此操作。", code="invalid_transition")
+    return locked
+
+
+def _event(case: Case, *, action: str, from_status: str, actor: User | None, note: str = "") -> None:
+    CaseEvent.objects.create(
+        case=case,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        actor=actor,
+        occurred_at=timezone.now(),
+        note=note,
+    )
+    audit.record_event(
+        action=f"case.{action}",
+        actor=actor,
+        target=case,
+        changes={"status": [from_status, case.status], "number": case.number},
+        message=note[:500],
+    )
+
+
+def _move(case: Case, *, to: str, actor: User, action: str, note: str = "", fields: Sequence[str] = ()) -> Case:
+    from_status = case.status
+    case.status = to
+    case.version += 1
+    case.save(update_fields=["status", "version", *fields])
+    _event(case, action=action, from_status=from_status, actor=actor, note=note)
+    return case
+
+
+def _working_day_limit(limit: dict[str, Any] | None) -> int | None:
+    return int(limit["value"]) if limit and limit.get("unit") == "working_days" else None
+
+
+def _natural_day_deadline(start: datetime, limit: dict[str, Any] | None) -> datetime | None:
+    if not limit or limit.get("unit") != "natural_days":
+        return None
+    return end_of_local_day(local_date(start) + timedelta(days=int(limit["value"])))
+
+
+def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
+    """Recompute the stored deadlines from the limits, the acceptance instant and the pauses (the
+    sweep of supervision reads the stored ``promised_deadline``). Saves the two fields."""
+    if case.accepted_at is None:
+        return
+    now = now or timezone.now()
+    calendar = get_calendar()
+    pauses = [Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()]
+    content = case.guide_version.content
+    for field, days, limit in (
+        ("promised_deadline", case.promised_limit_days, content.get("promised_limit")),
+        ("statutory_deadline", case.statutory_limit_days, content.get("statutory_limit")),
+    ):
+        if days is not None:
+            state = clock_state(calendar, started_at=case.accepted_at, limit_days=days, pauses=pauses, now=now)
+            setattr(case, field, state.deadline)
+        else:
+            setattr(case, field, _natural_day_deadline(case.accepted_at, limit))
+    case.save(update_fields=["promised_deadline", "statutory_deadline"])
+
+
+@transaction.atomic
+def accept_case(*, case: Case, actor: User, expected_version: int | None = None) -> Case:
+    """受理: the clock starts (statutory and promised limits of the case's guide version)."""
+    case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    content = case.guide_version.content
+    case.accepted_at = timezone.now()
+    case.statutory_limit_days = _working_day_limit(content.get("statutory_limit"))
+    case.promised_limit_days = _working_day_limit(content.get("promised_limit"))
+    _move(
+        case,
+        to=CaseStatus.ACCEPTED,
+        actor=actor,
+        action="accepted",
+        fields=["accepted_at", "statutory_limit_days", "promised_limit_days"],
+    )
+    refresh_deadlines(case)
+    return case
+
+
+@transaction.atomic
+def decline_case(*, case: Case, actor: User, reason: str, expected_version: int | None = None) -> Case:
+    """不予受理, with the reason told to the applicant (required)."""
+    if not reason.strip():
+        raise DomainError("不予受理必须说明理由。", code="reason_required")
+    case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    case.decision_reason = reason.strip()[:2000]
+    case.closed_at = timezone.now()
+    return _move(
+        case,
+        to=CaseStatus.DECLINED,
+        actor=actor,
+        action="declined",
+        note=reason,
+        fields=["decision_reason", "closed_at"],
+    )
+
+
+@transaction.atomic
+def request_correction(*, case: Case, actor: User, missing: Sequence[str], expected_version: int | None = None) -> Case:
+    """补正 (一次性告知): one notice listing every missing item; the clock stops until the applicant
+    answers. ``missing`` is the list of what is missing, one entry each (at least one)."""
+    items = [entry.strip()[:300] for entry in missing if entry and entry.strip()]
+    if not items:
+        raise DomainError("补正通知须一次性列明需补正的全部内容。", code="correction_empty")
+    case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_INTAKE)
+    CasePause.objects.create(
+        case=case, kind=PauseKind.CORRECTION, name="补正", details=items, started_at=timezone.now()
+    )
+    return _move(
+        case, to=CaseStatus.CORRECTION_REQUESTED, actor=actor, action="correction_requested", note="；".join(items)
+    )
+
+
+@transaction.atomic
+def submit_correction(
+    *, case: Case, actor: User, uploads: Sequence[Upload] = (), note: str = "", expected_version: int | None = None
+) -> Case:
+    """The applicant (or the window for them) answers a correction request; the clock runs again."""
+    types = _checked_uploads(uploads)
+    locked = Case.objects.select_for_update().select_related("guide_version").get(pk=case.pk)
+    is_applicant = locked.applicant_id is not None and locked.applicant_id == actor.pk
+    if not is_applicant and not can_handle(actor, locked, _INTAKE):
+        raise PermissionDeniedError("您没有处理该办件的权限。")
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict("该办件已有变化，请刷新页面后再操作。", code="case_changed")
+    if locked.status != CaseStatus.CORRECTION_REQUESTED:
+        raise Conflict(f"该办件当前状态为“{locked.get_status_display()}”，无需补正。", code="invalid_transition")
+    if not uploads and not note.strip():
+        raise DomainError("请上传补正材料或填写补正说明。", code="correction_empty")
+    _store_attachments(locked, uploads, actor, types)
+    locked.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+    _move(locked, to=CaseStatus.ACCEPTED, actor=actor, action="corrected", note=note.strip()[:2000])
+    refresh_deadlines(locked)
+    return locked
+
+
+@transaction.atomic
+def start_special_procedure(
+    *, case: Case, actor: User, name: str, legal_basis: str, expected_version: int | None = None
+) -> Case:
+    """特殊环节 (听证, 检验检测, 专家评审 …, 行政许可法 第四十五条): the clock stops; name and legal basis
+    are required and told to the applicant."""
+    if not name.strip() or not legal_basis.strip():
+        raise DomainError("特殊环节须写明环节名称和法律依据。", code="special_procedure_incomplete")
+    case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
+    CasePause.objects.create(
+        case=case,
+        kind=PauseKind.SPECIAL_PROCEDURE,
+        name=name.strip()[:100],
+        legal_basis=legal_basis.strip()[:300],
+        started_at=timezone.now(),
+    )
+    return _move(
+        case,
+        to=CaseStatus.SPECIAL_PROCEDURE,
+        actor=actor,
+        action="special_procedure_started",
+        note=f"{name}（{legal_basis}）",
+    )
+
+
+@transaction.atomic
+def end_special_procedure(*, case: Case, actor: User, note: str = "", expected_version: int | None = None) -> Case:
+    case = _locked(
+        case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SPECIAL_PROCEDURE], roles=_DECIDE
+    )
+    case.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+    _move(case, to=CaseStatus.ACCEPTED, actor=actor, action="special_procedure_ended", note=note.strip()[:2000])
+    refresh_deadlines(case)
+    return case
+
+
+@transaction.atomic
+def approve_case(*, case: Case, actor: User, note: str = "", expected_version: int | None = None) -> Case:
+    """准予: the department's decision (审批人员)."""
+    case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
+    case.decided_at = timezone.now()
+    case.decision_reason = note.strip()[:2000]
+    return _move(
+        case,
+        to=CaseStatus.APPROVED,
+        actor=actor,
+        action="approved",
+        note=note,
+        fields=["decided_at", "decision_reason"],
+    )
+
+
+@transaction.atomic
+def refuse_case(*, case: Case, actor: User, reason: str, legal_basis: str, expected_version: int | None = None) -> Case:
+    """不予许可 / 不予办理: reason and legal basis are required (行政许可法 第三十八条)."""
+    if not reason.strip() or not legal_basis.strip():
+        raise DomainError("不予办理必须说明理由和法律依据。", code="reason_required")
+    case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
+    case.decided_at = timezone.now()
+    case.decision_reason = reason.strip()[:2000]
+    case.decision_legal_basis = legal_basis.strip()[:300]
+    return _move(
+        case,
+        to=CaseStatus.REFUSED,
+        actor=actor,
+        action="refused",
+        note=f"{reason}（依据：{legal_basis}）",
+        fields=["decided_at", "decision_reason", "decision_legal_basis"],
+    )
+
+
+@transaction.atomic
+def deliver_result(
+    *, case: Case, actor: User, method: str, tracking_number: str = "", expected_version: int | None = None
+) -> Case:
+    """送达: pick-up at the window, post (tracking number required) or electronic licence."""
+    if method not in DeliveryMethod.values:
+        raise DomainError("请选择送达方式：窗口领取、邮寄送达或电子证照。", code="invalid_delivery")
+    if method == DeliveryMethod.POST and not tracking_number.strip():
+        raise DomainError("邮寄送达须填写邮件单号。", code="invalid_delivery")
+    case = _locked(
+        case,
+        actor=actor,
+        expected_version=expected_version,
+        allowed=[CaseStatus.APPROVED, CaseStatus.REFUSED],
+        roles=_INTAKE,
+    )
+    case.delivery_method = method
+    case.tracking_number = tracking_number.strip()[:40]
+    case.delivered_at = timezone.now()
+    return _move(
+        case,
+        to=CaseStatus.DELIVERED,
+        actor=actor,
+        action="delivered",
+        note=DeliveryMethod(method).label + (f" {case.tracking_number}" if case.tracking_number else ""),
+        fields=["delivery_method", "tracking_number", "delivered_at"],
+    )
+
+
+@transaction.atomic
+def close_case(*, case: Case, actor: User, expected_version: int | None = None) -> Case:
+    """办结: the result has reached the applicant."""
+    case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.DELIVERED], roles=_INTAKE)
+    case.closed_at = timezone.now()
+    return _move(case, to=CaseStatus.CLOSED, actor=actor, action="closed", fields=["closed_at"])
+
+
+_INTAKE = (Role.WINDOW_OFFICER, Role.APPROVER)
+_DECIDE = (Role.APPROVER,)
