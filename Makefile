@@ -22,7 +22,7 @@ test: install-test assets chromium ## every test, on SQLite and on PostgreSQL, b
 
 test-sqlite:
 	@echo "== 测试：SQLite =="
-	env -u DATABASE_URL YUEXIU_VAR_DIR=$(CURDIR)/var/test TEST_DATABASE_NAME=$(CURDIR)/var/test/test.sqlite3 $(BIN)/python -m pytest -q
+	env -u DATABASE_URL YUEXIU_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -q
 
 test-postgres:
 	@echo "== 测试：PostgreSQL ($(PG_URL)) =="

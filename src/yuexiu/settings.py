@@ -73,7 +73,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
+# Tests on SQLite use a file in WAL mode, as `make run` does (an in-memory database cannot let two
+# threads write in turn, which the concurrency tests need).
+_SQLITE_TEST_NAME = str(VAR_DIR / "test.sqlite3") if DATABASES["default"]["ENGINE"].endswith("sqlite3") else ""
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or _SQLITE_TEST_NAME or None}
 
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)

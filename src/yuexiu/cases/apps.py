@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,13 @@ class CasesConfig(AppConfig):
     name = "yuexiu.cases"
     label = "cases"
     verbose_name = "办件"
+
+    def workbench_panel(self, request: Any) -> str:
+        """The officer's open and overdue cases, for the staff workbench."""
+        from django.template.loader import render_to_string
+
+        from yuexiu.cases import selectors
+
+        cases = selectors.list_staff_cases(request.user)
+        context = {"open_count": cases.count(), "overdue_count": selectors.overdue(cases).count()}
+        return render_to_string("cases/_workbench_panel.html", context, request=request)

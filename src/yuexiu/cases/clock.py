@@ -48,6 +48,10 @@ class ClockState:
     def is_overdue(self) -> bool:
         return self.left_days < 0
 
+    @property
+    def overdue_days(self) -> int:
+        return max(-self.left_days, 0)
+
 
 def fully_paused_working_days(calendar: WorkingDayCalendar, pauses: Sequence[Pause], now: datetime) -> list[date]:
     """The working days (local dates) on which the case was paused from 00:00 to 24:00, up to ``now``.

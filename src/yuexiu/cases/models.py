@@ -164,6 +164,21 @@ class CasePause(models.Model):
         return f"{self.case.number} {self.get_kind_display()}"
 
 
+ACTION_LABELS = {
+    "submitted": "提交申请",
+    "accepted": "受理",
+    "declined": "不予受理",
+    "correction_requested": "一次性告知补正",
+    "corrected": "提交补正",
+    "special_procedure_started": "进入特殊环节",
+    "special_procedure_ended": "特殊环节结束",
+    "approved": "准予办理",
+    "refused": "不予办理",
+    "delivered": "送达",
+    "closed": "办结",
+}
+
+
 class CaseEvent(models.Model):
     """One transition or action on a case, as the applicant and the staff see it in the history."""
 
@@ -189,6 +204,14 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def to_status_label(self) -> str:
+        return CaseStatus(self.to_status).label if self.to_status in CaseStatus.values else self.to_status
 
 
 class Attachment(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from yuexiu.cases.clock import ClockState, Pause, clock_state
-from yuexiu.cases.models import OPEN_STATUSES, Case
+from yuexiu.cases.models import OPEN_STATUSES, Case, CaseStatus
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import AccountType, User
@@ -40,6 +40,15 @@ def list_staff_cases(user: User, *, status: str = "", open_only: bool = True) ->
     elif open_only:
         cases = cases.filter(status__in=OPEN_STATUSES)
     return cases.order_by(F("promised_deadline").asc(nulls_last=True), "submitted_at", "id")
+
+
+def overdue(cases: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case]:
+    """The cases whose running clock has passed its deadline (promised, or statutory without one).
+    Paused and decided cases are not running."""
+    now = now or timezone.now()
+    return cases.filter(status=CaseStatus.ACCEPTED).filter(
+        Q(promised_deadline__lt=now) | Q(promised_deadline__isnull=True, statutory_deadline__lt=now)
+    )
 
 
 def access_case(user: User, number: str) -> Case:

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from yuexiu.cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("services/items/<slug:slug>/apply/", views.apply, name="apply"),
+    path("cases/", views.my_cases, name="my_cases"),
+    path("cases/<str:number>/", views.detail, name="detail"),
+    path("cases/<str:number>/files/<int:attachment_id>/", views.download, name="download"),
+    path("cases/<str:number>/<str:action>/", views.act, name="act"),
+    path("workbench/cases/", views.queue, name="queue"),
+    path("workbench/cases/register/<slug:slug>/", views.register, name="register"),
+]

@@ -1,0 +1,257 @@
+"""Pages of case handling: applying online, the applicant's cases, the officers' queue, the case page
+with the actions the viewer may take, window registration, and permission-checked file downloads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from yuexiu.cases import selectors, services
+from yuexiu.cases.models import Case, CaseStatus, DeliveryMethod
+from yuexiu.cases.services import Upload
+from yuexiu.catalog.models import ServiceItem
+from yuexiu.core import audit, identity
+from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
+from yuexiu.core.models import AccountType, Role, User
+from yuexiu.core.views import staff_required
+
+
+def _item(slug: str) -> ServiceItem:
+    item = (
+        ServiceItem.objects.select_related("current_version", "organisation").filter(slug=slug, is_active=True).first()
+    )
+    if item is None or item.current_version is None:
+        raise Http404("未找到该事项")
+    return item
+
+
+def _uploads(request: HttpRequest, item: ServiceItem) -> list[Upload]:
+    """The files of the form: one input per material of the guide (``material-<n>``) plus "其他材料"."""
+    names = [material["name"] for material in item.current_version.content.get("materials", [])]  # type: ignore[union-attr]
+    uploads = []
+    for field, files in request.FILES.lists():
+        if field.startswith("material-") and field[9:].isdigit() and int(field[9:]) < len(names):
+            material = names[int(field[9:])]
+        else:
+            material = "其他材料"
+        uploads.extend(Upload(material, upload.name, upload.read()) for upload in files)
+    return uploads
+
+
+def _form_context(item: ServiceItem, values: dict[str, str], errors: list[str]) -> dict[str, Any]:
+    content = item.current_version.content  # type: ignore[union-attr]
+    return {
+        "item": item,
+        "fields": [{**field, "value": values.get(field["key"], "")} for field in content.get("form_fields", [])],
+        "materials": list(enumerate(content.get("materials", []))),
+        "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
+        "errors": errors,
+        "values": values,
+    }
+
+
+@login_required
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    """在线申请: the form and materials of the guide version in force."""
+    item = _item(slug)
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    if user.account_type == AccountType.STAFF:
+        messages.info(request, "工作人员请在工作台“窗口登记”为申请人代录。")
+        return redirect("cases:register", slug=item.slug)
+    values = {key: str(value)[:500] for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            case = services.submit_application(
+                item=item,
+                applicant=user,
+                idempotency_key=values.get("idempotency_key", ""),
+                form_data={key: value for key, value in values.items() if key != "idempotency_key"},
+                uploads=_uploads(request, item),
+            )
+        except DomainError as error:
+            errors = error.details.get("errors") or [error.message]
+        else:
+            messages.success(request, f"申请已提交，办件编号 {case.number}。")
+            return redirect("cases:detail", number=case.number)
+    return render(request, "cases/apply.html", _form_context(item, values, errors))
+
+
+@staff_required
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    """窗口登记: a window officer registers a walk-in application."""
+    item = _item(slug)
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    values = {key: str(value)[:500] for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    errors: list[str] = []
+    if request.method == "POST":
+        form_data = {
+            key: value
+            for key, value in values.items()
+            if key not in ("idempotency_key", "applicant_name", "applicant_id_number", "applicant_phone")
+        }
+        try:
+            case = services.submit_application(
+                item=item,
+                registered_by=user,
+                idempotency_key=values.get("idempotency_key", ""),
+                form_data=form_data,
+                uploads=_uploads(request, item),
+                applicant_name=values.get("applicant_name", ""),
+                applicant_id_number=values.get("applicant_id_number", ""),
+                applicant_phone=values.get("applicant_phone", ""),
+            )
+        except PermissionDeniedError as error:
+            raise PermissionDenied(error.message) from None
+        except DomainError as error:
+            errors = error.details.get("errors") or [error.message]
+        else:
+            messages.success(request, f"已登记，办件编号 {case.number}。")
+            return redirect("cases:detail", number=case.number)
+    context = _form_context(item, values, errors)
+    context["is_window"] = True
+    return render(request, "cases/apply.html", context)
+
+
+@login_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    page = Paginator(selectors.list_my_cases(user), 20).get_page(request.GET.get("page"))
+    return render(request, "cases/my_cases.html", {"page": page})
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The officers' queue: open cases of their organisations, closest to the deadline first."""
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    status = request.GET.get("status", "")
+    if status not in CaseStatus.values:
+        status = ""
+    page = Paginator(selectors.list_staff_cases(user, status=status), 30).get_page(request.GET.get("page"))
+    rows = [(case, selectors.case_clocks(case)) for case in page]
+    return render(
+        request, "cases/queue.html", {"page": page, "rows": rows, "status": status, "statuses": CaseStatus.choices}
+    )
+
+
+def _actions(user: User, case: Case) -> dict[str, bool]:
+    intake = services.can_handle(user, case)
+    decide = services.can_handle(user, case, (Role.APPROVER,))
+    status = case.status
+    return {
+        "accept": intake and status == CaseStatus.SUBMITTED,
+        "decline": intake and status == CaseStatus.SUBMITTED,
+        "correct": intake and status == CaseStatus.ACCEPTED,
+        "special": decide and status == CaseStatus.ACCEPTED,
+        "end_special": decide and status == CaseStatus.SPECIAL_PROCEDURE,
+        "approve": decide and status == CaseStatus.ACCEPTED,
+        "refuse": decide and status == CaseStatus.ACCEPTED,
+        "deliver": intake and status in (CaseStatus.APPROVED, CaseStatus.REFUSED),
+        "close": intake and status == CaseStatus.DELIVERED,
+        "answer": status == CaseStatus.CORRECTION_REQUESTED and (case.applicant_id == user.pk or intake),
+    }
+
+
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    try:
+        case = selectors.access_case(user, number)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    open_pause = next((pause for pause in case.pauses.all() if pause.ended_at is None), None)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "clocks": selectors.case_clocks(case),
+            "actions": _actions(user, case),
+            "open_pause": open_pause,
+            "masked_id": identity.mask_id_number(case.applicant_id_number),
+            "masked_phone": identity.mask_phone(case.applicant_phone),
+            "delivery_methods": DeliveryMethod.choices,
+            "is_staff_view": user.account_type == AccountType.STAFF,
+        },
+    )
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """One action on a case; the page's ``version`` makes a stale page fail with a clear message."""
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    try:
+        case = selectors.access_case(user, number)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    post = request.POST
+    version = int(post["version"]) if post.get("version", "").isdigit() else None
+    common: dict[str, Any] = {"case": case, "actor": user, "expected_version": version}
+    handlers = {
+        "accept": lambda: services.accept_case(**common),
+        "decline": lambda: services.decline_case(**common, reason=post.get("reason", "")),
+        "correct": lambda: services.request_correction(**common, missing=post.get("missing", "").splitlines()),
+        "answer": lambda: services.submit_correction(
+            **common,
+            note=post.get("note", ""),
+            uploads=[Upload("补正材料", upload.name, upload.read()) for upload in request.FILES.getlist("files")],
+        ),
+        "special": lambda: services.start_special_procedure(
+            **common, name=post.get("name", ""), legal_basis=post.get("legal_basis", "")
+        ),
+        "end_special": lambda: services.end_special_procedure(**common, note=post.get("note", "")),
+        "approve": lambda: services.approve_case(**common, note=post.get("note", "")),
+        "refuse": lambda: services.refuse_case(
+            **common, reason=post.get("reason", ""), legal_basis=post.get("legal_basis", "")
+        ),
+        "deliver": lambda: services.deliver_result(
+            **common, method=post.get("method", ""), tracking_number=post.get("tracking_number", "")
+        ),
+        "close": lambda: services.close_case(**common),
+    }
+    if action not in handlers:
+        raise Http404("未知操作")
+    try:
+        updated = handlers[action]()
+    except PermissionDeniedError as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"办件 {updated.number} 已更新：{updated.get_status_display()}。")
+    return redirect("cases:detail", number=number)
+
+
+@login_required
+def download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+    """A material file, for the case's applicant and staff only; staff access is audited (personal data)."""
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    try:
+        case = selectors.access_case(user, number)
+    except NotFound:
+        raise Http404("未找到该文件") from None
+    attachment = case.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("未找到该文件")
+    if case.applicant_id != user.pk:
+        audit.record_event(
+            action="case.attachment_viewed",
+            actor=user,
+            target=case,
+            changes={"attachment": attachment.pk, "name": attachment.original_name},
+        )
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
