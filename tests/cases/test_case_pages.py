@@ -1,0 +1,105 @@
+"""The case pages: applying online with files, the case page and its actions, the queue, downloads."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from yuexiu.cases.models import Case
+from yuexiu.catalog.models import ServiceItem
+from yuexiu.core.models import AuditEvent
+
+PDF = b"%PDF-1.7\n" + b"1" * 50
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def food(catalogue) -> ServiceItem:
+    return ServiceItem.objects.get(seed_key="food-business-licence-new")
+
+
+def _apply(client, food, key="k-1", data=b"") -> object:
+    return client.post(
+        f"/services/items/{food.slug}/apply/",
+        {
+            "idempotency_key": key,
+            "material-0": SimpleUploadedFile("食品经营许可申请书.pdf", data or PDF, content_type="application/pdf"),
+        },
+    )
+
+
+def test_a_citizen_applies_online_and_a_double_click_makes_one_case(client, catalogue, food):
+    client.force_login(catalogue["citizen_demo"])
+    page = client.get(f"/services/items/{food.slug}/apply/").content.decode()
+    assert "食品经营许可申请书" in page and 'name="idempotency_key"' in page
+    first = _apply(client, food)
+    second = _apply(client, food)
+    case = Case.objects.get()
+    assert first.url == second.url == f"/cases/{case.number}/"
+    html = client.get(first.url).content.decode()
+    assert "食品经营许可申请书.pdf" in html
+    assert "已提交" in html
+    assert "440104********0029" in html and "440104199001010029" not in html
+    assert "138****8000" in html
+
+
+def test_a_bad_file_is_refused_on_the_page_and_nothing_is_created(client, catalogue, food):
+    client.force_login(catalogue["citizen_demo"])
+    response = _apply(client, food, data=b"<html>not a pdf</html>")
+    assert "格式不支持" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_the_window_accepts_and_requests_a_correction_the_citizen_answers(client, catalogue, food):
+    client.force_login(catalogue["citizen_demo"])
+    number = _apply(client, food).url.split("/")[2]
+    case = Case.objects.get(number=number)
+    client.force_login(catalogue["window_centre"])
+    queue = client.get("/workbench/cases/").content.decode()
+    assert number in queue
+    client.post(f"/cases/{number}/accept/", {"version": case.version})
+    client.post(f"/cases/{number}/correct/", {"version": case.version + 1, "missing": "营业执照副本\n设备布局图"})
+    client.force_login(catalogue["citizen_demo"])
+    page = client.get(f"/cases/{number}/").content.decode()
+    assert "补正通知（一次性告知）" in page and "设备布局图" in page
+    client.post(
+        f"/cases/{number}/answer/",
+        {"version": case.version + 2, "note": "已补", "files": SimpleUploadedFile("布局图.pdf", PDF)},
+    )
+    case.refresh_from_db()
+    assert case.status == "accepted"
+    assert case.attachments.count() == 2
+
+
+def test_a_stale_page_is_told_the_case_has_changed(client, catalogue, food):
+    client.force_login(catalogue["citizen_demo"])
+    number = _apply(client, food).url.split("/")[2]
+    client.force_login(catalogue["window_centre"])
+    client.post(f"/cases/{number}/accept/", {"version": 1})
+    response = client.post(f"/cases/{number}/decline/", {"version": 1, "reason": "重复申请"}, follow=True)
+    assert "该办件已被他人处理（当前状态：已受理（审查中）），请刷新页面后再操作。" in response.content.decode()
+
+
+def test_another_applicant_and_another_subdistrict_cannot_see_the_case(client, catalogue, food):
+    client.force_login(catalogue["citizen_demo"])
+    number = _apply(client, food).url.split("/")[2]
+    for username in ("enterprise_demo", "window_hongqiao"):
+        client.force_login(catalogue[username])
+        assert client.get(f"/cases/{number}/").status_code == 404
+        assert client.post(f"/cases/{number}/accept/", {"version": 1}).status_code == 404
+    assert Case.objects.get(number=number).status == "submitted"
+
+
+def test_staff_downloads_of_materials_are_audited(client, catalogue, food):
+    client.force_login(catalogue["citizen_demo"])
+    number = _apply(client, food).url.split("/")[2]
+    attachment = Case.objects.get(number=number).attachments.get()
+    client.force_login(catalogue["approver_scj"])
+    response = client.get(f"/cases/{number}/files/{attachment.pk}/")
+    assert b"".join(response.streaming_content) == PDF
+    assert "filename*=utf-8''" in response["Content-Disposition"]
+    assert AuditEvent.objects.filter(action="case.attachment_viewed", actor=catalogue["approver_scj"]).count() == 1
