@@ -24,6 +24,8 @@ def test_the_openapi_document_lists_every_operation(client):
         "/api/v1/catalog/bundles",
         "/api/v1/catalog/bundles/{slug}",
         "/api/v1/catalog/export",
+        "/api/v1/cases",
+        "/api/v1/cases/{number}",
     }
 
 

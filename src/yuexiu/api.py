@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from yuexiu.cases.api import router as cases_router
 from yuexiu.catalog.api import router as catalog_router
 from yuexiu.core import audit
 from yuexiu.core.api import router as core_router
@@ -24,6 +25,7 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", catalog_router)
+api.add_router("/", cases_router)
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str, details: object = None) -> HttpResponse:

@@ -1,0 +1,121 @@
+"""JSON API of cases: an applicant sees only their own cases, staff only their organisations'."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.security import django_auth
+
+from yuexiu.cases import selectors
+from yuexiu.cases.clock import ClockState
+from yuexiu.cases.models import Case
+from yuexiu.core import identity
+from yuexiu.core.api import AUTH_ERRORS, ErrorOut, PageIn
+from yuexiu.core.models import AccountType, User
+
+router = Router(tags=["办件"])
+
+
+class ClockOut(Schema):
+    deadline: datetime
+    used_working_days: int
+    left_working_days: int
+    paused_working_days: int
+    is_paused: bool
+    is_overdue: bool
+
+
+class CaseOut(Schema):
+    number: str
+    item_slug: str
+    item_name: str
+    guide_version: int
+    organisation_code: str
+    status: str
+    status_label: str
+    channel: str
+    applicant_name: str
+    applicant_id_number_masked: str
+    submitted_at: datetime
+    accepted_at: datetime | None
+    promised_clock: ClockOut | None
+    statutory_clock: ClockOut | None
+
+    @staticmethod
+    def resolve_item_slug(obj: Case) -> str:
+        return obj.item.slug
+
+    @staticmethod
+    def resolve_item_name(obj: Case) -> str:
+        return obj.item.name
+
+    @staticmethod
+    def resolve_guide_version(obj: Case) -> int:
+        return obj.guide_version.number
+
+    @staticmethod
+    def resolve_organisation_code(obj: Case) -> str:
+        return obj.organisation.code
+
+    @staticmethod
+    def resolve_status_label(obj: Case) -> str:
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_applicant_id_number_masked(obj: Case) -> str:
+        return identity.mask_id_number(obj.applicant_id_number)
+
+    @staticmethod
+    def resolve_promised_clock(obj: Case) -> dict[str, object] | None:
+        return _clock(selectors.case_clocks(obj).promised)
+
+    @staticmethod
+    def resolve_statutory_clock(obj: Case) -> dict[str, object] | None:
+        return _clock(selectors.case_clocks(obj).statutory)
+
+
+class CasePage(Schema):
+    count: int
+    items: list[CaseOut]
+
+
+class CaseFilter(PageIn):
+    status: str | None = Field(None, max_length=24, description="状态，如 accepted")
+
+
+def _clock(state: ClockState | None) -> dict[str, object] | None:
+    if state is None:
+        return None
+    return {
+        "deadline": state.deadline,
+        "used_working_days": state.used_days,
+        "left_working_days": state.left_days,
+        "paused_working_days": state.paused_days,
+        "is_paused": state.is_paused,
+        "is_overdue": state.is_overdue,
+    }
+
+
+@router.get("/cases", response={200: CasePage, **AUTH_ERRORS}, auth=django_auth, summary="办件列表（本人或本单位）")
+def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> dict[str, object]:
+    user: User = request.user  # type: ignore[assignment]  # django_auth
+    if user.account_type == AccountType.STAFF:
+        cases = selectors.list_staff_cases(user, status=filters.status or "", open_only=False)
+    else:
+        cases = selectors.list_my_cases(user)
+        if filters.status:
+            cases = cases.filter(status=filters.status)
+    page = list(cases.prefetch_related("pauses")[filters.offset : filters.offset + filters.limit])
+    return {"count": cases.count(), "items": page}
+
+
+@router.get(
+    "/cases/{number}",
+    response={200: CaseOut, 404: ErrorOut, **AUTH_ERRORS},
+    auth=django_auth,
+    summary="办件详情（含时限）",
+)
+def get_case(request: HttpRequest, number: str) -> Case:
+    return selectors.access_case(request.user, number[:32])  # type: ignore[arg-type]  # django_auth
