@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from yuexiu.catalog.models import GuideVersion, ServiceItem
+from yuexiu.catalog.models import GuideVersion, ServiceBundle, ServiceItem
 from yuexiu.core.models import Organisation
 
 
@@ -57,8 +57,43 @@ class CaseCounter(models.Model):
         return f"{self.day}: {self.last}"
 
 
+class BundleCase(models.Model):
+    """One application for a 一件事 bundle: one merged form, one set of materials; it fans out into a
+    sub-case per item (``Case.bundle_case``), and its status and clock derive from them."""
+
+    number = models.CharField("一件事编号", max_length=32, unique=True)
+    bundle = models.ForeignKey(ServiceBundle, verbose_name="一件事", on_delete=models.PROTECT, related_name="cases")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人账号", on_delete=models.PROTECT, related_name="bundle_cases"
+    )
+    applicant_name = models.CharField("申请人", max_length=200)
+    idempotency_key = models.CharField("提交标识", max_length=64)
+    form_data = models.JSONField("一表申请", default=dict)
+    promised_limit_days = models.PositiveIntegerField("整体承诺时限（工作日）", null=True, blank=True)
+    submitted_at = models.DateTimeField("提交时间")
+
+    class Meta:
+        verbose_name = "一件事办件"
+        verbose_name_plural = "一件事办件"
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "idempotency_key"], name="one_bundle_case_per_submission")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.bundle.name}"
+
+
 class Case(models.Model):
     number = models.CharField("办件编号", max_length=32, unique=True)
+    bundle_case = models.ForeignKey(
+        BundleCase,
+        verbose_name="所属一件事",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sub_cases",
+    )
     item = models.ForeignKey(ServiceItem, verbose_name="事项", on_delete=models.PROTECT, related_name="cases")
     guide_version = models.ForeignKey(
         GuideVersion, verbose_name="办事指南版本", on_delete=models.PROTECT, related_name="cases"

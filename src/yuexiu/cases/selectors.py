@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from yuexiu.cases.clock import ClockState, Pause, clock_state
-from yuexiu.cases.models import OPEN_STATUSES, Case, CaseStatus
+from yuexiu.cases.models import OPEN_STATUSES, BundleCase, Case, CasePause, CaseStatus
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import AccountType, User
@@ -87,3 +87,91 @@ def case_clocks(case: Case, now: datetime | None = None) -> CaseClocks:
         return clock_state(calendar, started_at=case.accepted_at, limit_days=days, pauses=pauses, now=now)  # type: ignore[arg-type]
 
     return CaseClocks(promised=state(case.promised_limit_days), statutory=state(case.statutory_limit_days))
+
+
+# ---- 一件事 ---------------------------------------------------------------------------------------
+
+DECIDED = (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.DECLINED, CaseStatus.DELIVERED, CaseStatus.CLOSED)
+FINISHED = (CaseStatus.CLOSED, CaseStatus.DECLINED)
+
+
+@dataclass(frozen=True)
+class BundleProgress:
+    """A bundle application as its applicant sees it: one status, one clock, one correction notice."""
+
+    status: str
+    status_label: str
+    sub_cases: list[Case]
+    decided: int
+    clock: ClockState | None
+    open_pause: CasePause | None
+
+
+def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> BundleProgress:
+    """Status and clock derived from the sub-cases.
+
+    Status: 待补正 if any sub-case awaits a correction; 已办结 when all are closed or declined; 待送达
+    when all are decided; 已提交 while none is accepted; otherwise 办理中. Clock: the bundle's promised
+    limit (working days) from the first acceptance, stopped on working days fully paused by a sub-case.
+    """
+    cases = list(bundle_case.sub_cases.select_related("item", "organisation").prefetch_related("pauses").order_by("id"))
+    statuses = [case.status for case in cases]
+    if CaseStatus.CORRECTION_REQUESTED in statuses:
+        status, label = "correction_requested", "待补正"
+    elif all(value in FINISHED for value in statuses):
+        status, label = "closed", "已办结"
+    elif all(value in DECIDED for value in statuses):
+        status, label = "decided", "待送达"
+    elif all(value == CaseStatus.SUBMITTED for value in statuses):
+        status, label = "submitted", "已提交"
+    else:
+        status, label = "in_progress", "办理中"
+    open_pause = next(
+        (
+            pause
+            for case in cases
+            for pause in case.pauses.all()
+            if pause.ended_at is None and pause.kind == "correction"
+        ),
+        None,
+    )
+    accepted = [case.accepted_at for case in cases if case.accepted_at is not None]
+    clock = None
+    if accepted and bundle_case.promised_limit_days is not None:
+        finished = [case.closed_at or case.decided_at for case in cases]
+        end = max(finished) if status in ("closed", "decided") and all(finished) else None  # type: ignore[type-var]
+        pauses = [Pause(start=pause.started_at, end=pause.ended_at) for case in cases for pause in case.pauses.all()]
+        clock = clock_state(
+            get_calendar(),
+            started_at=min(accepted),
+            limit_days=bundle_case.promised_limit_days,
+            pauses=pauses,
+            now=end or now or timezone.now(),
+        )
+    return BundleProgress(
+        status=status,
+        status_label=label,
+        sub_cases=cases,
+        decided=sum(1 for value in statuses if value in DECIDED),
+        clock=clock,
+        open_pause=open_pause,
+    )
+
+
+def list_my_bundle_cases(user: User) -> QuerySet[BundleCase]:
+    return BundleCase.objects.filter(applicant=user).select_related("bundle").order_by("-submitted_at", "-id")
+
+
+def access_bundle_case(user: User, number: str) -> BundleCase:
+    """A bundle application for its applicant, or for staff who may see at least one of its sub-cases."""
+    bundle_case = BundleCase.objects.select_related("bundle").filter(number=number).first()
+    if bundle_case is None or not user.is_authenticated:
+        raise NotFound("未找到该一件事办件。")
+    if bundle_case.applicant_id == user.pk:
+        return bundle_case
+    if (
+        user.account_type == AccountType.STAFF
+        and list_staff_cases(user, open_only=False).filter(bundle_case=bundle_case).exists()
+    ):
+        return bundle_case
+    raise NotFound("未找到该一件事办件。")

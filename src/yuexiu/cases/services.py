@@ -23,6 +23,7 @@ from django.utils import timezone
 from yuexiu.cases.clock import Pause, clock_state
 from yuexiu.cases.models import (
     Attachment,
+    BundleCase,
     Case,
     CaseCounter,
     CaseEvent,
@@ -32,7 +33,9 @@ from yuexiu.cases.models import (
     DeliveryMethod,
     PauseKind,
 )
-from yuexiu.catalog.models import ServiceItem
+from yuexiu.catalog import selectors as catalog_selectors
+from yuexiu.catalog import services as catalog_services
+from yuexiu.catalog.models import ServiceBundle, ServiceItem
 from yuexiu.core import audit, identity
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
@@ -500,3 +503,172 @@ def close_case(*, case: Case, actor: User, expected_version: int | None = None) 
 
 _INTAKE = (Role.WINDOW_OFFICER, Role.APPROVER)
 _DECIDE = (Role.APPROVER,)
+
+
+# ---- 一件事: one application, a sub-case per item ------------------------------------------------
+
+
+@transaction.atomic
+def submit_bundle_application(
+    *,
+    bundle: ServiceBundle,
+    applicant: User,
+    idempotency_key: str,
+    form_data: dict[str, str],
+    uploads: Sequence[Upload] = (),
+) -> BundleCase:
+    """Apply for a 一件事 with its merged form (一表申请) and one set of materials (一套材料).
+
+    Fans out into one sub-case per item of the bundle, each with the fields that item asks for and
+    the files of the materials it needs (an upload's ``material_name`` is a merged material's name).
+    Idempotent on ``idempotency_key``. The form is checked as the 材料预审 checks it
+    (``catalog.services.precheck_bundle_form``); raises ``DomainError`` listing every problem.
+    """
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise DomainError("提交标识无效，请刷新页面后重新提交。", code="invalid_application")
+    existing = BundleCase.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    bundle = catalog_selectors.get_bundle(bundle.slug)
+    links = list(bundle.bundleitem_set.all())
+    if not links or any(link.item.current_version is None for link in links):
+        raise DomainError("该一件事暂不受理网上申请。", code="item_unavailable")
+    merged = catalog_selectors.merge_bundle(bundle)
+    errors = list(catalog_services.precheck_bundle_form(merged=merged, data=form_data)["errors"].values())
+    if errors:
+        raise DomainError("申请未提交：" + "；".join(errors), code="invalid_application", details={"errors": errors})
+    types = _checked_uploads(uploads)
+    needed_by = {material.name: set(material.needed_by) for material in merged.materials}
+    now = timezone.now()
+    day = local_date(now)
+    try:
+        with transaction.atomic():
+            bundle_case = BundleCase.objects.create(
+                number=_next_number(day).replace("YX", "YJ", 1),
+                bundle=bundle,
+                applicant=applicant,
+                applicant_name=(applicant.full_name or applicant.username)[:200],
+                idempotency_key=idempotency_key,
+                form_data={field.key: str(form_data.get(field.key, ""))[:500] for field in merged.fields},
+                promised_limit_days=bundle.promised_limit_days,
+                submitted_at=now,
+            )
+    except IntegrityError:
+        return BundleCase.objects.get(applicant=applicant, idempotency_key=idempotency_key)
+    centre = Organisation.objects.get(code=CENTRE_CODE)
+    stored: dict[int, str] = {}
+    for position, link in enumerate(links, start=1):
+        item = link.item
+        keys = [field["key"] for field in (link.form_fields or item.current_version.content.get("form_fields", []))]  # type: ignore[union-attr]
+        case = Case.objects.create(
+            number=_next_number(day),
+            bundle_case=bundle_case,
+            item=item,
+            guide_version=item.current_version,
+            organisation=item.organisation,
+            intake_organisation=centre,
+            channel=Channel.ONLINE,
+            applicant=applicant,
+            applicant_name=bundle_case.applicant_name,
+            applicant_id_number=applicant.id_number or "",
+            applicant_phone=applicant.phone,
+            idempotency_key=f"{idempotency_key}:{position}"[:64],
+            form_data={key: bundle_case.form_data.get(key, "") for key in keys},
+            submitted_at=now,
+        )
+        for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
+            if item.name in needed_by.get(upload.material_name, {item.name}):
+                _attach_shared(case, upload, content_type, applicant, stored, index)
+        _event(case, action="submitted", from_status="", actor=applicant, note=f"一件事 {bundle_case.number}")
+    audit.record_event(
+        action="bundle_case.submitted", actor=applicant, target=bundle_case, changes={"sub_cases": len(links)}
+    )
+    return bundle_case
+
+
+def _attach_shared(
+    case: Case, upload: Upload, content_type: str, actor: User, stored: dict[int, str], index: int
+) -> None:
+    """Attach an upload to a sub-case; the file is written once and shared by the sub-cases that need it."""
+    attachment = Attachment(
+        case=case,
+        material_name=upload.material_name[:200],
+        original_name=upload.file_name[:255],
+        content_type=content_type,
+        size=len(upload.data),
+        sha256=hashlib.sha256(upload.data).hexdigest(),
+        uploaded_by=actor,
+        uploaded_at=timezone.now(),
+    )
+    if index in stored:
+        attachment.file.name = stored[index]
+    else:
+        attachment.file.save(
+            f"{attachment.sha256[:32]}{_extension(content_type)}", ContentFile(upload.data), save=False
+        )
+        stored[index] = attachment.file.name
+    attachment.save()
+
+
+def _sub_cases(bundle_case: BundleCase) -> list[Case]:
+    return list(Case.objects.select_for_update().filter(bundle_case=bundle_case).order_by("id"))
+
+
+@transaction.atomic
+def accept_bundle_case(*, bundle_case: BundleCase, actor: User) -> BundleCase:
+    """The window accepts the whole application: every sub-case still submitted is accepted."""
+    pending = [case for case in _sub_cases(bundle_case) if case.status == CaseStatus.SUBMITTED]
+    if not pending:
+        raise Conflict("该一件事已受理，无需重复操作。", code="invalid_transition")
+    for case in pending:
+        accept_case(case=case, actor=actor)
+    return bundle_case
+
+
+@transaction.atomic
+def request_bundle_correction(*, bundle_case: BundleCase, actor: User, missing: Sequence[str]) -> BundleCase:
+    """One correction notice for the whole application (一次性告知): every running sub-case stops."""
+    running = [case for case in _sub_cases(bundle_case) if case.status == CaseStatus.ACCEPTED]
+    if not running:
+        raise Conflict("没有审查中的事项，不能发出补正通知。", code="invalid_transition")
+    for case in running:
+        request_correction(case=case, actor=actor, missing=missing)
+    return bundle_case
+
+
+@transaction.atomic
+def answer_bundle_correction(
+    *, bundle_case: BundleCase, actor: User, uploads: Sequence[Upload] = (), note: str = ""
+) -> BundleCase:
+    """The applicant answers the correction once; every sub-case waiting for it runs again."""
+    waiting = [case for case in _sub_cases(bundle_case) if case.status == CaseStatus.CORRECTION_REQUESTED]
+    if not waiting:
+        raise Conflict("该一件事无需补正。", code="invalid_transition")
+    types = _checked_uploads(uploads)
+    stored: dict[int, str] = {}
+    for case in waiting:
+        for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
+            _attach_shared(case, upload, content_type, actor, stored, index)
+        submit_correction(case=case, actor=actor, note=note or "已补正")
+    return bundle_case
+
+
+@transaction.atomic
+def deliver_bundle_case(*, bundle_case: BundleCase, actor: User, method: str, tracking_number: str = "") -> BundleCase:
+    """One result for the applicant: when every item is decided, all results are delivered together
+    (same method) and the sub-cases are closed."""
+    cases = _sub_cases(bundle_case)
+    undecided = [
+        case
+        for case in cases
+        if case.status not in (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.DECLINED, CaseStatus.CLOSED)
+    ]
+    if undecided:
+        names = "、".join(case.item.name for case in undecided)
+        raise Conflict(f"尚有 {len(undecided)} 个事项未办理完毕：{names}。", code="bundle_not_decided")
+    for case in cases:
+        if case.status in (CaseStatus.APPROVED, CaseStatus.REFUSED):
+            deliver_result(case=case, actor=actor, method=method, tracking_number=tracking_number)
+            close_case(case=case, actor=actor)
+    audit.record_event(action="bundle_case.delivered", actor=actor, target=bundle_case, changes={"method": method})
+    return bundle_case

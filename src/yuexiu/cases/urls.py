@@ -8,7 +8,10 @@ app_name = "cases"
 
 urlpatterns = [
     path("services/items/<slug:slug>/apply/", views.apply, name="apply"),
+    path("services/bundles/<slug:slug>/apply/", views.bundle_apply, name="bundle_apply"),
     path("cases/", views.my_cases, name="my_cases"),
+    path("cases/bundles/<str:number>/", views.bundle_detail, name="bundle_detail"),
+    path("cases/bundles/<str:number>/<str:action>/", views.bundle_act, name="bundle_act"),
     path("cases/<str:number>/", views.detail, name="detail"),
     path("cases/<str:number>/files/<int:attachment_id>/", views.download, name="download"),
     path("cases/<str:number>/<str:action>/", views.act, name="act"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from yuexiu.cases import selectors, services
 from yuexiu.cases.models import Case, CaseStatus, DeliveryMethod
 from yuexiu.cases.services import Upload
+from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core import audit, identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
@@ -124,8 +125,14 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # login_required
-    page = Paginator(selectors.list_my_cases(user), 20).get_page(request.GET.get("page"))
-    return render(request, "cases/my_cases.html", {"page": page})
+    page = Paginator(selectors.list_my_cases(user).filter(bundle_case__isnull=True), 20).get_page(
+        request.GET.get("page")
+    )
+    bundle_rows = [
+        (bundle_case, selectors.bundle_progress(bundle_case))
+        for bundle_case in selectors.list_my_bundle_cases(user)[:20]
+    ]
+    return render(request, "cases/my_cases.html", {"page": page, "bundle_rows": bundle_rows})
 
 
 @staff_required
@@ -255,3 +262,119 @@ def download(request: HttpRequest, number: str, attachment_id: int) -> FileRespo
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+
+
+# ---- 一件事 ---------------------------------------------------------------------------------------
+
+
+@login_required
+def bundle_apply(request: HttpRequest, slug: str) -> HttpResponse:
+    """一件事 application: the merged form and one set of materials; fans out into sub-cases."""
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    try:
+        bundle = catalog_selectors.get_bundle(slug)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    if user.account_type == AccountType.STAFF:
+        raise PermissionDenied("一件事在线申请由申请人本人提交。")
+    merged = catalog_selectors.merge_bundle(bundle)
+    values = {key: str(value)[:500] for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    errors: list[str] = []
+    if request.method == "POST":
+        uploads = []
+        for field, files in request.FILES.lists():
+            index = field[9:]
+            name = (
+                merged.materials[int(index)].name
+                if index.isdigit() and int(index) < len(merged.materials)
+                else "其他材料"
+            )
+            uploads.extend(Upload(name, upload.name, upload.read()) for upload in files)
+        try:
+            bundle_case = services.submit_bundle_application(
+                bundle=bundle,
+                applicant=user,
+                idempotency_key=values.get("idempotency_key", ""),
+                form_data=values,
+                uploads=uploads,
+            )
+        except DomainError as error:
+            errors = error.details.get("errors") or [error.message]
+        else:
+            messages.success(request, f"申请已提交，一件事编号 {bundle_case.number}。")
+            return redirect("cases:bundle_detail", number=bundle_case.number)
+    return render(
+        request,
+        "cases/bundle_apply.html",
+        {
+            "bundle": bundle,
+            "rows": [{"field": field, "value": values.get(field.key, "")} for field in merged.fields],
+            "materials": list(enumerate(merged.materials)),
+            "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
+            "errors": errors,
+        },
+    )
+
+
+@login_required
+def bundle_detail(request: HttpRequest, number: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    try:
+        bundle_case = selectors.access_bundle_case(user, number)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    progress = selectors.bundle_progress(bundle_case)
+    is_staff = user.account_type == AccountType.STAFF
+    intake = is_staff and any(services.can_handle(user, case, (Role.WINDOW_OFFICER,)) for case in progress.sub_cases)
+    return render(
+        request,
+        "cases/bundle_detail.html",
+        {
+            "bundle_case": bundle_case,
+            "progress": progress,
+            "is_staff_view": is_staff,
+            "can_intake": intake,
+            "can_answer": progress.status == "correction_requested" and bundle_case.applicant_id == user.pk,
+            "delivery_methods": DeliveryMethod.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def bundle_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    try:
+        bundle_case = selectors.access_bundle_case(user, number)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    post = request.POST
+    handlers = {
+        "accept": lambda: services.accept_bundle_case(bundle_case=bundle_case, actor=user),
+        "correct": lambda: services.request_bundle_correction(
+            bundle_case=bundle_case, actor=user, missing=post.get("missing", "").splitlines()
+        ),
+        "answer": lambda: services.answer_bundle_correction(
+            bundle_case=bundle_case,
+            actor=user,
+            note=post.get("note", ""),
+            uploads=[Upload("补正材料", upload.name, upload.read()) for upload in request.FILES.getlist("files")],
+        ),
+        "deliver": lambda: services.deliver_bundle_case(
+            bundle_case=bundle_case,
+            actor=user,
+            method=post.get("method", ""),
+            tracking_number=post.get("tracking_number", ""),
+        ),
+    }
+    if action not in handlers:
+        raise Http404("未知操作")
+    try:
+        handlers[action]()
+    except PermissionDeniedError as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已更新。")
+    return redirect("cases:bundle_detail", number=number)
