@@ -14,6 +14,7 @@ the day an act happens is not counted):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -113,3 +114,23 @@ def clock_state(
         paused_days=len(paused),
         is_paused=any(pause.end is None for pause in pauses),
     )
+
+
+def warning_instant(
+    calendar: WorkingDayCalendar,
+    *,
+    started_at: datetime,
+    limit_days: int,
+    pauses: Sequence[Pause],
+    now: datetime,
+    share: float,
+) -> datetime | None:
+    """When ``share`` (0–1) of the limit will have been used: the start (00:00 local) of the working
+    day that brings the used days to ``ceil(share × limit)``, moved by the working days fully paused
+    so far. ``None`` while paused (the clock does not run) or for a limit of 0 days."""
+    if limit_days <= 0 or any(pause.end is None for pause in pauses):
+        return None
+    used_at_warning = max(math.ceil(share * limit_days), 1)
+    paused = fully_paused_working_days(calendar, pauses, now)
+    day = calendar.add_working_days(local_date(started_at), used_at_warning + len(paused))
+    return _start_of_local_day(day)

@@ -132,8 +132,15 @@ class Case(models.Model):
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     statutory_limit_days = models.PositiveIntegerField("法定办结时限（工作日）", null=True, blank=True)
     promised_limit_days = models.PositiveIntegerField("承诺办结时限（工作日）", null=True, blank=True)
-    promised_deadline = models.DateTimeField("承诺办结期限", null=True, blank=True, db_index=True)
+    promised_deadline = models.DateTimeField("承诺办结期限", null=True, blank=True)
     statutory_deadline = models.DateTimeField("法定办结期限", null=True, blank=True)
+    # Instants at which supervision rules fire, kept current on every transition so that the sweep is
+    # an indexed query (see cases.services.refresh_deadlines and supervision.services.sweep).
+    due_at = models.DateTimeField("到期时间", null=True, blank=True, db_index=True)
+    warning_at = models.DateTimeField("预警时间", null=True, blank=True, db_index=True)
+    pause_alert_at = models.DateTimeField("暂停过久预警时间", null=True, blank=True, db_index=True)
+    correction_count = models.PositiveSmallIntegerField("补正次数", default=0)
+    corrections_beyond_guide = models.PositiveSmallIntegerField("超出指南的补正要求", default=0)
     decision_reason = models.TextField("决定理由", blank=True)
     decision_legal_basis = models.CharField("决定依据", max_length=300, blank=True)
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
@@ -160,7 +167,7 @@ class Case(models.Model):
         ]
         indexes = [
             models.Index(fields=["organisation", "status"]),
-            models.Index(fields=["status", "promised_deadline"]),
+            models.Index(fields=["status", "due_at"]),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from yuexiu.cases.clock import Pause, clock_state
+from yuexiu.cases.clock import Pause, clock_state, warning_instant
 from yuexiu.cases.models import (
     Attachment,
     BundleCase,
@@ -36,7 +36,7 @@ from yuexiu.cases.models import (
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog import services as catalog_services
 from yuexiu.catalog.models import ServiceBundle, ServiceItem
-from yuexiu.core import audit, identity
+from yuexiu.core import audit, identity, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
@@ -298,7 +298,8 @@ def _natural_day_deadline(start: datetime, limit: dict[str, Any] | None) -> date
 
 def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
     """Recompute the stored deadlines from the limits, the acceptance instant and the pauses (the
-    sweep of supervision reads the stored ``promised_deadline``). Saves the two fields."""
+    sweep of supervision reads ``due_at``, ``warning_at`` and ``pause_alert_at``, the instants at which
+    its rules fire; the warning share and the pause limit are the dated rules ``supervision.*``)."""
     if case.accepted_at is None:
         return
     now = now or timezone.now()
@@ -314,7 +315,24 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
             setattr(case, field, state.deadline)
         else:
             setattr(case, field, _natural_day_deadline(case.accepted_at, limit))
-    case.save(update_fields=["promised_deadline", "statutory_deadline"])
+    case.due_at = case.promised_deadline or case.statutory_deadline
+    governing = case.promised_limit_days if case.promised_limit_days is not None else case.statutory_limit_days
+    case.warning_at = None
+    if governing is not None:
+        case.warning_at = warning_instant(
+            calendar,
+            started_at=case.accepted_at,
+            limit_days=governing,
+            pauses=pauses,
+            now=now,
+            share=float(rules.get_rule_value("supervision.warning_share")),
+        )
+    open_pause = next((pause for pause in pauses if pause.end is None), None)
+    case.pause_alert_at = None
+    if open_pause is not None:
+        days = int(rules.get_rule_value("supervision.pause_alert_days"))
+        case.pause_alert_at = end_of_local_day(calendar.add_working_days(local_date(open_pause.start), days))
+    case.save(update_fields=["promised_deadline", "statutory_deadline", "due_at", "warning_at", "pause_alert_at"])
 
 
 @transaction.atomic
