@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "yuexiu.core",
     "yuexiu.catalog",
     "yuexiu.cases",
+    "yuexiu.supervision",
 ]
 
 MIDDLEWARE = [

@@ -383,9 +383,29 @@ def request_correction(*, case: Case, actor: User, missing: Sequence[str], expec
     CasePause.objects.create(
         case=case, kind=PauseKind.CORRECTION, name="补正", details=items, started_at=timezone.now()
     )
-    return _move(
-        case, to=CaseStatus.CORRECTION_REQUESTED, actor=actor, action="correction_requested", note="；".join(items)
+    case.correction_count += 1
+    case.corrections_beyond_guide += sum(1 for entry in items if not _in_guide(entry, case))
+    _move(
+        case,
+        to=CaseStatus.CORRECTION_REQUESTED,
+        actor=actor,
+        action="correction_requested",
+        note="；".join(items),
+        fields=["correction_count", "corrections_beyond_guide"],
     )
+    refresh_deadlines(case)
+    return case
+
+
+def _in_guide(entry: str, case: Case) -> bool:
+    """Whether a correction item names a material of the case's guide version (补正 may only ask for
+    what the guide lists; anything else is a demand beyond the guide)."""
+    text = entry.replace(" ", "")
+    for material in case.guide_version.content.get("materials", []):
+        name = str(material.get("name", "")).replace(" ", "")
+        if name and (name in text or text in name):
+            return True
+    return False
 
 
 @transaction.atomic
@@ -427,13 +447,15 @@ def start_special_procedure(
         legal_basis=legal_basis.strip()[:300],
         started_at=timezone.now(),
     )
-    return _move(
+    _move(
         case,
         to=CaseStatus.SPECIAL_PROCEDURE,
         actor=actor,
         action="special_procedure_started",
         note=f"{name}（{legal_basis}）",
     )
+    refresh_deadlines(case)
+    return case
 
 
 @transaction.atomic
