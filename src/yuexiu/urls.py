@@ -23,6 +23,7 @@ urlpatterns = [
     path("workbench/calendar/", views.calendar_admin, name="calendar_admin"),
     path("", include("yuexiu.catalog.urls")),
     path("", include("yuexiu.cases.urls")),
+    path("", include("yuexiu.supervision.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
