@@ -67,6 +67,7 @@ lint: install-test
 bench: install-test ## benchmarks, run on demand (figures go to docs/benchmarks.md)
 	$(BIN)/python bench/workdays_bench.py
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/supervision_bench.py
 
 clean:
 	rm -rf $(VENV) var node_modules
