@@ -79,3 +79,27 @@ def test_a_citizen_applies_and_follows_the_case_to_its_result(page: Page, site: 
     expect(page.locator("#case-facts")).to_contain_text("邮寄送达，单号 SF1234567890")
     expect(page.locator("#case-events li")).to_have_count(7)
     check_accessibility(page, "办结后的办件页")
+
+
+def test_a_supervisor_reads_the_dashboard_chart(page: Page, site: str, settings, tmp_path):
+    from yuexiu.cases import services
+    from yuexiu.catalog.models import ServiceItem
+    from yuexiu.core.models import User
+
+    settings.MEDIA_ROOT = tmp_path
+    users = {user.username: user for user in User.objects.all()}
+    case = services.submit_application(
+        item=ServiceItem.objects.get(seed_key="food-business-licence-new"),
+        applicant=users["citizen_demo"],
+        idempotency_key="dashboard",
+        form_data={},
+    )
+    case = services.accept_case(case=case, actor=users["window_centre"])
+    services.approve_case(case=case, actor=users["approver_scj"])
+    log_in(page, site, "supervisor_demo")
+    page.goto(site + "/workbench/")
+    page.get_by_role("link", name="办件统计").click()
+    expect(page.get_by_role("heading", name="办件统计")).to_be_visible()
+    expect(page.locator("#totals")).to_contain_text("100.0%")
+    expect(page.locator("#on-time-chart svg")).to_have_count(1)
+    check_accessibility(page, "办件统计")

@@ -37,3 +37,20 @@ def test_supervisors_choose_the_items_under_supervision(client, catalogue, accep
     assert not SupervisedItem.objects.exists()
     client.force_login(catalogue["approver_scj"])
     assert client.get("/workbench/supervision/items/").status_code == 403
+
+
+def test_the_dashboard_shows_on_time_rate_and_average_working_days(client, catalogue, accepted_case):  # noqa: F811
+    import time_machine
+
+    from yuexiu.cases import services as case_services
+
+    with time_machine.travel(at("2026-03-05T10:00"), tick=False):
+        case_services.approve_case(case=accepted_case, actor=catalogue["approver_scj"])
+    with time_machine.travel(at("2026-03-20T10:00"), tick=False):
+        client.force_login(catalogue["supervisor_demo"])
+        html = client.get("/workbench/dashboard/", {"days": "30"}).content.decode()
+    row = html.split('id="department-figures"')[1]
+    assert "区市场监管局</td><td>1</td>" in row
+    assert "<td>100%</td>" in row
+    assert "<td>3.0</td>" in row  # accepted Monday 2 March, decided Thursday 5 March: 3 working days
+    assert 'id="chart-data"' in html and "echarts.min.js" in html
