@@ -207,6 +207,8 @@ class CasePause(models.Model):
 
 
 ACTION_LABELS = {
+    "citywide_registered": "登记全市通办",
+    "handed_over": "移交材料",
     "submitted": "提交申请",
     "accepted": "受理",
     "declined": "不予受理",
@@ -281,3 +283,41 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class TransferDirection(models.TextChoices):
+    OUTGOING = "outgoing", "本区代收、外地办理"
+    INCOMING = "incoming", "外地代收、本区办理"
+
+
+class HandoverMethod(models.TextChoices):
+    POST = "post", "邮寄材料"
+    ELECTRONIC = "electronic", "电子流转"
+
+
+class ResultPlace(models.TextChoices):
+    INTAKE = "intake", "在受理窗口领取"
+    HOME = "home", "在办理地领取"
+    POST = "post", "邮寄到家"
+
+
+class CitywideTransfer(models.Model):
+    """全市通办 (异地代收代办, 国办发〔2020〕35号): a case taken in at one place and decided at another.
+    The clock starts when the home-area body accepts (domain/rules.md §11; the starting rule is our
+    reading, marked [U] there)."""
+
+    case = models.OneToOneField(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="transfer")
+    direction = models.CharField("方向", max_length=10, choices=TransferDirection.choices)
+    other_body = models.CharField("对方机构", max_length=200)
+    handover_method = models.CharField("材料流转方式", max_length=12, choices=HandoverMethod.choices, blank=True)
+    tracking_number = models.CharField("邮件单号", max_length=40, blank=True)
+    handed_over_at = models.DateTimeField("移交时间", null=True, blank=True)
+    home_accepted_at = models.DateTimeField("办理地受理时间", null=True, blank=True)
+    result_place = models.CharField("结果领取方式", max_length=10, choices=ResultPlace.choices)
+
+    class Meta:
+        verbose_name = "全市通办流转"
+        verbose_name_plural = "全市通办流转"
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_direction_display()} {self.other_body}"

@@ -30,8 +30,12 @@ from yuexiu.cases.models import (
     CasePause,
     CaseStatus,
     Channel,
+    CitywideTransfer,
     DeliveryMethod,
+    HandoverMethod,
     PauseKind,
+    ResultPlace,
+    TransferDirection,
 )
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog import services as catalog_services
@@ -339,6 +343,8 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
 def accept_case(*, case: Case, actor: User, expected_version: int | None = None) -> Case:
     """受理: the clock starts (statutory and promised limits of the case's guide version)."""
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    if CitywideTransfer.objects.filter(case=case, direction=TransferDirection.OUTGOING).exists():
+        raise Conflict("全市通办件由办理地受理，请在材料移交后登记办理地受理时间。", code="accepted_elsewhere")
     content = case.guide_version.content
     case.accepted_at = timezone.now()
     case.statutory_limit_days = _working_day_limit(content.get("statutory_limit"))
@@ -712,3 +718,89 @@ def deliver_bundle_case(*, bundle_case: BundleCase, actor: User, method: str, tr
             close_case(case=case, actor=actor)
     audit.record_event(action="bundle_case.delivered", actor=actor, target=bundle_case, changes={"method": method})
     return bundle_case
+
+
+# ---- 全市通办: intake here, decision elsewhere (and the reverse) ------------------------------------
+
+
+@transaction.atomic
+def register_citywide_intake(
+    *,
+    case: Case,
+    actor: User,
+    direction: str,
+    other_body: str,
+    result_place: str,
+) -> CitywideTransfer:
+    """Mark a window-registered case as 全市通办: ``outgoing`` when the Yuexiu window takes it in for a
+    body elsewhere (``other_body``, the home-area body), ``incoming`` when a window elsewhere took it in
+    for Yuexiu. ``result_place``: where the applicant collects the result (intake / home / post)."""
+    if direction not in TransferDirection.values or result_place not in ResultPlace.values:
+        raise DomainError("请选择通办方向和结果领取方式。", code="invalid_transfer")
+    if not other_body.strip():
+        raise DomainError("请填写对方机构名称。", code="invalid_transfer")
+    case = _locked(case, actor=actor, expected_version=None, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    if CitywideTransfer.objects.filter(case=case).exists():
+        raise Conflict("该办件已登记为全市通办。", code="transfer_exists")
+    transfer = CitywideTransfer.objects.create(
+        case=case, direction=direction, other_body=other_body.strip()[:200], result_place=result_place
+    )
+    _event(
+        case,
+        action="citywide_registered",
+        from_status=case.status,
+        actor=actor,
+        note=f"{transfer.get_direction_display()}：{transfer.other_body}",
+    )
+    return transfer
+
+
+@transaction.atomic
+def hand_over(*, case: Case, actor: User, method: str, tracking_number: str = "") -> CitywideTransfer:
+    """The intake window hands the materials over: by post (tracking number required) or electronically."""
+    if method not in HandoverMethod.values:
+        raise DomainError("请选择材料流转方式：邮寄材料或电子流转。", code="invalid_transfer")
+    if method == HandoverMethod.POST and not tracking_number.strip():
+        raise DomainError("邮寄材料须填写邮件单号。", code="invalid_transfer")
+    case = _locked(case, actor=actor, expected_version=None, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    transfer = CitywideTransfer.objects.select_for_update().filter(case=case).first()
+    if transfer is None:
+        raise Conflict("该办件不是全市通办件。", code="not_citywide")
+    if transfer.handed_over_at is not None:
+        raise Conflict("材料已移交，无需重复操作。", code="already_handed_over")
+    transfer.handover_method = method
+    transfer.tracking_number = tracking_number.strip()[:40]
+    transfer.handed_over_at = timezone.now()
+    transfer.save()
+    _event(
+        case, action="handed_over", from_status=case.status, actor=actor, note=transfer.get_handover_method_display()
+    )
+    return transfer
+
+
+@transaction.atomic
+def record_home_acceptance(*, case: Case, actor: User, accepted_at: datetime) -> Case:
+    """An outgoing case: the home-area body confirmed acceptance at ``accepted_at`` (aware, not in the
+    future, not before the hand-over); the clock starts then."""
+    case = _locked(case, actor=actor, expected_version=None, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    transfer = CitywideTransfer.objects.filter(case=case, direction=TransferDirection.OUTGOING).first()
+    if transfer is None or transfer.handed_over_at is None:
+        raise Conflict("须先移交材料，才能登记办理地受理。", code="not_handed_over")
+    if accepted_at > timezone.now() or accepted_at < transfer.handed_over_at:
+        raise DomainError("办理地受理时间应在材料移交之后、且不晚于现在。", code="invalid_transfer")
+    transfer.home_accepted_at = accepted_at
+    transfer.save(update_fields=["home_accepted_at"])
+    content = case.guide_version.content
+    case.accepted_at = accepted_at
+    case.statutory_limit_days = _working_day_limit(content.get("statutory_limit"))
+    case.promised_limit_days = _working_day_limit(content.get("promised_limit"))
+    _move(
+        case,
+        to=CaseStatus.ACCEPTED,
+        actor=actor,
+        action="accepted",
+        note=f"{transfer.other_body}受理",
+        fields=["accepted_at", "statutory_limit_days", "promised_limit_days"],
+    )
+    refresh_deadlines(case)
+    return case

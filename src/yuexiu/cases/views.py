@@ -4,6 +4,7 @@ with the actions the viewer may take, window registration, and permission-checke
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors, services
-from yuexiu.cases.models import Case, CaseStatus, DeliveryMethod
+from yuexiu.cases.models import Case, CaseStatus, DeliveryMethod, HandoverMethod, ResultPlace, TransferDirection
 from yuexiu.cases.services import Upload
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog.models import ServiceItem
@@ -23,6 +24,7 @@ from yuexiu.core import audit, identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AccountType, Role, User
 from yuexiu.core.views import staff_required
+from yuexiu.core.workdays import LOCAL_TIMEZONE
 
 
 def _item(slug: str) -> ServiceItem:
@@ -153,8 +155,10 @@ def _actions(user: User, case: Case) -> dict[str, bool]:
     intake = services.can_handle(user, case)
     decide = services.can_handle(user, case, (Role.APPROVER,))
     status = case.status
+    transfer = getattr(case, "transfer", None)
+    accepted_elsewhere = transfer is not None and transfer.direction == TransferDirection.OUTGOING
     return {
-        "accept": intake and status == CaseStatus.SUBMITTED,
+        "accept": intake and status == CaseStatus.SUBMITTED and not accepted_elsewhere,
         "decline": intake and status == CaseStatus.SUBMITTED,
         "correct": intake and status == CaseStatus.ACCEPTED,
         "special": decide and status == CaseStatus.ACCEPTED,
@@ -187,6 +191,12 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "masked_phone": identity.mask_phone(case.applicant_phone),
             "delivery_methods": DeliveryMethod.choices,
             "is_staff_view": user.account_type == AccountType.STAFF,
+            "transfer": getattr(case, "transfer", None),
+            "can_transfer": services.can_handle(user, case, (Role.WINDOW_OFFICER,))
+            and case.status == CaseStatus.SUBMITTED,
+            "directions": TransferDirection.choices,
+            "result_places": ResultPlace.choices,
+            "handover_methods": HandoverMethod.choices,
         },
     )
 
@@ -224,6 +234,23 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             **common, method=post.get("method", ""), tracking_number=post.get("tracking_number", "")
         ),
         "close": lambda: services.close_case(**common),
+        "citywide": lambda: (
+            services.register_citywide_intake(
+                case=case,
+                actor=user,
+                direction=post.get("direction", ""),
+                other_body=post.get("other_body", ""),
+                result_place=post.get("result_place", ""),
+            ).case
+        ),
+        "hand_over": lambda: (
+            services.hand_over(
+                case=case, actor=user, method=post.get("method", ""), tracking_number=post.get("tracking_number", "")
+            ).case
+        ),
+        "home_accepted": lambda: services.record_home_acceptance(
+            case=case, actor=user, accepted_at=_local_instant(post.get("accepted_at", ""))
+        ),
     }
     if action not in handlers:
         raise Http404("未知操作")
@@ -236,6 +263,15 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     else:
         messages.success(request, f"办件 {updated.number} 已更新：{updated.get_status_display()}。")
     return redirect("cases:detail", number=number)
+
+
+def _local_instant(text: str) -> datetime:
+    """A ``datetime-local`` form value read as Beijing time; raises ``DomainError`` in Chinese."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise DomainError("请填写办理地受理时间。", code="invalid_transfer") from None
+    return value.replace(tzinfo=LOCAL_TIMEZONE) if value.tzinfo is None else value
 
 
 @login_required
