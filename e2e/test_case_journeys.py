@@ -26,11 +26,16 @@ def test_a_citizen_applies_and_follows_the_case_to_its_result(page: Page, site: 
     page.get_by_role("link", name="在线申请").click()
     expect(page.get_by_role("heading", name="在线申请：食品经营许可（新办）")).to_be_visible()
     check_accessibility(page, "在线申请")
-    page.get_by_label("食品经营许可申请书").set_input_files(PDF)
+    page.get_by_label("与食品经营相适应的主要设备设施布局、操作流程等文件").set_input_files(
+        {**PDF, "name": "设备设施布局图.pdf"}
+    )
+    page.get_by_label(
+        "食品安全自查、从业人员健康管理、进货查验记录、食品安全事故处置等保证食品安全的规章制度"
+    ).set_input_files({**PDF, "name": "食品安全规章制度.pdf"})
     page.get_by_role("button", name="提交申请").click()
     expect(page.locator("#case-status")).to_have_text("已提交")
     number = page.get_by_role("heading").first.inner_text().split()[-1]
-    expect(page.locator("#attachments")).to_contain_text("食品经营许可申请书.pdf")
+    expect(page.locator("#attachments")).to_contain_text("设备设施布局图.pdf")
     check_accessibility(page, "办件页")
     log_out(page)
 
@@ -82,6 +87,8 @@ def test_a_citizen_applies_and_follows_the_case_to_its_result(page: Page, site: 
 
 
 def test_a_supervisor_reads_the_dashboard_chart(page: Page, site: str, settings, tmp_path):
+    from tests.helpers import food_licence_uploads
+
     from yuexiu.cases import services
     from yuexiu.catalog.models import ServiceItem
     from yuexiu.core.models import User
@@ -93,6 +100,7 @@ def test_a_supervisor_reads_the_dashboard_chart(page: Page, site: str, settings,
         applicant=users["citizen_demo"],
         idempotency_key="dashboard",
         form_data={},
+        uploads=food_licence_uploads(),
     )
     case = services.accept_case(case=case, actor=users["window_centre"])
     services.approve_case(case=case, actor=users["approver_scj"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import food_licence_uploads
 from yuexiu.cases import services
-from yuexiu.cases.services import Upload
 from yuexiu.catalog.models import ServiceItem
 
 
@@ -22,7 +22,7 @@ def case(catalogue):
         applicant=catalogue["citizen_demo"],
         idempotency_key="api-1",
         form_data={},
-        uploads=[Upload("申请书", "申请书.pdf", b"%PDF-1.4 x")],
+        uploads=food_licence_uploads(),
     )
     return services.accept_case(case=case, actor=catalogue["window_centre"])
 

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from tests.helpers import food_licence_uploads
 from yuexiu.cases import selectors, services
 from yuexiu.cases.models import Attachment, Case, CaseStatus
 from yuexiu.cases.services import Upload
@@ -42,7 +43,7 @@ def apply(catalogue, item, key="k1", uploads=None) -> Case:
         applicant=catalogue["citizen_demo"],
         idempotency_key=key,
         form_data={},
-        uploads=uploads if uploads is not None else [Upload("食品经营许可申请书", "申请书（签字版）.pdf", PDF)],
+        uploads=uploads if uploads is not None else food_licence_uploads(PDF),
     )
 
 
@@ -53,8 +54,8 @@ def test_an_online_application_gets_a_number_and_keeps_the_chinese_file_name(cat
     assert case.status == "submitted"
     assert case.guide_version == food.current_version
     assert case.intake_organisation.code == "440104-ZSJ"
-    attachment = case.attachments.get()
-    assert attachment.original_name == "申请书（签字版）.pdf"
+    attachment = case.attachments.order_by("id").first()
+    assert attachment.original_name == "与食品经营相.pdf"
     assert attachment.content_type == "application/pdf"
     assert attachment.file.read() == PDF
 
@@ -64,7 +65,7 @@ def test_a_retried_submission_creates_one_case(catalogue, food):
     second = apply(catalogue, food, key="same")
     assert first.pk == second.pk
     assert Case.objects.count() == 1
-    assert Attachment.objects.count() == 1
+    assert Attachment.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,10 +91,10 @@ def test_two_submissions_at_the_same_moment_create_one_case(catalogue, food):
 
 def test_an_unsupported_or_oversized_file_is_refused_before_anything_is_stored(catalogue, food, settings):
     with pytest.raises(DomainError, match="格式不支持：只接受 PDF、JPG、PNG 或 OFD 文件"):
-        apply(catalogue, food, uploads=[Upload("申请书", "申请书.pdf", b"MZ\x90\x00binary")])
+        apply(catalogue, food, uploads=food_licence_uploads(b"MZ\x90\x00binary"))
     settings.CASE_UPLOAD_MAX_BYTES = 50
     with pytest.raises(DomainError, match="超过 0 MB 上限|超过"):
-        apply(catalogue, food, uploads=[Upload("申请书", "申请书.pdf", PDF)])
+        apply(catalogue, food, uploads=food_licence_uploads(PDF))
     assert Case.objects.count() == 0
     assert Attachment.objects.count() == 0
 
@@ -136,11 +137,18 @@ def test_the_case_runs_from_acceptance_to_closing_with_the_clock_stopped_for_the
 
 
 def test_two_officers_acting_at_once_one_wins_and_the_other_is_told(catalogue, food):
+    from yuexiu.core import services as core_services
+    from yuexiu.core.models import Role
+
+    colleague = catalogue["data_officer"]  # also at the 政务服务中心; given a window role for the test
+    core_services.grant_role(
+        user=colleague, role=Role.WINDOW_OFFICER, organisation=colleague.organisation, granted_by=None
+    )
     case = apply(catalogue, food)
     seen = case.version
     services.accept_case(case=case, actor=catalogue["window_centre"], expected_version=seen)
     with pytest.raises(Conflict) as error:
-        services.decline_case(case=case, actor=catalogue["approver_scj"], reason="材料不全", expected_version=seen)
+        services.decline_case(case=case, actor=colleague, reason="材料不全", expected_version=seen)
     assert error.value.message == "该办件已被他人处理（当前状态：已受理（审查中）），请刷新页面后再操作。"
     case.refresh_from_db()
     assert case.status == "accepted"

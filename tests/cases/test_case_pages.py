@@ -27,7 +27,8 @@ def _apply(client, food, key="k-1", data=b"") -> object:
         f"/services/items/{food.slug}/apply/",
         {
             "idempotency_key": key,
-            "material-0": SimpleUploadedFile("食品经营许可申请书.pdf", data or PDF, content_type="application/pdf"),
+            "material-2": SimpleUploadedFile("设备设施布局图.pdf", data or PDF, content_type="application/pdf"),
+            "material-3": SimpleUploadedFile("食品安全规章制度.pdf", data or PDF, content_type="application/pdf"),
         },
     )
 
@@ -41,7 +42,7 @@ def test_a_citizen_applies_online_and_a_double_click_makes_one_case(client, cata
     case = Case.objects.get()
     assert first.url == second.url == f"/cases/{case.number}/"
     html = client.get(first.url).content.decode()
-    assert "食品经营许可申请书.pdf" in html
+    assert "设备设施布局图.pdf" in html
     assert "已提交" in html
     assert "440104********0029" in html and "440104199001010029" not in html
     assert "138****8000" in html
@@ -72,7 +73,7 @@ def test_the_window_accepts_and_requests_a_correction_the_citizen_answers(client
     )
     case.refresh_from_db()
     assert case.status == "accepted"
-    assert case.attachments.count() == 2
+    assert case.attachments.count() == 3
 
 
 def test_a_stale_page_is_told_the_case_has_changed(client, catalogue, food):
@@ -97,7 +98,7 @@ def test_another_applicant_and_another_subdistrict_cannot_see_the_case(client, c
 def test_staff_downloads_of_materials_are_audited(client, catalogue, food):
     client.force_login(catalogue["citizen_demo"])
     number = _apply(client, food).url.split("/")[2]
-    attachment = Case.objects.get(number=number).attachments.get()
+    attachment = Case.objects.get(number=number).attachments.order_by("id").first()
     client.force_login(catalogue["approver_scj"])
     response = client.get(f"/cases/{number}/files/{attachment.pk}/")
     assert b"".join(response.streaming_content) == PDF

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.db import connection
 
+from tests.helpers import food_licence_uploads
 from yuexiu.cases import services as case_services
-from yuexiu.cases.services import Upload
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import DomainError, PermissionDeniedError
 from yuexiu.supervision import services
@@ -42,7 +42,7 @@ def accepted_case(catalogue):
             applicant=catalogue["citizen_demo"],
             idempotency_key="s-1",
             form_data={},
-            uploads=[Upload("申请书", "申请书.pdf", b"%PDF-1.4")],
+            uploads=food_licence_uploads(),
         )
         return case_services.accept_case(case=case, actor=catalogue["window_centre"])
 

@@ -13,7 +13,7 @@ from yuexiu.cases.clock import ClockState, Pause, clock_state
 from yuexiu.cases.models import OPEN_STATUSES, BundleCase, Case, CasePause, CaseStatus
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import NotFound
-from yuexiu.core.models import AccountType, User
+from yuexiu.core.models import AccountType, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
 
 
@@ -26,10 +26,22 @@ def list_my_cases(user: User) -> QuerySet[Case]:
     return _cases().filter(applicant=user).order_by("-submitted_at", "-id")
 
 
+# Staff roles that work with cases. The three administrators (三员分立) run the system and see no
+# applicant's case.
+CASE_ROLES = (Role.WINDOW_OFFICER, Role.APPROVER, Role.SUPERVISOR, Role.INTEGRITY_SUPERVISOR)
+
+
+def works_with_cases(user: User) -> bool:
+    return user.account_type == AccountType.STAFF and any(
+        assignment.role in CASE_ROLES for assignment in user.role_assignments.all()
+    )
+
+
 def list_staff_cases(user: User, *, status: str = "", open_only: bool = True) -> QuerySet[Case]:
     """Cases of the organisations ``user`` may see (handling department or intake window), the
-    ones closest to their promised deadline first (cases without a running clock last)."""
-    if user.account_type != AccountType.STAFF:
+    ones closest to their deadline first (cases without a running clock last). Empty for accounts
+    without a case role (``CASE_ROLES``)."""
+    if not works_with_cases(user):
         return Case.objects.none()
     cases = _cases()
     visible = visible_organisation_ids(user)
@@ -39,7 +51,7 @@ def list_staff_cases(user: User, *, status: str = "", open_only: bool = True) ->
         cases = cases.filter(status=status)
     elif open_only:
         cases = cases.filter(status__in=OPEN_STATUSES)
-    return cases.order_by(F("promised_deadline").asc(nulls_last=True), "submitted_at", "id")
+    return cases.order_by(F("due_at").asc(nulls_last=True), "submitted_at", "id")
 
 
 def overdue(cases: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case]:
@@ -59,7 +71,7 @@ def access_case(user: User, number: str) -> Case:
         raise NotFound("未找到该办件。")
     if case.applicant_id == user.pk:
         return case
-    if user.account_type == AccountType.STAFF:
+    if works_with_cases(user):
         visible = visible_organisation_ids(user)
         if visible is None or case.organisation_id in visible or case.intake_organisation_id in visible:
             return case

@@ -10,6 +10,9 @@ accepted → approved | refused; approved / refused → delivered → closed.
 from __future__ import annotations
 
 import hashlib
+import io
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -43,11 +46,12 @@ from yuexiu.catalog.models import ServiceBundle, ServiceItem
 from yuexiu.core import audit, identity, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
-from yuexiu.core.models import Organisation, Role, User
+from yuexiu.core.models import AccountType, Organisation, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
 from yuexiu.core.workdays import end_of_local_day, local_date
 
-CENTRE_CODE = "440104-ZSJ"  # 区政务服务中心 is run by the bureau: the default intake window
+CENTRE_CODE = "440104-ZSJ"
+TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{6,40}$")  # 区政务服务中心 is run by the bureau: the default intake window
 
 
 # ---- uploads ---------------------------------------------------------------------------------------
@@ -86,12 +90,28 @@ def check_upload(upload: Upload) -> str:
         )
     for signature, content_type, label in SIGNATURES:
         if upload.data.startswith(signature):
-            if label == "OFD" and not name.lower().endswith(".ofd"):
+            if label == "OFD" and not (name.lower().endswith(".ofd") and _is_ofd_package(upload.data)):
                 break
             return content_type
     raise DomainError(
         f"文件“{name}”的格式不支持：只接受 PDF、JPG、PNG 或 OFD 文件（按文件内容识别）。", code="invalid_upload"
     )
+
+
+def _is_ofd_package(data: bytes) -> bool:
+    """An OFD file (GB/T 33190-2016) is a zip package with ``OFD.xml`` at its root."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return "OFD.xml" in package.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def stored_file_name(original_name: str, content_type: str) -> str:
+    """The name a file is served under: the applicant's name with the extension of its detected type
+    (a PDF uploaded as ``virus.exe`` is served as ``virus.pdf``)."""
+    stem = original_name.rsplit(".", 1)[0] if "." in original_name else original_name
+    return f"{stem or '材料'}{_extension(content_type)}"
 
 
 def _store_attachments(case: Case, uploads: Sequence[Upload], actor: User | None, types: list[str]) -> None:
@@ -159,6 +179,8 @@ def submit_application(
     owner = {"applicant": applicant} if applicant is not None else {"registered_by": registered_by}
     existing = Case.objects.filter(idempotency_key=idempotency_key, **owner).first()
     if existing is not None:
+        if existing.item_id != item.pk:
+            raise DomainError("该提交标识已用于其他申请，请刷新页面后重新提交。", code="invalid_application")
         return existing
     version = item.current_version
     if version is None or not item.is_active:
@@ -175,6 +197,9 @@ def submit_application(
     else:
         raise DomainError("缺少申请人。", code="invalid_application")
     problems = _form_problems(version.content.get("form_fields") or [], form_data)
+    if applicant is not None:
+        uploaded = {upload.material_name for upload in uploads}
+        problems.extend(f"请上传“{name}”。" for name in required_uploads(item) if name not in uploaded)
     if not name:
         problems.append("请填写申请人姓名或名称。")
     if id_number:
@@ -217,6 +242,21 @@ def submit_application(
     _store_attachments(case, uploads, applicant or registered_by, types)
     _event(case, action="submitted", from_status="", actor=applicant or registered_by, note=f"{len(uploads)} 个文件")
     return case
+
+
+def required_uploads(item: ServiceItem) -> list[str]:
+    """Names of the materials an online applicant must upload for ``item``'s guide in force: required,
+    unconditional, not an online form, not replaced by an electronic licence or shared data (the
+    platform fetches those: 国发〔2024〕3号 一套材料; the dated ``SharedEvidence`` table)."""
+    evidence = catalog_services.current_evidence()
+    names = []
+    for material in item.current_version.content.get("materials", []) if item.current_version else []:
+        if not material.get("required", True) or material.get("substitute") or material.get("condition"):
+            continue
+        if material.get("form") == "online_form" or any(entry.matches(material["name"]) for entry in evidence):
+            continue
+        names.append(material["name"])
+    return names
 
 
 def _form_problems(fields: list[dict[str, Any]], data: dict[str, str]) -> list[str]:
@@ -290,6 +330,13 @@ def _move(case: Case, *, to: str, actor: User, action: str, note: str = "", fiel
     return case
 
 
+def _require_bundle_route(case: Case, via_bundle: BundleCase | None) -> None:
+    """Intake steps of a 一件事 sub-case (accept, decline, correct, answer) go through the bundle, so
+    the applicant gets one notice and one clock."""
+    if case.bundle_case_id is not None and (via_bundle is None or via_bundle.pk != case.bundle_case_id):
+        raise Conflict("该办件属于“一件事”，请在一件事办件页统一受理、补正。", code="bundle_step")
+
+
 def _working_day_limit(limit: dict[str, Any] | None) -> int | None:
     return int(limit["value"]) if limit and limit.get("unit") == "working_days" else None
 
@@ -340,15 +387,21 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
 
 
 @transaction.atomic
-def accept_case(*, case: Case, actor: User, expected_version: int | None = None) -> Case:
-    """受理: the clock starts (statutory and promised limits of the case's guide version)."""
+def accept_case(
+    *, case: Case, actor: User, expected_version: int | None = None, via_bundle: BundleCase | None = None
+) -> Case:
+    """受理: the clock starts (statutory and promised limits of the case's guide version; in a 一件事,
+    the bundle's promised limit governs). A 一件事 sub-case is accepted only through its bundle."""
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    _require_bundle_route(case, via_bundle)
     if CitywideTransfer.objects.filter(case=case, direction=TransferDirection.OUTGOING).exists():
         raise Conflict("全市通办件由办理地受理，请在材料移交后登记办理地受理时间。", code="accepted_elsewhere")
     content = case.guide_version.content
     case.accepted_at = timezone.now()
     case.statutory_limit_days = _working_day_limit(content.get("statutory_limit"))
     case.promised_limit_days = _working_day_limit(content.get("promised_limit"))
+    if via_bundle is not None and via_bundle.promised_limit_days is not None:
+        case.promised_limit_days = via_bundle.promised_limit_days
     _move(
         case,
         to=CaseStatus.ACCEPTED,
@@ -366,6 +419,7 @@ def decline_case(*, case: Case, actor: User, reason: str, expected_version: int 
     if not reason.strip():
         raise DomainError("不予受理必须说明理由。", code="reason_required")
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
+    _require_bundle_route(case, None)
     case.decision_reason = reason.strip()[:2000]
     case.closed_at = timezone.now()
     return _move(
@@ -379,18 +433,31 @@ def decline_case(*, case: Case, actor: User, reason: str, expected_version: int 
 
 
 @transaction.atomic
-def request_correction(*, case: Case, actor: User, missing: Sequence[str], expected_version: int | None = None) -> Case:
+def request_correction(
+    *,
+    case: Case,
+    actor: User,
+    missing: Sequence[str],
+    expected_version: int | None = None,
+    via_bundle: BundleCase | None = None,
+    beyond_guide: int | None = None,
+) -> Case:
     """补正 (一次性告知): one notice listing every missing item; the clock stops until the applicant
     answers. ``missing`` is the list of what is missing, one entry each (at least one)."""
     items = [entry.strip()[:300] for entry in missing if entry and entry.strip()]
     if not items:
         raise DomainError("补正通知须一次性列明需补正的全部内容。", code="correction_empty")
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_INTAKE)
+    _require_bundle_route(case, via_bundle)
     CasePause.objects.create(
         case=case, kind=PauseKind.CORRECTION, name="补正", details=items, started_at=timezone.now()
     )
     case.correction_count += 1
-    case.corrections_beyond_guide += sum(1 for entry in items if not _in_guide(entry, case))
+    if beyond_guide is None:
+        beyond_guide = sum(
+            1 for entry in items if not _in_guide(entry, case.guide_version.content.get("materials", []))
+        )
+    case.corrections_beyond_guide += beyond_guide
     _move(
         case,
         to=CaseStatus.CORRECTION_REQUESTED,
@@ -403,20 +470,27 @@ def request_correction(*, case: Case, actor: User, missing: Sequence[str], expec
     return case
 
 
-def _in_guide(entry: str, case: Case) -> bool:
-    """Whether a correction item names a material of the case's guide version (补正 may only ask for
-    what the guide lists; anything else is a demand beyond the guide)."""
+def _in_guide(entry: str, materials: Sequence[dict[str, Any]]) -> bool:
+    """Whether a correction item names a material the guide asks the applicant for (补正 may only ask
+    for what the guide lists; a material the guide marks 免提交 — e-licence, shared data, produced in
+    the bundle — counts as beyond the guide too)."""
     text = entry.replace(" ", "")
-    for material in case.guide_version.content.get("materials", []):
+    for material in materials:
         name = str(material.get("name", "")).replace(" ", "")
         if name and (name in text or text in name):
-            return True
+            return not material.get("substitute")
     return False
 
 
 @transaction.atomic
 def submit_correction(
-    *, case: Case, actor: User, uploads: Sequence[Upload] = (), note: str = "", expected_version: int | None = None
+    *,
+    case: Case,
+    actor: User,
+    uploads: Sequence[Upload] = (),
+    note: str = "",
+    expected_version: int | None = None,
+    via_bundle: BundleCase | None = None,
 ) -> Case:
     """The applicant (or the window for them) answers a correction request; the clock runs again."""
     types = _checked_uploads(uploads)
@@ -428,6 +502,7 @@ def submit_correction(
         raise Conflict("该办件已有变化，请刷新页面后再操作。", code="case_changed")
     if locked.status != CaseStatus.CORRECTION_REQUESTED:
         raise Conflict(f"该办件当前状态为“{locked.get_status_display()}”，无需补正。", code="invalid_transition")
+    _require_bundle_route(locked, via_bundle)
     if not uploads and not note.strip():
         raise DomainError("请上传补正材料或填写补正说明。", code="correction_empty")
     _store_attachments(locked, uploads, actor, types)
@@ -517,8 +592,8 @@ def deliver_result(
     """送达: pick-up at the window, post (tracking number required) or electronic licence."""
     if method not in DeliveryMethod.values:
         raise DomainError("请选择送达方式：窗口领取、邮寄送达或电子证照。", code="invalid_delivery")
-    if method == DeliveryMethod.POST and not tracking_number.strip():
-        raise DomainError("邮寄送达须填写邮件单号。", code="invalid_delivery")
+    if method == DeliveryMethod.POST and not TRACKING_NUMBER.match(tracking_number.strip()):
+        raise DomainError("邮寄送达须填写邮件单号（6 到 40 位字母、数字或短横线）。", code="invalid_delivery")
     case = _locked(
         case,
         actor=actor,
@@ -547,7 +622,7 @@ def close_case(*, case: Case, actor: User, expected_version: int | None = None) 
     return _move(case, to=CaseStatus.CLOSED, actor=actor, action="closed", fields=["closed_at"])
 
 
-_INTAKE = (Role.WINDOW_OFFICER, Role.APPROVER)
+_INTAKE = (Role.WINDOW_OFFICER,)
 _DECIDE = (Role.APPROVER,)
 
 
@@ -575,6 +650,8 @@ def submit_bundle_application(
     existing = BundleCase.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
+    if bundle.event_kind == "life" and applicant.account_type != AccountType.CITIZEN:
+        raise DomainError("个人生活事件须由本人以自然人账号申请。", code="invalid_application")
     bundle = catalog_selectors.get_bundle(bundle.slug)
     links = list(bundle.bundleitem_set.all())
     if not links or any(link.item.current_version is None for link in links):
@@ -667,7 +744,7 @@ def accept_bundle_case(*, bundle_case: BundleCase, actor: User) -> BundleCase:
     if not pending:
         raise Conflict("该一件事已受理，无需重复操作。", code="invalid_transition")
     for case in pending:
-        accept_case(case=case, actor=actor)
+        accept_case(case=case, actor=actor, via_bundle=bundle_case)
     return bundle_case
 
 
@@ -677,8 +754,16 @@ def request_bundle_correction(*, bundle_case: BundleCase, actor: User, missing: 
     running = [case for case in _sub_cases(bundle_case) if case.status == CaseStatus.ACCEPTED]
     if not running:
         raise Conflict("没有审查中的事项，不能发出补正通知。", code="invalid_transition")
-    for case in running:
-        request_correction(case=case, actor=actor, missing=missing)
+    # One notice: its demands beyond the bundle's merged materials are recorded once, on the first
+    # sub-case (the intake window answers for them, see supervision).
+    merged = catalog_selectors.merge_bundle(catalog_selectors.get_bundle(bundle_case.bundle.slug))
+    materials = [{"name": item.name, "substitute": item.substitute} for item in merged.materials]
+    items = [entry.strip() for entry in missing if entry and entry.strip()]
+    beyond = sum(1 for entry in items if not _in_guide(entry, materials))
+    for position, case in enumerate(running):
+        request_correction(
+            case=case, actor=actor, missing=missing, via_bundle=bundle_case, beyond_guide=beyond if position == 0 else 0
+        )
     return bundle_case
 
 
@@ -695,7 +780,7 @@ def answer_bundle_correction(
     for case in waiting:
         for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
             _attach_shared(case, upload, content_type, actor, stored, index)
-        submit_correction(case=case, actor=actor, note=note or "已补正")
+        submit_correction(case=case, actor=actor, note=note or "已补正", via_bundle=bundle_case)
     return bundle_case
 
 
@@ -704,6 +789,8 @@ def deliver_bundle_case(*, bundle_case: BundleCase, actor: User, method: str, tr
     """One result for the applicant: when every item is decided, all results are delivered together
     (same method) and the sub-cases are closed."""
     cases = _sub_cases(bundle_case)
+    if all(case.status in (CaseStatus.CLOSED, CaseStatus.DECLINED) for case in cases):
+        raise Conflict("该一件事已送达办结，无需重复操作。", code="already_delivered")
     undecided = [
         case
         for case in cases
@@ -760,8 +847,8 @@ def hand_over(*, case: Case, actor: User, method: str, tracking_number: str = ""
     """The intake window hands the materials over: by post (tracking number required) or electronically."""
     if method not in HandoverMethod.values:
         raise DomainError("请选择材料流转方式：邮寄材料或电子流转。", code="invalid_transfer")
-    if method == HandoverMethod.POST and not tracking_number.strip():
-        raise DomainError("邮寄材料须填写邮件单号。", code="invalid_transfer")
+    if method == HandoverMethod.POST and not TRACKING_NUMBER.match(tracking_number.strip()):
+        raise DomainError("邮寄材料须填写邮件单号（6 到 40 位字母、数字或短横线）。", code="invalid_transfer")
     case = _locked(case, actor=actor, expected_version=None, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
     transfer = CitywideTransfer.objects.select_for_update().filter(case=case).first()
     if transfer is None:

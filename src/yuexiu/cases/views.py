@@ -152,22 +152,25 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _actions(user: User, case: Case) -> dict[str, bool]:
-    intake = services.can_handle(user, case)
+    in_bundle = case.bundle_case_id is not None  # intake steps of a 一件事 happen on the bundle's page
+    intake = services.can_handle(user, case, (Role.WINDOW_OFFICER,))
     decide = services.can_handle(user, case, (Role.APPROVER,))
     status = case.status
     transfer = getattr(case, "transfer", None)
     accepted_elsewhere = transfer is not None and transfer.direction == TransferDirection.OUTGOING
     return {
-        "accept": intake and status == CaseStatus.SUBMITTED and not accepted_elsewhere,
-        "decline": intake and status == CaseStatus.SUBMITTED,
-        "correct": intake and status == CaseStatus.ACCEPTED,
+        "accept": intake and status == CaseStatus.SUBMITTED and not accepted_elsewhere and not in_bundle,
+        "decline": intake and status == CaseStatus.SUBMITTED and not in_bundle,
+        "correct": intake and status == CaseStatus.ACCEPTED and not in_bundle,
         "special": decide and status == CaseStatus.ACCEPTED,
         "end_special": decide and status == CaseStatus.SPECIAL_PROCEDURE,
         "approve": decide and status == CaseStatus.ACCEPTED,
         "refuse": decide and status == CaseStatus.ACCEPTED,
         "deliver": intake and status in (CaseStatus.APPROVED, CaseStatus.REFUSED),
         "close": intake and status == CaseStatus.DELIVERED,
-        "answer": status == CaseStatus.CORRECTION_REQUESTED and (case.applicant_id == user.pk or intake),
+        "answer": status == CaseStatus.CORRECTION_REQUESTED
+        and not in_bundle
+        and (case.applicant_id == user.pk or intake),
     }
 
 
@@ -212,6 +215,9 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     post = request.POST
     version = int(post["version"]) if post.get("version", "").isdigit() else None
+    if version is None and action not in ("citywide", "hand_over", "home_accepted"):
+        messages.error(request, "页面已过期，请刷新后再操作。")
+        return redirect("cases:detail", number=number)
     common: dict[str, Any] = {"case": case, "actor": user, "expected_version": version}
     handlers = {
         "accept": lambda: services.accept_case(**common),
@@ -295,7 +301,7 @@ def download(request: HttpRequest, number: str, attachment_id: int) -> FileRespo
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.original_name,
+        filename=services.stored_file_name(attachment.original_name, attachment.content_type),
         content_type=attachment.content_type,
     )
 

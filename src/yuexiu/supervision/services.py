@@ -36,6 +36,8 @@ class AlertRule:
     level: str
     label: str
     cases: Callable[[QuerySet[Case], datetime], QuerySet[Case]]
+    # Who answers for it: the deciding department, or the intake window (corrections are its acts).
+    responsible: str = "organisation_id"
 
 
 RULES: tuple[AlertRule, ...] = (
@@ -56,12 +58,14 @@ RULES: tuple[AlertRule, ...] = (
         AlertLevel.WARNING,
         "多次要求补正",
         lambda cases, now: cases.filter(correction_count__gte=2),
+        "intake_organisation_id",
     ),
     AlertRule(
         "correction_beyond_guide",
         AlertLevel.RED,
         "要求提交办事指南以外的材料",
         lambda cases, now: cases.filter(corrections_beyond_guide__gte=1),
+        "intake_organisation_id",
     ),
     AlertRule(
         "paused_too_long",
@@ -81,7 +85,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     created: dict[str, int] = {}
     for rule in RULES:
         rows = list(
-            rule.cases(watched, now).exclude(alerts__rule=rule.code).values_list("id", "organisation_id", "number")
+            rule.cases(watched, now).exclude(alerts__rule=rule.code).values_list("id", rule.responsible, "number")
         )
         alerts = [
             Alert(

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -65,7 +65,7 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
                 expected_version=version,
             )
         else:
-            raise PermissionDenied("未知操作")
+            raise Http404("未知操作")
     except PermissionDeniedError as error:
         raise PermissionDenied(error.message) from None
     except DomainError as error:
