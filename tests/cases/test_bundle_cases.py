@@ -113,7 +113,7 @@ def test_status_clock_and_result_derive_from_the_sub_cases(catalogue, newborn):
     with pytest.raises(Conflict, match="尚有 9 个事项未办理完毕"):
         services.deliver_bundle_case(bundle_case=bundle_case, actor=window, method="electronic")
     with time_machine.travel(at("2026-03-06T10:00"), tick=False):
-        for case in bundle_case.sub_cases.all():
+        for case in bundle_case.sub_cases.order_by("id"):
             services.approve_case(case=case, actor=catalogue[APPROVERS[case.organisation.code]])
         assert selectors.bundle_progress(bundle_case).status_label == "待送达"
         services.deliver_bundle_case(bundle_case=bundle_case, actor=window, method="electronic")
@@ -131,3 +131,14 @@ def test_a_department_approver_cannot_decide_another_departments_sub_case(catalo
 
     with pytest.raises(PermissionDeniedError):
         services.approve_case(case=tax, actor=catalogue["approver_wjj"])
+
+
+def test_an_item_using_an_earlier_items_result_waits_for_it(catalogue, newborn):
+    bundle_case = apply(catalogue, newborn)
+    services.accept_bundle_case(bundle_case=bundle_case, actor=catalogue["window_centre"])
+    registration = bundle_case.sub_cases.get(item__name="国（境）内出生登记")
+    with pytest.raises(Conflict, match="须待“出生医学证明（首次签发）”办结后才能办理本事项"):
+        services.approve_case(case=registration, actor=catalogue["approver_gaj"])
+    certificate = bundle_case.sub_cases.get(item__name="出生医学证明（首次签发）")
+    services.approve_case(case=certificate, actor=catalogue["approver_wjj"])
+    assert services.approve_case(case=registration, actor=catalogue["approver_gaj"]).status == "approved"

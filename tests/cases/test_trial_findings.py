@@ -149,7 +149,7 @@ def test_an_enterprise_account_cannot_apply_for_a_newborn_and_a_bundle_is_delive
         "440104-RSJ": "approver_rsj",
         "440104-SWJ": "approver_swj",
     }
-    for case in newborn_case.sub_cases.all():
+    for case in newborn_case.sub_cases.order_by("id"):
         services.approve_case(case=case, actor=catalogue[approvers[case.organisation.code]])
     services.deliver_bundle_case(bundle_case=newborn_case, actor=catalogue["window_centre"], method="electronic")
     with pytest.raises(Conflict, match="已送达办结"):

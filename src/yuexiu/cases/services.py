@@ -330,6 +330,28 @@ def _move(case: Case, *, to: str, actor: User, action: str, note: str = "", fiel
     return case
 
 
+def _producers_not_done(case: Case) -> list[Case]:
+    """The earlier sub-cases of the same bundle whose result this sub-case's materials use
+    (``produced_in_bundle``) and that are not approved yet."""
+    if case.bundle_case_id is None:
+        return []
+    bundle_case = BundleCase.objects.select_related("bundle").get(pk=case.bundle_case_id)
+    link = bundle_case.bundle.bundleitem_set.filter(item=case.item).first()
+    materials = (link.materials if link else []) + list(case.guide_version.content.get("materials", []))
+    produced = [material["name"] for material in materials if material.get("substitute") == "produced_in_bundle"]
+    if not produced:
+        return []
+    waiting = []
+    for other in bundle_case.sub_cases.select_related("item", "guide_version").filter(id__lt=case.pk).order_by("id"):
+        result = (other.guide_version.content.get("result_name") or "").strip()
+        if result and any(result in name for name in produced) and other.status not in _DONE:
+            waiting.append(other)
+    return waiting
+
+
+_DONE = (CaseStatus.APPROVED, CaseStatus.DELIVERED, CaseStatus.CLOSED)
+
+
 def _require_bundle_route(case: Case, via_bundle: BundleCase | None) -> None:
     """Intake steps of a 一件事 sub-case (accept, decline, correct, answer) go through the bundle, so
     the applicant gets one notice and one clock."""
@@ -552,8 +574,17 @@ def end_special_procedure(*, case: Case, actor: User, note: str = "", expected_v
 
 @transaction.atomic
 def approve_case(*, case: Case, actor: User, note: str = "", expected_version: int | None = None) -> Case:
-    """准予: the department's decision (审批人员)."""
+    """准予: the department's decision (审批人员). In a 一件事, an item that uses a document an earlier
+    item produces (出生登记 uses the 出生医学证明) waits until that item is approved."""
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
+    waiting = _producers_not_done(case)
+    if waiting:
+        raise Conflict(
+            "须待“"
+            + "”“".join(producer.item.name for producer in waiting)
+            + "”办结后才能办理本事项（本事项使用其办理结果）。",
+            code="waiting_for_earlier_step",
+        )
     case.decided_at = timezone.now()
     case.decision_reason = note.strip()[:2000]
     return _move(
