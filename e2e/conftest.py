@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from yuexiu.catalog import seed
 from yuexiu.core import calendar, demo, rules, services
+from yuexiu.ratings.services import load_question_sets
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_SCRIPT = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -53,6 +54,7 @@ def site(transactional_db: None, live_server) -> str:
     calendar.load_package_calendar()
     demo.ensure_demo_accounts()
     seed.load_seed_catalogue()
+    load_question_sets()
     return live_server.url
 
 

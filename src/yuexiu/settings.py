@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "yuexiu.catalog",
     "yuexiu.cases",
     "yuexiu.supervision",
+    "yuexiu.ratings",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("workbench/audit/export.csv", views.audit_log_export, name="audit_log_export"),
     path("workbench/calendar/", views.calendar_admin, name="calendar_admin"),
     path("", include("yuexiu.catalog.urls")),
+    path("", include("yuexiu.ratings.urls")),
     path("", include("yuexiu.cases.urls")),
     path("", include("yuexiu.supervision.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,98 @@
+"""好差评: ratings of cases (一事一评), with the versioned question set each was given under."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from yuexiu.cases.models import Case
+
+
+class Level(models.IntegerChoices):
+    """Five levels (国办发〔2019〕51号 and the national technical scheme, domain/rules.md §1.1)."""
+
+    VERY_DISSATISFIED = 1, "非常不满意"
+    DISSATISFIED = 2, "不满意"
+    BASICALLY_SATISFIED = 3, "基本满意"
+    SATISFIED = 4, "满意"
+    VERY_SATISFIED = 5, "非常满意"
+
+
+# 差评 = the two lowest levels (national technical scheme [H], domain/rules.md §1.1).
+NEGATIVE_LEVELS = (Level.VERY_DISSATISFIED, Level.DISSATISFIED)
+
+
+class RatingChannel(models.TextChoices):
+    PORTAL = "portal", "网上办事大厅"
+    QR = "qr", "办结通知书二维码"
+    WINDOW = "window", "窗口评价器"
+    KIOSK = "kiosk", "自助终端"
+    SMS = "sms", "短信链接"
+    HOTLINE = "hotline", "12345 热线"
+    DEFAULT = "default", "超期默认评价"
+
+
+class QuestionSet(models.Model):
+    """A versioned set of indicator questions (the scheme says question sets are version-managed)."""
+
+    kind = models.CharField("类型", max_length=10, choices=[("online", "网上服务"), ("offline", "现场服务")])
+    version = models.PositiveIntegerField("版本")
+    questions = models.JSONField("二级指标")
+    effective_from = models.DateField("启用日期")
+    source = models.CharField("依据", max_length=300)
+
+    class Meta:
+        verbose_name = "评价指标集"
+        verbose_name_plural = "评价指标集"
+        constraints = [models.UniqueConstraint(fields=["kind", "version"], name="unique_question_set_version")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} 第{self.version}版"
+
+
+class Rating(models.Model):
+    """One rating of one case (一事一评: unique per case). Never edited after it is given; an upheld
+    appeal only marks it excluded, with the reason."""
+
+    case = models.OneToOneField(Case, verbose_name="办件", on_delete=models.PROTECT, related_name="rating")
+    level = models.PositiveSmallIntegerField("评价等级", choices=Level.choices)
+    answers = models.JSONField("分项评价", default=dict)
+    question_set = models.ForeignKey(QuestionSet, verbose_name="指标集版本", on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField("渠道", max_length=10, choices=RatingChannel.choices)
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="评价人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    is_real_name = models.BooleanField("实名", default=True)
+    is_default = models.BooleanField("默认评价", default=False)
+    comment = models.CharField("意见", max_length=1000, blank=True)
+    given_at = models.DateTimeField("评价时间", db_index=True)
+    organisation_id_snapshot = models.PositiveIntegerField("被评价单位", db_index=True)
+    excluded = models.BooleanField("不计入统计", default=False)
+    excluded_reason = models.CharField("不计入理由", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "服务评价"
+        verbose_name_plural = "服务评价"
+        ordering = ["-given_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_level_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A rating cannot be changed by anyone; only its exclusion (an upheld appeal) may be set."""
+        if self.pk is not None:
+            fields = set(kwargs.get("update_fields") or ())
+            if not fields or not fields <= {"excluded", "excluded_reason"}:
+                raise ValueError("ratings are never edited; only an upheld appeal excludes one")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_negative(self) -> bool:
+        return self.level in NEGATIVE_LEVELS

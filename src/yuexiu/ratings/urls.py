@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from yuexiu.ratings import views
+
+app_name = "ratings"
+
+urlpatterns = [
+    path("ratings/", views.statistics, name="statistics"),
+    path("ratings/r/<str:token>/", views.rate_by_token, name="rate"),
+    path("cases/<str:number>/rating/", views.rate_on_portal, name="rate_on_portal"),
+]

@@ -1,0 +1,95 @@
+"""Pages of 好差评: the rating page behind the QR code, the applicant's rating on the case page, and
+the published statistics (no personal data)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yuexiu.cases import selectors as case_selectors
+from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
+from yuexiu.core.models import User
+from yuexiu.ratings import services
+from yuexiu.ratings.models import Level, RatingChannel
+
+
+def _posted_rating(request: HttpRequest) -> dict[str, Any]:
+    level = request.POST.get("level", "")
+    answers = {}
+    for key, value in request.POST.items():
+        if key.startswith("q:") and value.isdigit():
+            answers[key[2:]] = int(value)
+    return {
+        "level": int(level) if level.isdigit() else 0,
+        "answers": answers,
+        "comment": request.POST.get("comment", "")[:1000],
+    }
+
+
+def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
+    """The page the QR code on the result notice opens: no login, the token names the case."""
+    try:
+        case = services.case_from_token(token)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    already = hasattr(case, "rating")
+    errors: list[str] = []
+    if request.method == "POST" and not already:
+        try:
+            services.rate_case(case=case, channel=RatingChannel.QR, **_posted_rating(request))
+        except (DomainError, PermissionDeniedError) as error:
+            errors.append(error.message)
+        else:
+            return render(request, "ratings/thanks.html", {"case": case})
+    return render(
+        request,
+        "ratings/rate.html",
+        {
+            "case": case,
+            "already": already,
+            "errors": errors,
+            "levels": list(reversed(Level.choices)),
+            "questions": services.current_question_set(case).questions,
+        },
+    )
+
+
+@login_required
+@require_POST
+def rate_on_portal(request: HttpRequest, number: str) -> HttpResponse:
+    """The applicant rates a finished case from its page (网上办事大厅)."""
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    try:
+        case = case_selectors.access_case(user, number)
+        services.rate_case(case=case, rater=user, channel=RatingChannel.PORTAL, **_posted_rating(request))
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    except PermissionDeniedError as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "感谢您的评价。")
+    return redirect("cases:detail", number=number)
+
+
+PERIODS = {"30": "近 30 天", "90": "近 90 天", "365": "近一年"}
+
+
+def statistics(request: HttpRequest) -> HttpResponse:
+    """The public statistics page: rates per department, no personal data."""
+    period = request.GET.get("days", "365")
+    if period not in PERIODS:
+        period = "365"
+    total, rows = services.rating_statistics(since=timezone.now() - timedelta(days=int(period)))
+    return render(
+        request, "ratings/statistics.html", {"total": total, "rows": rows, "period": period, "periods": PERIODS}
+    )
