@@ -47,3 +47,9 @@ def catalogue(cast: dict[str, User]) -> dict[str, User]:
 
     seed.load_seed_catalogue()
     return cast
+
+
+@pytest.fixture(autouse=True)
+def isolated_media(settings, tmp_path) -> None:
+    """Uploaded files go to a fresh folder per test."""
+    settings.MEDIA_ROOT = tmp_path

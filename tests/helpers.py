@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
 def admin_form_data(response: Any) -> dict[str, Any]:
@@ -36,3 +38,11 @@ def food_licence_uploads(data: bytes = PDF) -> list[Any]:
     from yuexiu.cases.services import Upload
 
     return [Upload(name, f"{name[:6]}.pdf", data) for name in FOOD_LICENCE_MATERIALS]
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    """An aware Beijing-time instant from ``2026-03-02T10:00``."""
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)

@@ -3,19 +3,16 @@ one clock (5 working days) and one result."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
 
+from tests.helpers import at
 from yuexiu.cases import selectors, services
 from yuexiu.cases.models import Attachment, BundleCase, Case
 from yuexiu.cases.services import Upload
 from yuexiu.catalog.models import ServiceBundle
 from yuexiu.core.errors import Conflict, DomainError
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FORM = {
     "mother_name": "王芳",
     "mother_id_number": "440104199001010029",
@@ -36,15 +33,6 @@ APPROVERS = {
     "440104-RSJ": "approver_rsj",
     "440104-SWJ": "approver_swj",
 }
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

@@ -9,11 +9,6 @@ from yuexiu.cases import services
 from yuexiu.catalog.models import ServiceItem
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def case(catalogue):
     food = ServiceItem.objects.get(seed_key="food-business-licence-new")

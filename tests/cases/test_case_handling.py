@@ -4,14 +4,12 @@ for a correction; 林审批 (区市场监管局) decides; the result is posted; 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
 
-from tests.helpers import food_licence_uploads
+from tests.helpers import at, food_licence_uploads
 from yuexiu.cases import selectors, services
 from yuexiu.cases.models import Attachment, Case, CaseStatus
 from yuexiu.cases.services import Upload
@@ -19,17 +17,7 @@ from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AuditEvent
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PDF = b"%PDF-1.7\n" + b"0" * 100
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

@@ -12,11 +12,6 @@ from yuexiu.core.models import AuditEvent
 PDF = b"%PDF-1.7\n" + b"1" * 50
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def food(catalogue) -> ServiceItem:
     return ServiceItem.objects.get(seed_key="food-business-licence-new")

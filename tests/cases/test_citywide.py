@@ -3,26 +3,13 @@ records when the home-area body accepted it: the clock starts then, not at intak
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
 
+from tests.helpers import at
 from yuexiu.cases import services
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import Conflict, DomainError
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

@@ -4,19 +4,13 @@ the pause rule (a pause over a weekend loses nothing; a fully paused working day
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.helpers import at
 from tests.test_workdays import PackageSource
 from yuexiu.cases.clock import Pause, clock_state, fully_paused_working_days
 from yuexiu.core.workdays import WorkingDayCalendar
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
 @pytest.fixture

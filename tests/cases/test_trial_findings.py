@@ -9,7 +9,6 @@ import pytest
 
 from tests.cases.test_bundle_cases import FORM
 from tests.helpers import PDF, food_licence_uploads
-from tests.supervision.test_sweep import media  # noqa: F401  # isolated media root
 from yuexiu.cases import selectors, services
 from yuexiu.cases.models import Case
 from yuexiu.cases.services import Upload

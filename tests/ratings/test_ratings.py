@@ -4,30 +4,17 @@ days and not before, the QR page, and statistics that move by exactly one rating
 from __future__ import annotations
 
 import threading
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
 
-from tests.helpers import food_licence_uploads
+from tests.helpers import at, food_licence_uploads
 from yuexiu.cases import services as case_services
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.ratings import services
 from yuexiu.ratings.models import Rating
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.supervision.test_sweep import accepted_case, at, media  # noqa: F401  # shared fixtures
+from tests.helpers import at
+from tests.supervision.test_sweep import accepted_case  # noqa: F401  # shared fixture
 from yuexiu.supervision import services
 from yuexiu.supervision.models import SupervisedItem, SupervisionOrder
 

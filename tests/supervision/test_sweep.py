@@ -4,30 +4,17 @@ sweeps run at once; a red alert opens one supervision order, which goes respond 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
 
-from tests.helpers import food_licence_uploads
+from tests.helpers import at, food_licence_uploads
 from yuexiu.cases import services as case_services
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import DomainError, PermissionDeniedError
 from yuexiu.supervision import services
 from yuexiu.supervision.models import Alert, SupervisedItem, SupervisionOrder
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
