@@ -1,5 +1,6 @@
 """好差评 in Chromium: the closed case's page shows the QR code and link of the result notice; the
-citizen opens it, rates 非常不满意 with a comment, and the public statistics move by that rating."""
+citizen opens it and rates 非常不满意; the unit verifies, classifies, rectifies and replies; the
+callback is recorded; the public statistics move by exactly that rating."""
 
 from __future__ import annotations
 
@@ -50,8 +51,36 @@ def test_a_citizen_rates_a_closed_case_through_its_qr_link(page: Page, site: str
     page.get_by_role("button", name="提交评价").click()
     expect(page.locator("#rating-thanks")).to_contain_text(case.number)
 
+    page.get_by_role("button", name="退出登录").click()
+
+    log_in(page, site, "approver_scj")
+    page.goto(site + "/workbench/ratings/")
+    expect(page.locator("#rectifications")).to_contain_text("窗口排队时间过长")
+    expect(page.locator("#rectifications")).not_to_contain_text("张晓越")
+    check_accessibility(page, "差评整改")
+    steps = [
+        ("核实情况", "已电话联系评价人，情况属实"),
+        ("分类情况", "立行立改"),
+        ("整改情况", "增设取号引导员"),
+        ("答复情况", "已向评价人答复整改措施"),
+        ("回访情况", "评价人表示满意"),
+    ]
+    for label, note in steps:
+        form = page.locator("#rectifications form").first
+        if label == "分类情况":
+            form.get_by_label("处置方式").select_option("immediate")
+        if label == "回访情况":
+            form.get_by_label("回访满意度").select_option("4")
+        form.get_by_label(label).fill(note)
+        form.get_by_role("button", name="完成" + label[:2]).click()
+        expect(page.get_by_text("已更新。")).to_be_visible()
+    expect(page.locator(".rectification-step")).to_have_text("办结")
+    page.get_by_role("button", name="退出登录").click()
+
     page.goto(site + "/ratings/?days=30")
     totals = page.locator("#rating-totals")
     expect(totals.locator("li").nth(0)).to_contain_text("1")
     expect(totals.locator("li").nth(2)).to_contain_text("100.0%")
+    expect(totals.locator("li").nth(4)).to_contain_text("100.0%")
+    expect(totals.locator("li").nth(5)).to_contain_text("100.0%")
     check_accessibility(page, "好差评统计")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -17,6 +19,21 @@ class RatingsConfig(AppConfig):
             "schedule_type": "H",  # django_q Schedule.HOURLY
         }
     ]
+
+    def workbench_panel(self, request: Any) -> str:
+        """Open 差评 rectifications of the viewer's organisations."""
+        from django.template.loader import render_to_string
+
+        from yuexiu.core.selectors import visible_organisation_ids
+        from yuexiu.ratings.models import Rectification, Step
+
+        visible = visible_organisation_ids(request.user)
+        rectifications = Rectification.objects.exclude(step=Step.CLOSED)
+        if visible is not None:
+            rectifications = rectifications.filter(organisation_id__in=visible)
+        return render_to_string(
+            "ratings/_workbench_panel.html", {"open_count": rectifications.count()}, request=request
+        )
 
     def load_reference_data(self) -> list[str]:
         from yuexiu.ratings import services

@@ -96,3 +96,100 @@ class Rating(models.Model):
     @property
     def is_negative(self) -> bool:
         return self.level in NEGATIVE_LEVELS
+
+
+class Step(models.TextChoices):
+    """The 差评 loop (国办发〔2019〕51号: 调查核实、督促整改、反馈; 回访)."""
+
+    VERIFY = "verify", "核实"
+    CLASSIFY = "classify", "分类"
+    RECTIFY = "rectify", "整改"
+    REPLY = "reply", "答复"
+    CALLBACK = "callback", "回访"
+    CLOSED = "closed", "办结"
+
+
+STEP_ORDER = [Step.VERIFY, Step.CLASSIFY, Step.RECTIFY, Step.REPLY, Step.CALLBACK, Step.CLOSED]
+
+
+class Classification(models.TextChoices):
+    IMMEDIATE = "immediate", "立行立改"
+    SCHEDULED = "scheduled", "限期整改"
+    EXPLANATION = "explanation", "解释说明"
+
+
+class Rectification(models.Model):
+    """The rectification order a 差评 opens for the responsible unit (谁办理、谁负责)."""
+
+    rating = models.OneToOneField(Rating, verbose_name="差评", on_delete=models.PROTECT, related_name="rectification")
+    organisation = models.ForeignKey(
+        "core.Organisation", verbose_name="责任单位", on_delete=models.PROTECT, related_name="+"
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="责任人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    step = models.CharField("当前环节", max_length=10, choices=Step.choices, default=Step.VERIFY)
+    step_due_at = models.DateTimeField("本环节期限", null=True, blank=True, db_index=True)
+    classification = models.CharField("处置方式", max_length=12, choices=Classification.choices, blank=True)
+    notes = models.JSONField("各环节记录", default=dict)
+    callback_level = models.PositiveSmallIntegerField("回访满意度", choices=Level.choices, null=True, blank=True)
+    opened_at = models.DateTimeField("生成时间")
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    on_time = models.BooleanField("按期整改", default=True)
+    escalation = models.OneToOneField(
+        "supervision.SupervisionOrder",
+        verbose_name="逾期督办",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        verbose_name = "差评整改"
+        verbose_name_plural = "差评整改"
+        ordering = ["step_due_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.rating.case.number} {self.get_step_display()}"
+
+
+class AppealKind(models.TextChoices):
+    MISTAKEN = "mistaken", "误评"
+    MALICIOUS = "malicious", "恶意差评"
+
+
+class Appeal(models.Model):
+    """A unit's appeal against a rating; the bureau decides. Upheld: the rating leaves the rates."""
+
+    rating = models.OneToOneField(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="appeal")
+    kind = models.CharField("申诉类型", max_length=10, choices=AppealKind.choices)
+    reason = models.TextField("申诉理由")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申诉人", on_delete=models.PROTECT, related_name="+"
+    )
+    filed_at = models.DateTimeField("申诉时间")
+    upheld = models.BooleanField("成立", null=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="复核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision = models.TextField("复核意见", blank=True)
+    decided_at = models.DateTimeField("复核时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "评价申诉"
+        verbose_name_plural = "评价申诉"
+
+    def __str__(self) -> str:
+        return f"{self.rating} {self.get_kind_display()}"

@@ -21,9 +21,26 @@ from django.utils import timezone
 
 from yuexiu.cases.models import Case, CaseStatus
 from yuexiu.core import audit, rules
+from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
-from yuexiu.core.models import Organisation, User
-from yuexiu.ratings.models import NEGATIVE_LEVELS, Level, QuestionSet, Rating, RatingChannel
+from yuexiu.core.models import Organisation, Role, User
+from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.workdays import end_of_local_day, local_date
+from yuexiu.ratings.models import (
+    NEGATIVE_LEVELS,
+    STEP_ORDER,
+    Appeal,
+    AppealKind,
+    Classification,
+    Level,
+    QuestionSet,
+    Rating,
+    RatingChannel,
+    Rectification,
+    Step,
+)
+from yuexiu.supervision import services as supervision_services
+from yuexiu.supervision.models import SupervisionOrder
 
 RATABLE = (CaseStatus.DELIVERED, CaseStatus.CLOSED, CaseStatus.DECLINED)
 TOKEN_SALT = "yuexiu.ratings.case"
@@ -142,6 +159,8 @@ def rate_case(
     except IntegrityError:
         raise Conflict("该办件已评价，每件办件只能评价一次。", code="already_rated") from None
     audit.record_event(action="rating.given", actor=rater, target=case, changes={"level": level, "channel": channel})
+    if rating.is_negative:
+        open_rectification(rating)
     return rating
 
 
@@ -190,6 +209,8 @@ class RatingFigures:
     good: int = 0
     negative: int = 0
     active: int = 0
+    rectified_on_time: int = 0
+    callbacks: int = 0
     levels: dict[int, int] = field(default_factory=dict)
 
     @staticmethod
@@ -208,6 +229,16 @@ class RatingFigures:
     def active_rate(self) -> float | None:
         return self._rate(self.active, self.finished_cases)
 
+    @property
+    def rectification_rate(self) -> float | None:
+        """差评整改率: 差评 rectified and closed on time ÷ counted 差评."""
+        return self._rate(self.rectified_on_time, self.negative)
+
+    @property
+    def callback_rate(self) -> float | None:
+        """回访率: 差评 with a recorded callback ÷ counted (real-name) 差评."""
+        return self._rate(self.callbacks, self.negative)
+
 
 def rating_statistics(*, since: datetime, until: datetime | None = None) -> tuple[RatingFigures, list[RatingFigures]]:
     """District totals and per-department figures for ratings given in [since, until): 好评率, 差评率 over
@@ -223,6 +254,12 @@ def rating_statistics(*, since: datetime, until: datetime | None = None) -> tupl
         row.good += level not in NEGATIVE_LEVELS
         row.negative += level in NEGATIVE_LEVELS
         row.active += not is_default
+    rectifications = Rectification.objects.filter(rating__in=ratings).values_list(
+        "rating__organisation_id_snapshot", "step", "on_time", "callback_level"
+    )
+    for organisation_id, step, on_time, callback_level in rectifications:
+        rows[organisation_id].rectified_on_time += step == Step.CLOSED and on_time
+        rows[organisation_id].callbacks += callback_level is not None
     finished = Case.objects.filter(status__in=RATABLE).filter(
         Q(closed_at__gte=since, closed_at__lt=until)
         | Q(closed_at__isnull=True, delivered_at__gte=since, delivered_at__lt=until)
@@ -233,7 +270,7 @@ def rating_statistics(*, since: datetime, until: datetime | None = None) -> tupl
     result = []
     for organisation_id, row in rows.items():
         row.organisation = organisations.get(organisation_id)
-        for name in ("finished_cases", "ratings", "good", "negative", "active"):
+        for name in ("finished_cases", "ratings", "good", "negative", "active", "rectified_on_time", "callbacks"):
             setattr(total, name, getattr(total, name) + getattr(row, name))
         result.append(row)
     result.sort(
@@ -243,3 +280,170 @@ def rating_statistics(*, since: datetime, until: datetime | None = None) -> tupl
         )
     )
     return total, result
+
+
+# ---- the 差评 loop: verify → classify → rectify → reply → callback → closed -------------------------
+
+
+def _step_due(step: str, start: datetime) -> datetime | None:
+    days = rules.get_rule_value("ratings.rectification_step_days").get(step)
+    if days is None:
+        return None
+    return end_of_local_day(get_calendar().add_working_days(local_date(start), int(days)))
+
+
+def _responsible_officer(case: Case) -> User | None:
+    """谁办理、谁负责: the officer who decided the case, else who accepted it."""
+    for actions in (("approved", "refused", "declined"), ("accepted",)):
+        event = case.events.filter(action__in=actions).exclude(actor=None).order_by("-occurred_at").first()
+        if event is not None:
+            return event.actor
+    return None
+
+
+def open_rectification(rating: Rating) -> Rectification:
+    """A 差评 opens one rectification order for the case's department and officer (first step: verify)."""
+    now = timezone.now()
+    return Rectification.objects.create(
+        rating=rating,
+        organisation_id=rating.case.organisation_id,
+        officer=_responsible_officer(rating.case),
+        step=Step.VERIFY,
+        step_due_at=_step_due(Step.VERIFY, now),
+        opened_at=now,
+    )
+
+
+def can_handle_rectification(user: User, rectification: Rectification) -> bool:
+    if not user.is_authenticated or not user.is_staff_account:
+        return False
+    visible = visible_organisation_ids(user)
+    return visible is not None and rectification.organisation_id in visible
+
+
+@transaction.atomic
+def advance_rectification(
+    *,
+    rectification: Rectification,
+    actor: User,
+    note: str,
+    classification: str = "",
+    callback_level: int | None = None,
+    expected_version: int | None = None,
+) -> Rectification:
+    """Record the current step and move to the next, with the next step's deadline (working days,
+    ``ratings.rectification_step_days``). 分类 needs a classification; 回访 needs the rater's
+    satisfaction. A step finished after its deadline makes the rectification late (差评整改率)."""
+    locked = Rectification.objects.select_for_update().select_related("rating__case").get(pk=rectification.pk)
+    if not can_handle_rectification(actor, locked):
+        raise PermissionDeniedError("只有责任单位可以办理该差评整改。")
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict("该差评整改已被他人处理，请刷新页面后再操作。", code="rectification_changed")
+    if locked.step == Step.CLOSED:
+        raise Conflict("该差评整改已办结。", code="invalid_transition")
+    if not note.strip():
+        raise DomainError(f"请填写{locked.get_step_display()}情况。", code="note_required")
+    if locked.step == Step.CLASSIFY:
+        if classification not in Classification.values:
+            raise DomainError("请选择处置方式：立行立改、限期整改或解释说明。", code="classification_required")
+        locked.classification = classification
+    if locked.step == Step.CALLBACK:
+        if callback_level not in Level.values:
+            raise DomainError("请记录回访时评价人的满意度。", code="callback_level_required")
+        locked.callback_level = callback_level
+    now = timezone.now()
+    if locked.step_due_at is not None and now > locked.step_due_at:
+        locked.on_time = False
+    finished = locked.step
+    locked.notes = {**locked.notes, finished: {"note": note.strip()[:2000], "by": actor.pk, "at": now.isoformat()}}
+    locked.step = STEP_ORDER[STEP_ORDER.index(Step(finished)) + 1]
+    locked.step_due_at = _step_due(locked.step, now)
+    if locked.step == Step.CLOSED:
+        locked.closed_at = now
+    locked.version += 1
+    locked.save()
+    audit.record_event(
+        action=f"rectification.{finished}", actor=actor, target=locked.rating.case, message=note.strip()[:500]
+    )
+    return locked
+
+
+def escalate_overdue_rectifications(now: datetime | None = None) -> int:
+    """Every rectification step past its deadline opens one supervision order (督办), once per
+    rectification; retried or concurrent runs open it once (row lock and a one-to-one link)."""
+    now = now or timezone.now()
+    opened = 0
+    for pk in (
+        Rectification.objects.filter(step_due_at__lt=now, escalation__isnull=True)
+        .exclude(step=Step.CLOSED)
+        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            rectification = Rectification.objects.select_for_update().select_related("rating__case").get(pk=pk)
+            if rectification.escalation_id is not None:
+                continue
+            case = rectification.rating.case
+            order = SupervisionOrder.objects.create(
+                number=f"ZG{rectification.pk:08d}",
+                case=case,
+                organisation_id=rectification.organisation_id,
+                subject=f"差评整改逾期：办件 {case.number}（{rectification.get_step_display()}环节）",
+                issued_at=now,
+                due_at=supervision_services.order_due(now),
+            )
+            rectification.escalation = order
+            rectification.save(update_fields=["escalation"])
+            opened += 1
+    return opened
+
+
+# ---- appeals --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def file_appeal(*, rating: Rating, actor: User, kind: str, reason: str) -> Appeal:
+    """The rated unit appeals a rating as 误评 or 恶意差评, with its reason; one appeal per rating."""
+    if kind not in AppealKind.values or not reason.strip():
+        raise DomainError("请选择申诉类型（误评或恶意差评）并写明理由。", code="invalid_appeal")
+    visible = visible_organisation_ids(actor) if actor.is_staff_account else set()
+    if visible is not None and rating.organisation_id_snapshot not in visible:
+        raise PermissionDeniedError("只有被评价单位可以申诉。")
+    try:
+        with transaction.atomic():
+            appeal = Appeal.objects.create(
+                rating=rating, kind=kind, reason=reason.strip()[:2000], filed_by=actor, filed_at=timezone.now()
+            )
+    except IntegrityError:
+        raise Conflict("该评价已申诉过。", code="appeal_exists") from None
+    audit.record_event(action="rating.appeal_filed", actor=actor, target=rating.case, changes={"kind": kind})
+    return appeal
+
+
+@transaction.atomic
+def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -> Appeal:
+    """The bureau (监督人员) decides. Upheld: the rating is excluded from every rate, with the reason,
+    and its rectification closes; rejected: nothing changes."""
+    if not any(assignment.role == Role.SUPERVISOR for assignment in actor.role_assignments.all()):
+        raise PermissionDeniedError("只有监督人员可以复核申诉。")
+    if not decision.strip():
+        raise DomainError("请写明复核意见。", code="decision_required")
+    appeal = Appeal.objects.select_for_update().select_related("rating").get(pk=appeal.pk)
+    if appeal.upheld is not None:
+        raise Conflict("该申诉已复核。", code="appeal_decided")
+    appeal.upheld = upheld
+    appeal.decided_by = actor
+    appeal.decision = decision.strip()[:2000]
+    appeal.decided_at = timezone.now()
+    appeal.save()
+    if upheld:
+        rating = appeal.rating
+        rating.excluded = True
+        rating.excluded_reason = f"申诉成立（{appeal.get_kind_display()}）：{appeal.decision}"[:500]
+        rating.save(update_fields=["excluded", "excluded_reason"])
+        Rectification.objects.filter(rating=rating).exclude(step=Step.CLOSED).update(
+            step=Step.CLOSED, closed_at=appeal.decided_at, step_due_at=None
+        )
+    audit.record_event(
+        action="rating.appeal_upheld" if upheld else "rating.appeal_rejected", actor=actor, target=appeal.rating.case
+    )
+    return appeal

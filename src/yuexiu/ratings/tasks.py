@@ -5,6 +5,9 @@ from __future__ import annotations
 from yuexiu.ratings import services
 
 
-def run_default_ratings() -> int:
-    """Give the default rating to closed cases not rated within the configured window."""
-    return services.give_default_ratings()
+def run_default_ratings() -> dict[str, int]:
+    """Give the default rating to finished cases not rated in time, and escalate overdue 差评 steps."""
+    return {
+        "default_ratings": services.give_default_ratings(),
+        "escalated": services.escalate_overdue_rectifications(),
+    }

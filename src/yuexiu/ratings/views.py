@@ -9,16 +9,19 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors as case_selectors
+from yuexiu.core import identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
-from yuexiu.core.models import User
+from yuexiu.core.models import Role, User
+from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.views import staff_required
 from yuexiu.ratings import services
-from yuexiu.ratings.models import Level, RatingChannel
+from yuexiu.ratings.models import Appeal, AppealKind, Classification, Level, Rating, RatingChannel, Rectification
 
 
 def _posted_rating(request: HttpRequest) -> dict[str, Any]:
@@ -93,3 +96,73 @@ def statistics(request: HttpRequest) -> HttpResponse:
     return render(
         request, "ratings/statistics.html", {"total": total, "rows": rows, "period": period, "periods": PERIODS}
     )
+
+
+@staff_required
+def workbench(request: HttpRequest) -> HttpResponse:
+    """差评整改 for the responsible units, and appeals for the bureau to decide. The rater's identity is
+    not shown (the contact for verification is the masked phone of the case)."""
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    visible = visible_organisation_ids(user)
+    rectifications = Rectification.objects.select_related("rating__case__item", "organisation", "rating__appeal")
+    if visible is not None:
+        rectifications = rectifications.filter(organisation_id__in=visible)
+    is_supervisor = any(assignment.role == Role.SUPERVISOR for assignment in user.role_assignments.all())
+    appeals = Appeal.objects.filter(upheld__isnull=True).select_related("rating__case__item") if is_supervisor else []
+    return render(
+        request,
+        "ratings/workbench.html",
+        {
+            "rows": [
+                (rectification, identity.mask_phone(rectification.rating.case.applicant_phone))
+                for rectification in rectifications.order_by("closed_at", "step_due_at", "id")[:200]
+            ],
+            "appeals": appeals,
+            "is_supervisor": is_supervisor,
+            "classifications": Classification.choices,
+            "levels": list(reversed(Level.choices)),
+            "appeal_kinds": AppealKind.choices,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def workbench_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    post = request.POST
+    try:
+        if action == "advance":
+            rectification = Rectification.objects.filter(pk=pk).first()
+            if rectification is None:
+                raise Http404("未找到该差评整改")
+            level = post.get("callback_level", "")
+            services.advance_rectification(
+                rectification=rectification,
+                actor=user,
+                note=post.get("note", ""),
+                classification=post.get("classification", ""),
+                callback_level=int(level) if level.isdigit() else None,
+                expected_version=int(post["version"]) if post.get("version", "").isdigit() else None,
+            )
+        elif action == "appeal":
+            rating = Rating.objects.filter(pk=pk).first()
+            if rating is None:
+                raise Http404("未找到该评价")
+            services.file_appeal(rating=rating, actor=user, kind=post.get("kind", ""), reason=post.get("reason", ""))
+        elif action in ("uphold", "reject"):
+            appeal = Appeal.objects.filter(pk=pk).first()
+            if appeal is None:
+                raise Http404("未找到该申诉")
+            services.decide_appeal(
+                appeal=appeal, actor=user, upheld=action == "uphold", decision=post.get("decision", "")
+            )
+        else:
+            raise Http404("未知操作")
+    except PermissionDeniedError as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已更新。")
+    return redirect("ratings:workbench")

@@ -105,7 +105,8 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     return created
 
 
-def _order_due(now: datetime) -> datetime:
+def order_due(now: datetime) -> datetime:
+    """The response deadline of an order issued ``now`` (``supervision.order_response_days`` working days)."""
     days = int(rules.get_rule_value("supervision.order_response_days"))
     return end_of_local_day(get_calendar().add_working_days(local_date(now), days))
 
@@ -118,7 +119,7 @@ def _open_orders_for_red_alerts(now: datetime) -> int:
     )
     if not pending:
         return 0
-    due = _order_due(now)
+    due = order_due(now)
     orders = [
         SupervisionOrder(
             number=f"DB{alert_id:08d}",
@@ -218,7 +219,7 @@ def verify_order(
         order.closed_at = now
     else:
         order.status = OrderStatus.ISSUED
-        order.due_at = _order_due(now)
+        order.due_at = order_due(now)
     order.version += 1
     order.save()
     audit.record_event(
@@ -246,7 +247,7 @@ def file_observation(
         organisation=organisation,
         subject=f"廉政监督意见：{observation.content[:200]}",
         issued_at=now,
-        due_at=_order_due(now),
+        due_at=order_due(now),
     )
     audit.record_event(action="supervision.observation_filed", actor=actor, target=order)
     return order
