@@ -81,3 +81,22 @@ def test_the_workbench_hides_the_raters_identity(client, catalogue, negative):
     html = client.get("/workbench/ratings/").content.decode()
     assert "窗口让我跑了三趟" in html
     assert "张晓越" not in html and "138****8000" in html
+
+
+def test_statistics_by_channel_month_and_item_and_the_excel_export(client, catalogue, negative):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    since, until = at("2026-03-01T00:00"), at("2026-04-01T00:00")
+    _, by_channel = services.rating_statistics(since=since, until=until, dimension="channel")
+    assert [(row.label, row.ratings, row.negative) for row in by_channel] == [("办结通知书二维码", 1, 1)]
+    _, by_month = services.rating_statistics(since=since, until=until, dimension="month")
+    assert [(row.label, row.finished_cases, row.ratings) for row in by_month] == [("2026-03", 1, 1)]
+    _, by_item = services.rating_statistics(since=since, until=until, dimension="item")
+    assert [row.label for row in by_item] == ["食品经营许可（新办）"]
+    book = load_workbook(BytesIO(services.statistics_workbook(since=since, until=until)))
+    assert book.sheetnames == ["按单位", "按事项", "按渠道", "按月份"]
+    assert [cell.value for cell in book["按单位"][2]][:5] == ["广州市越秀区市场监督管理局", 1, 1, 0.0, 100.0]
+    client.force_login(catalogue["supervisor_demo"])
+    assert client.get("/workbench/ratings/export.xlsx").content[:2] == b"PK"

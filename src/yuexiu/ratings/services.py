@@ -204,6 +204,7 @@ class RatingFigures:
     """Counts for one department and the rates computed from them (docs/ratings.md)."""
 
     organisation: Organisation | None
+    label: str = ""
     finished_cases: int = 0
     ratings: int = 0
     good: int = 0
@@ -240,46 +241,113 @@ class RatingFigures:
         return self._rate(self.callbacks, self.negative)
 
 
-def rating_statistics(*, since: datetime, until: datetime | None = None) -> tuple[RatingFigures, list[RatingFigures]]:
-    """District totals and per-department figures for ratings given in [since, until): 好评率, 差评率 over
-    counted ratings (upheld appeals excluded), 主动评价率 over cases finished in the period."""
+DIMENSIONS = {"department": "单位", "item": "事项", "channel": "渠道", "month": "月份"}
+
+
+def rating_statistics(
+    *, since: datetime, until: datetime | None = None, dimension: str = "department"
+) -> tuple[RatingFigures, list[RatingFigures]]:
+    """District totals and figures per ``dimension`` (``DIMENSIONS``) for ratings given in
+    [since, until): 好评率 and 差评率 over counted ratings (upheld appeals excluded), 主动评价率 over cases
+    finished in the period (not per channel: a case has no rating channel until rated), 差评整改率 and
+    回访率 over counted 差评. Formulas: docs/ratings.md."""
     until = until or timezone.now()
-    organisations = Organisation.objects.in_bulk()
-    rows: dict[int, RatingFigures] = defaultdict(lambda: RatingFigures(organisation=None))
+    rows: dict[Any, RatingFigures] = defaultdict(lambda: RatingFigures(organisation=None))
     ratings = Rating.objects.filter(given_at__gte=since, given_at__lt=until, excluded=False)
-    for organisation_id, level, is_default in ratings.values_list("organisation_id_snapshot", "level", "is_default"):
-        row = rows[organisation_id]
+    rating_key = {
+        "department": "organisation_id_snapshot",
+        "item": "case__item_id",
+        "channel": "channel",
+        "month": "given_at",
+    }[dimension]
+    keys: dict[int, Any] = {}
+    for pk, key, level, is_default in ratings.values_list("pk", rating_key, "level", "is_default"):
+        key = _month(key) if dimension == "month" else key
+        keys[pk] = key
+        row = rows[key]
         row.ratings += 1
         row.levels[level] = row.levels.get(level, 0) + 1
         row.good += level not in NEGATIVE_LEVELS
         row.negative += level in NEGATIVE_LEVELS
         row.active += not is_default
-    rectifications = Rectification.objects.filter(rating__in=ratings).values_list(
-        "rating__organisation_id_snapshot", "step", "on_time", "callback_level"
-    )
-    for organisation_id, step, on_time, callback_level in rectifications:
-        rows[organisation_id].rectified_on_time += step == Step.CLOSED and on_time
-        rows[organisation_id].callbacks += callback_level is not None
-    finished = Case.objects.filter(status__in=RATABLE).filter(
-        Q(closed_at__gte=since, closed_at__lt=until)
-        | Q(closed_at__isnull=True, delivered_at__gte=since, delivered_at__lt=until)
-    )
-    for organisation_id in finished.values_list("organisation_id", flat=True):
-        rows[organisation_id].finished_cases += 1
-    total = RatingFigures(organisation=None)
+    for rating_id, step, on_time, callback_level in Rectification.objects.filter(rating__in=ratings).values_list(
+        "rating_id", "step", "on_time", "callback_level"
+    ):
+        row = rows[keys[rating_id]]
+        row.rectified_on_time += step == Step.CLOSED and on_time
+        row.callbacks += callback_level is not None
+    if dimension != "channel":
+        finished = Case.objects.filter(status__in=RATABLE).filter(
+            Q(closed_at__gte=since, closed_at__lt=until)
+            | Q(closed_at__isnull=True, delivered_at__gte=since, delivered_at__lt=until)
+        )
+        case_key = {"department": "organisation_id", "item": "item_id", "month": "closed_at"}[dimension]
+        for key, delivered_at in finished.values_list(case_key, "delivered_at"):
+            rows[_month(key or delivered_at) if dimension == "month" else key].finished_cases += 1
+    labels = _labels(dimension, list(rows))
+    organisations = Organisation.objects.in_bulk(list(rows)) if dimension == "department" else {}
+    total = RatingFigures(organisation=None, label="全区")
     result = []
-    for organisation_id, row in rows.items():
-        row.organisation = organisations.get(organisation_id)
+    for key, row in rows.items():
+        row.label = labels.get(key, str(key))
+        row.organisation = organisations.get(key)
         for name in ("finished_cases", "ratings", "good", "negative", "active", "rectified_on_time", "callbacks"):
             setattr(total, name, getattr(total, name) + getattr(row, name))
         result.append(row)
-    result.sort(
-        key=lambda row: (
-            row.organisation.sort_order if row.organisation else 0,
-            row.organisation.code if row.organisation else "",
-        )
-    )
+    if dimension == "department":
+        result.sort(key=lambda row: (row.organisation.sort_order if row.organisation else 0, row.label))
+    else:
+        result.sort(key=lambda row: row.label)
+    if dimension == "channel":
+        total.finished_cases = 0
     return total, result
+
+
+def _month(instant: datetime | None) -> str:
+    return timezone.localtime(instant).strftime("%Y-%m") if instant else ""
+
+
+def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
+    if dimension == "department":
+        return {pk: organisation.name for pk, organisation in Organisation.objects.in_bulk(keys).items()}
+    if dimension == "item":
+        from yuexiu.catalog.models import ServiceItem
+
+        return dict(ServiceItem.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if dimension == "channel":
+        return {key: RatingChannel(key).label for key in keys if key in RatingChannel.values}
+    return {key: key for key in keys}
+
+
+def statistics_workbook(*, since: datetime, until: datetime | None = None) -> bytes:
+    """The statistics as an Excel workbook: one sheet per dimension, rates in percent."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    header = ["名称", "办结件", "评价数", "好评率(%)", "差评率(%)", "主动评价率(%)", "差评整改率(%)", "回访率(%)"]
+    for dimension, title in DIMENSIONS.items():
+        total, rows = rating_statistics(since=since, until=until, dimension=dimension)
+        sheet = book.create_sheet(f"按{title}")
+        sheet.append(header)
+        for row in [*rows, total]:
+            sheet.append(
+                [
+                    row.label,
+                    row.finished_cases,
+                    row.ratings,
+                    row.good_rate,
+                    row.negative_rate,
+                    row.active_rate,
+                    row.rectification_rate,
+                    row.callback_rate,
+                ]
+            )
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 # ---- the 差评 loop: verify → classify → rectify → reply → callback → closed -------------------------

@@ -11,5 +11,6 @@ urlpatterns = [
     path("ratings/r/<str:token>/", views.rate_by_token, name="rate"),
     path("cases/<str:number>/rating/", views.rate_on_portal, name="rate_on_portal"),
     path("workbench/ratings/", views.workbench, name="workbench"),
+    path("workbench/ratings/export.xlsx", views.statistics_export, name="statistics_export"),
     path("workbench/ratings/<int:pk>/<str:action>/", views.workbench_action, name="workbench_action"),
 ]

@@ -88,14 +88,46 @@ PERIODS = {"30": "近 30 天", "90": "近 90 天", "365": "近一年"}
 
 
 def statistics(request: HttpRequest) -> HttpResponse:
-    """The public statistics page: rates per department, no personal data."""
+    """The public statistics page: rates per department, item, channel or month, and the monthly trend
+    as a chart. No personal data."""
     period = request.GET.get("days", "365")
     if period not in PERIODS:
         period = "365"
-    total, rows = services.rating_statistics(since=timezone.now() - timedelta(days=int(period)))
+    dimension = request.GET.get("by", "department")
+    if dimension not in services.DIMENSIONS:
+        dimension = "department"
+    since = timezone.now() - timedelta(days=int(period))
+    total, rows = services.rating_statistics(since=since, dimension=dimension)
+    _, months = services.rating_statistics(since=since, dimension="month")
+    chart = {
+        "months": [row.label for row in months],
+        "good": [row.good_rate for row in months],
+        "negative": [row.negative_rate for row in months],
+    }
     return render(
-        request, "ratings/statistics.html", {"total": total, "rows": rows, "period": period, "periods": PERIODS}
+        request,
+        "ratings/statistics.html",
+        {
+            "total": total,
+            "rows": rows,
+            "period": period,
+            "periods": PERIODS,
+            "dimension": dimension,
+            "dimensions": services.DIMENSIONS,
+            "chart": chart,
+        },
     )
+
+
+@staff_required
+def statistics_export(request: HttpRequest) -> HttpResponse:
+    """The statistics as Excel, one sheet per dimension (for the bureau's reports)."""
+    period = request.GET.get("days", "365")
+    days = int(period) if period in PERIODS else 365
+    data = services.statistics_workbook(since=timezone.now() - timedelta(days=days))
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="ratings-statistics.xlsx"'
+    return response
 
 
 @staff_required
