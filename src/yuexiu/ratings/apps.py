@@ -35,6 +35,13 @@ class RatingsConfig(AppConfig):
             "ratings/_workbench_panel.html", {"open_count": rectifications.count()}, request=request
         )
 
+    def load_demo_data(self) -> list[str]:
+        """Demo cases and ratings for `yuexiu setup --demo` (see ratings.demo)."""
+        from yuexiu.ratings.demo import load_demo_activity
+
+        created = load_demo_activity()
+        return [f"演示办件与评价：新增 {created} 件"] if created else []
+
     def load_reference_data(self) -> list[str]:
         from yuexiu.ratings import services
 

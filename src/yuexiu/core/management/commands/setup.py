@@ -30,4 +30,7 @@ class Command(BaseCommand):
         if options["demo"]:
             created = demo.ensure_demo_accounts()
             self.stdout.write(f"演示账号：新增 {created}")
+            for app in apps.get_app_configs():
+                for line in getattr(app, "load_demo_data", list)():
+                    self.stdout.write(line)
             self.stdout.write(demo.describe_demo_accounts())
