@@ -246,6 +246,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 # MEDIA_URL; they are read through a permission-checked view).
 CASE_UPLOAD_MAX_BYTES = env_int("CASE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 CASE_UPLOAD_MAX_FILES = env_int("CASE_UPLOAD_MAX_FILES", 30)
+# The address printed in rating links sent by SMS and in QR codes made outside a request.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "login"

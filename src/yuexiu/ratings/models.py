@@ -193,3 +193,58 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating} {self.get_kind_display()}"
+
+
+class CheckOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", "属实"
+    INDUCED = "induced", "诱导评价"
+    FORGED = "forged", "代评、伪造"
+    UNREACHABLE = "unreachable", "联系不上"
+
+
+class SelfCheck(models.Model):
+    """自查: a sampled good rating verified by a call to the rater, to catch induced or forged ratings."""
+
+    rating = models.OneToOneField(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="self_check")
+    sampled_at = models.DateTimeField("抽取时间")
+    sampled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="抽取人", on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField("核查结果", max_length=12, choices=CheckOutcome.choices, blank=True)
+    note = models.CharField("说明", max_length=1000, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="核查人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField("核查时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "评价自查"
+        verbose_name_plural = "评价自查"
+        ordering = ["-sampled_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.rating} {self.get_outcome_display() or '待核查'}"
+
+
+class Outbox(models.Model):
+    """Messages to send (the SMS rating link). The embedded sender only writes here; a production
+    sender (``RATINGS_SMS_SENDER``) delivers and marks them sent."""
+
+    phone = models.CharField("手机号", max_length=11)
+    body = models.CharField("内容", max_length=500)
+    case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField("生成时间")
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信发件箱"
+        verbose_name_plural = "短信发件箱"
+        constraints = [models.UniqueConstraint(fields=["case"], name="one_rating_sms_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} → {self.phone[:3]}****{self.phone[-4:]}"

@@ -9,6 +9,7 @@ window are dated rule parameters (``ratings.default_level``, ``ratings.default_a
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,12 +32,15 @@ from yuexiu.ratings.models import (
     STEP_ORDER,
     Appeal,
     AppealKind,
+    CheckOutcome,
     Classification,
     Level,
+    Outbox,
     QuestionSet,
     Rating,
     RatingChannel,
     Rectification,
+    SelfCheck,
     Step,
 )
 from yuexiu.supervision import services as supervision_services
@@ -117,6 +121,7 @@ def rate_case(
     rater: User | None = None,
     answers: dict[str, Any] | None = None,
     comment: str = "",
+    entered_by: User | None = None,
 ) -> Rating:
     """Give the one rating of a finished case (一事一评). ``rater`` is the signed-in applicant; for the
     QR channel ``None`` (the notice's token identifies the case, and its applicant is the rater).
@@ -126,8 +131,10 @@ def rate_case(
     """
     if level not in Level.values:
         raise DomainError("请选择评价等级：非常满意、满意、基本满意、不满意或非常不满意。", code="invalid_rating")
-    if channel not in (RatingChannel.PORTAL, RatingChannel.QR):
+    if channel not in (RatingChannel.PORTAL, RatingChannel.QR, RatingChannel.SMS, RatingChannel.HOTLINE):
         raise DomainError("该评价渠道暂未开通。", code="invalid_rating")
+    if channel == RatingChannel.HOTLINE and (entered_by is None or _handled(case, entered_by)):
+        raise PermissionDeniedError("12345 评价须由未经办该办件的热线工作人员录入。")
     if case.status not in RATABLE:
         raise Conflict("办件办结后才能评价。", code="not_finished")
     if channel == RatingChannel.PORTAL:
@@ -158,7 +165,9 @@ def rate_case(
             )
     except IntegrityError:
         raise Conflict("该办件已评价，每件办件只能评价一次。", code="already_rated") from None
-    audit.record_event(action="rating.given", actor=rater, target=case, changes={"level": level, "channel": channel})
+    audit.record_event(
+        action="rating.given", actor=rater or entered_by, target=case, changes={"level": level, "channel": channel}
+    )
     if rating.is_negative:
         open_rectification(rating)
     return rating
@@ -515,3 +524,99 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
         action="rating.appeal_upheld" if upheld else "rating.appeal_rejected", actor=actor, target=appeal.rating.case
     )
     return appeal
+
+
+# ---- 自查: sampling good ratings for verification calls -----------------------------------------------
+
+
+def _require_supervisor(actor: User) -> None:
+    if not any(assignment.role == Role.SUPERVISOR for assignment in actor.role_assignments.all()):
+        raise PermissionDeniedError("只有监督人员可以开展评价自查。")
+
+
+@transaction.atomic
+def sample_for_self_check(*, actor: User, since: datetime, count: int, seed: int | None = None) -> list[SelfCheck]:
+    """Draw ``count`` (1–200) good, non-default ratings given since ``since`` that were never sampled,
+    for verification calls (自查). ``seed`` makes the draw repeatable (tests)."""
+    _require_supervisor(actor)
+    if not 1 <= count <= 200:
+        raise DomainError("每次抽取 1 到 200 条。", code="invalid_sample")
+    candidates = list(
+        Rating.objects.filter(given_at__gte=since, is_default=False, excluded=False, self_check__isnull=True)
+        .exclude(level__in=NEGATIVE_LEVELS)
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+    chosen = random.Random(seed).sample(candidates, min(count, len(candidates)))
+    now = timezone.now()
+    checks = [SelfCheck(rating_id=pk, sampled_at=now, sampled_by=actor) for pk in sorted(chosen)]
+    SelfCheck.objects.bulk_create(checks, ignore_conflicts=True)
+    audit.record_event(action="rating.self_check_sampled", actor=actor, changes={"count": len(checks)})
+    return list(SelfCheck.objects.filter(rating_id__in=chosen).select_related("rating__case"))
+
+
+@transaction.atomic
+def record_self_check(*, check: SelfCheck, actor: User, outcome: str, note: str = "") -> SelfCheck:
+    """Record the call's outcome. An induced or forged rating is excluded from the rates, with why."""
+    _require_supervisor(actor)
+    if outcome not in CheckOutcome.values:
+        raise DomainError("请选择核查结果。", code="invalid_outcome")
+    check = SelfCheck.objects.select_for_update().select_related("rating").get(pk=check.pk)
+    if check.outcome:
+        raise Conflict("该评价已核查。", code="already_checked")
+    check.outcome = outcome
+    check.note = note.strip()[:1000]
+    check.checked_by = actor
+    check.checked_at = timezone.now()
+    check.save()
+    if outcome in (CheckOutcome.INDUCED, CheckOutcome.FORGED):
+        rating = check.rating
+        rating.excluded = True
+        rating.excluded_reason = f"自查认定{check.get_outcome_display()}：{check.note}"[:500]
+        rating.save(update_fields=["excluded", "excluded_reason"])
+    audit.record_event(
+        action="rating.self_checked", actor=actor, target=check.rating.case, changes={"outcome": outcome}
+    )
+    return check
+
+
+# ---- channels: SMS link and 12345 entries -------------------------------------------------------------
+
+
+def queue_rating_links() -> int:
+    """Queue the SMS rating link for every finished, unrated case with a phone and no message yet
+    (the embedded sender writes to ``Outbox``; a gateway sender delivers from there)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    queued = 0
+    pending = Case.objects.filter(status__in=RATABLE, rating__isnull=True).exclude(applicant_phone="")
+    for case in pending.exclude(pk__in=Outbox.objects.values("case_id")):
+        link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("ratings:rate", args=[rating_token(case)]) + "?via=sms"
+        queued += queue_rating_sms(case, link)
+    return queued
+
+
+def queue_rating_sms(case: Case, link: str) -> bool:
+    """Put the rating link for a finished case in the SMS outbox (one per case). Returns whether a
+    message was queued (no phone, or already queued: no)."""
+    if not case.applicant_phone or case.status not in RATABLE:
+        return False
+    _, created = Outbox.objects.get_or_create(
+        case=case,
+        defaults={
+            "phone": case.applicant_phone,
+            "body": f"【越秀政务】您的办件{case.number}已办结，请评价本次服务：{link}"[:500],
+            "created_at": timezone.now(),
+        },
+    )
+    return created
+
+
+@transaction.atomic
+def enter_hotline_rating(*, case: Case, actor: User, level: int, comment: str = "") -> Rating:
+    """A 12345 operator types in the rating a caller gave by phone for their case. The operator may not
+    be someone who handled the case (nobody rates their own service)."""
+    if not actor.is_staff_account:
+        raise PermissionDeniedError("12345 评价由热线工作人员录入。")
+    return rate_case(case=case, level=level, channel=RatingChannel.HOTLINE, entered_by=actor, comment=comment)

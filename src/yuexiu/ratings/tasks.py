@@ -10,4 +10,5 @@ def run_default_ratings() -> dict[str, int]:
     return {
         "default_ratings": services.give_default_ratings(),
         "escalated": services.escalate_overdue_rectifications(),
+        "sms_queued": services.queue_rating_links(),
     }

@@ -12,5 +12,7 @@ urlpatterns = [
     path("cases/<str:number>/rating/", views.rate_on_portal, name="rate_on_portal"),
     path("workbench/ratings/", views.workbench, name="workbench"),
     path("workbench/ratings/export.xlsx", views.statistics_export, name="statistics_export"),
+    path("workbench/ratings/self-check/", views.self_check, name="self_check"),
+    path("workbench/ratings/hotline/", views.hotline_entry, name="hotline_entry"),
     path("workbench/ratings/<int:pk>/<str:action>/", views.workbench_action, name="workbench_action"),
 ]

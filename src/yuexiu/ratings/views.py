@@ -15,13 +15,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors as case_selectors
+from yuexiu.cases.models import Case
 from yuexiu.core import identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Role, User
 from yuexiu.core.selectors import visible_organisation_ids
 from yuexiu.core.views import staff_required
 from yuexiu.ratings import services
-from yuexiu.ratings.models import Appeal, AppealKind, Classification, Level, Rating, RatingChannel, Rectification
+from yuexiu.ratings.models import (
+    Appeal,
+    AppealKind,
+    CheckOutcome,
+    Classification,
+    Level,
+    Rating,
+    RatingChannel,
+    Rectification,
+    SelfCheck,
+)
 
 
 def _posted_rating(request: HttpRequest) -> dict[str, Any]:
@@ -47,7 +58,8 @@ def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST" and not already:
         try:
-            services.rate_case(case=case, channel=RatingChannel.QR, **_posted_rating(request))
+            channel = RatingChannel.SMS if request.GET.get("via") == "sms" else RatingChannel.QR
+            services.rate_case(case=case, channel=channel, **_posted_rating(request))
         except (DomainError, PermissionDeniedError) as error:
             errors.append(error.message)
         else:
@@ -197,4 +209,55 @@ def workbench_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         messages.error(request, error.message)
     else:
         messages.success(request, "已更新。")
+    return redirect("ratings:workbench")
+
+
+@staff_required
+def self_check(request: HttpRequest) -> HttpResponse:
+    """自查: supervisors draw good ratings for verification calls and record each outcome."""
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    if not any(assignment.role == Role.SUPERVISOR for assignment in user.role_assignments.all()):
+        raise PermissionDenied("只有监督人员可以开展评价自查。")
+    if request.method == "POST":
+        try:
+            if "sample" in request.POST:
+                count = request.POST.get("count", "")
+                drawn = services.sample_for_self_check(
+                    actor=user, since=timezone.now() - timedelta(days=90), count=int(count) if count.isdigit() else 0
+                )
+                messages.success(request, f"已抽取 {len(drawn)} 条评价。")
+            else:
+                check = SelfCheck.objects.filter(pk=request.POST.get("check", "0") or 0).first()
+                if check is None:
+                    raise Http404("未找到该自查记录")
+                services.record_self_check(
+                    check=check, actor=user, outcome=request.POST.get("outcome", ""), note=request.POST.get("note", "")
+                )
+                messages.success(request, "已记录核查结果。")
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("ratings:self_check")
+    checks = SelfCheck.objects.select_related("rating__case__item", "rating__case__organisation")[:200]
+    return render(request, "ratings/self_check.html", {"checks": checks, "outcomes": CheckOutcome.choices})
+
+
+@staff_required
+@require_POST
+def hotline_entry(request: HttpRequest) -> HttpResponse:
+    """12345: an operator types in the rating a caller gave by phone."""
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    case = Case.objects.filter(number=request.POST.get("number", "").strip()[:32]).first()
+    level = request.POST.get("level", "")
+    try:
+        if case is None:
+            raise DomainError("未找到该办件编号。")
+        services.enter_hotline_rating(
+            case=case, actor=user, level=int(level) if level.isdigit() else 0, comment=request.POST.get("comment", "")
+        )
+    except PermissionDeniedError as error:
+        messages.error(request, error.message)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"已录入办件 {case.number} 的热线评价。")  # type: ignore[union-attr]  # case checked above
     return redirect("ratings:workbench")
