@@ -96,7 +96,8 @@ def test_statistics_by_channel_month_and_item_and_the_excel_export(client, catal
     _, by_item = services.rating_statistics(since=since, until=until, dimension="item")
     assert [row.label for row in by_item] == ["食品经营许可（新办）"]
     book = load_workbook(BytesIO(services.statistics_workbook(since=since, until=until)))
-    assert book.sheetnames == ["按单位", "按事项", "按渠道", "按月份"]
+    assert book.sheetnames == ["按单位", "按事项", "按渠道", "按月份", "按受理窗口单位", "按责任人员"]
+    assert [cell.value for cell in book["按责任人员"][2]][:3] == ["林审批", 0, 1]
     assert [cell.value for cell in book["按单位"][2]][:5] == ["广州市越秀区市场监督管理局", 1, 1, 0.0, 100.0]
     client.force_login(catalogue["supervisor_demo"])
     assert client.get("/workbench/ratings/export.xlsx").content[:2] == b"PK"

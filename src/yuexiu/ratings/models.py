@@ -52,11 +52,40 @@ class QuestionSet(models.Model):
         return f"{self.get_kind_display()} 第{self.version}版"
 
 
-class Rating(models.Model):
-    """One rating of one case (一事一评: unique per case). Never edited after it is given; an upheld
-    appeal only marks it excluded, with the reason."""
+class Visit(models.Model):
+    """One on-site service at a window (一次一评 rates each visit). The officer records it when the
+    service ends; the window's tablet then offers it for rating, and the ticket carries its code for
+    the self-service kiosk."""
 
-    case = models.OneToOneField(Case, verbose_name="办件", on_delete=models.PROTECT, related_name="rating")
+    code = models.CharField("评价码", max_length=8, unique=True)
+    organisation = models.ForeignKey(
+        "core.Organisation", verbose_name="窗口单位", on_delete=models.PROTECT, related_name="+"
+    )
+    window_name = models.CharField("窗口", max_length=50)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="服务人员", on_delete=models.PROTECT, related_name="+"
+    )
+    served_at = models.DateTimeField("服务时间", db_index=True)
+
+    class Meta:
+        verbose_name = "现场服务"
+        verbose_name_plural = "现场服务"
+        ordering = ["-served_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.window_name} {self.code}"
+
+
+class Rating(models.Model):
+    """One rating of one case (一事一评) or of one on-site visit (一次一评): exactly one of the two, each
+    rated once. Never edited after it is given; an upheld appeal only marks it excluded, with the reason."""
+
+    case = models.OneToOneField(
+        Case, verbose_name="办件", null=True, blank=True, on_delete=models.PROTECT, related_name="rating"
+    )
+    visit = models.OneToOneField(
+        Visit, verbose_name="现场服务", null=True, blank=True, on_delete=models.PROTECT, related_name="rating"
+    )
     level = models.PositiveSmallIntegerField("评价等级", choices=Level.choices)
     answers = models.JSONField("分项评价", default=dict)
     question_set = models.ForeignKey(QuestionSet, verbose_name="指标集版本", on_delete=models.PROTECT, related_name="+")
@@ -74,6 +103,8 @@ class Rating(models.Model):
     comment = models.CharField("意见", max_length=1000, blank=True)
     given_at = models.DateTimeField("评价时间", db_index=True)
     organisation_id_snapshot = models.PositiveIntegerField("被评价单位", db_index=True)
+    window_id_snapshot = models.PositiveIntegerField("受理窗口单位", null=True, blank=True)
+    officer_id_snapshot = models.PositiveIntegerField("责任人员", null=True, blank=True)
     excluded = models.BooleanField("不计入统计", default=False)
     excluded_reason = models.CharField("不计入理由", max_length=500, blank=True)
 
@@ -81,6 +112,13 @@ class Rating(models.Model):
         verbose_name = "服务评价"
         verbose_name_plural = "服务评价"
         ordering = ["-given_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=False, visit__isnull=True)
+                | models.Q(case__isnull=True, visit__isnull=False),
+                name="rating_of_a_case_or_a_visit",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.get_level_display()}"

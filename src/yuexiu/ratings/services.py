@@ -42,6 +42,7 @@ from yuexiu.ratings.models import (
     Rectification,
     SelfCheck,
     Step,
+    Visit,
 )
 from yuexiu.supervision import services as supervision_services
 from yuexiu.supervision.models import SupervisionOrder
@@ -162,6 +163,8 @@ def rate_case(
                 comment=comment.strip()[:1000],
                 given_at=timezone.now(),
                 organisation_id_snapshot=case.organisation_id,
+                window_id_snapshot=case.intake_organisation_id,
+                officer_id_snapshot=getattr(_responsible_officer(case), "pk", None),
             )
     except IntegrityError:
         raise Conflict("该办件已评价，每件办件只能评价一次。", code="already_rated") from None
@@ -195,9 +198,10 @@ def give_default_ratings(now: datetime | None = None) -> int:
             is_default=True,
             given_at=now,
             organisation_id_snapshot=organisation_id,
+            window_id_snapshot=intake_id,
         )
-        for case_id, channel, applicant_id, organisation_id in finished.values_list(
-            "id", "channel", "applicant_id", "organisation_id"
+        for case_id, channel, applicant_id, organisation_id, intake_id in finished.values_list(
+            "id", "channel", "applicant_id", "organisation_id", "intake_organisation_id"
         )
     ]
     with transaction.atomic():
@@ -251,6 +255,8 @@ class RatingFigures:
 
 
 DIMENSIONS = {"department": "单位", "item": "事项", "channel": "渠道", "month": "月份"}
+# Dimensions that name staff: for the bureau's workbook, not the public page.
+STAFF_DIMENSIONS = {"window": "受理窗口单位", "officer": "责任人员"}
 
 
 def rating_statistics(
@@ -268,6 +274,8 @@ def rating_statistics(
         "item": "case__item_id",
         "channel": "channel",
         "month": "given_at",
+        "window": "window_id_snapshot",
+        "officer": "officer_id_snapshot",
     }[dimension]
     keys: dict[int, Any] = {}
     for pk, key, level, is_default in ratings.values_list("pk", rating_key, "level", "is_default"):
@@ -285,14 +293,25 @@ def rating_statistics(
         row = rows[keys[rating_id]]
         row.rectified_on_time += step == Step.CLOSED and on_time
         row.callbacks += callback_level is not None
-    if dimension != "channel":
+    if dimension not in ("channel", "officer"):
         finished = Case.objects.filter(status__in=RATABLE).filter(
             Q(closed_at__gte=since, closed_at__lt=until)
             | Q(closed_at__isnull=True, delivered_at__gte=since, delivered_at__lt=until)
         )
-        case_key = {"department": "organisation_id", "item": "item_id", "month": "closed_at"}[dimension]
+        case_key = {
+            "department": "organisation_id",
+            "item": "item_id",
+            "month": "closed_at",
+            "window": "intake_organisation_id",
+        }[dimension]
         for key, delivered_at in finished.values_list(case_key, "delivered_at"):
             rows[_month(key or delivered_at) if dimension == "month" else key].finished_cases += 1
+        # On-site visits are services too (一次一评): they count in the denominator of 主动评价率.
+        if dimension != "item":
+            visits = Visit.objects.filter(served_at__gte=since, served_at__lt=until)
+            visit_key = {"department": "organisation_id", "month": "served_at", "window": "organisation_id"}[dimension]
+            for key in visits.values_list(visit_key, flat=True):
+                rows[_month(key) if dimension == "month" else key].finished_cases += 1
     labels = _labels(dimension, list(rows))
     organisations = Organisation.objects.in_bulk(list(rows)) if dimension == "department" else {}
     total = RatingFigures(organisation=None, label="全区")
@@ -317,12 +336,18 @@ def _month(instant: datetime | None) -> str:
 
 
 def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
-    if dimension == "department":
-        return {pk: organisation.name for pk, organisation in Organisation.objects.in_bulk(keys).items()}
+    if dimension in ("department", "window"):
+        labels = {pk: organisation.name for pk, organisation in Organisation.objects.in_bulk(keys).items()}
+        return {**labels, None: "未记录"}
     if dimension == "item":
         from yuexiu.catalog.models import ServiceItem
 
-        return dict(ServiceItem.objects.filter(pk__in=keys).values_list("pk", "name"))
+        return {
+            **dict(ServiceItem.objects.filter(pk__in=keys).values_list("pk", "name")),
+            None: "现场服务（不对应办件）",
+        }
+    if dimension == "officer":
+        return {**{user.pk: user.display_name for user in User.objects.filter(pk__in=keys)}, None: "未记录"}
     if dimension == "channel":
         return {key: RatingChannel(key).label for key in keys if key in RatingChannel.values}
     return {key: key for key in keys}
@@ -337,7 +362,7 @@ def statistics_workbook(*, since: datetime, until: datetime | None = None) -> by
     book = Workbook()
     book.remove(book.active)
     header = ["名称", "办结件", "评价数", "好评率(%)", "差评率(%)", "主动评价率(%)", "差评整改率(%)", "回访率(%)"]
-    for dimension, title in DIMENSIONS.items():
+    for dimension, title in {**DIMENSIONS, **STAFF_DIMENSIONS}.items():
         total, rows = rating_statistics(since=since, until=until, dimension=dimension)
         sheet = book.create_sheet(f"按{title}")
         sheet.append(header)
@@ -381,10 +406,11 @@ def _responsible_officer(case: Case) -> User | None:
 def open_rectification(rating: Rating) -> Rectification:
     """A 差评 opens one rectification order for the case's department and officer (first step: verify)."""
     now = timezone.now()
+    officer = _responsible_officer(rating.case) if rating.case_id else rating.visit.officer  # type: ignore[union-attr]
     return Rectification.objects.create(
         rating=rating,
-        organisation_id=rating.case.organisation_id,
-        officer=_responsible_officer(rating.case),
+        organisation_id=rating.organisation_id_snapshot,
+        officer=officer,
         step=Step.VERIFY,
         step_due_at=_step_due(Step.VERIFY, now),
         opened_at=now,
@@ -456,15 +482,18 @@ def escalate_overdue_rectifications(now: datetime | None = None) -> int:
         .values_list("pk", flat=True)
     ):
         with transaction.atomic():
-            rectification = Rectification.objects.select_for_update().select_related("rating__case").get(pk=pk)
+            rectification = (
+                Rectification.objects.select_for_update().select_related("rating__case", "rating__visit").get(pk=pk)
+            )
             if rectification.escalation_id is not None:
                 continue
             case = rectification.rating.case
+            served = f"办件 {case.number}" if case else f"现场服务 {rectification.rating.visit.window_name}"  # type: ignore[union-attr]
             order = SupervisionOrder.objects.create(
                 number=f"ZG{rectification.pk:08d}",
                 case=case,
                 organisation_id=rectification.organisation_id,
-                subject=f"差评整改逾期：办件 {case.number}（{rectification.get_step_display()}环节）",
+                subject=f"差评整改逾期：{served}（{rectification.get_step_display()}环节）",
                 issued_at=now,
                 due_at=supervision_services.order_due(now),
             )
@@ -542,7 +571,9 @@ def sample_for_self_check(*, actor: User, since: datetime, count: int, seed: int
     if not 1 <= count <= 200:
         raise DomainError("每次抽取 1 到 200 条。", code="invalid_sample")
     candidates = list(
-        Rating.objects.filter(given_at__gte=since, is_default=False, excluded=False, self_check__isnull=True)
+        Rating.objects.filter(
+            given_at__gte=since, is_default=False, excluded=False, self_check__isnull=True, case__isnull=False
+        )
         .exclude(level__in=NEGATIVE_LEVELS)
         .values_list("pk", flat=True)
         .order_by("pk")
@@ -620,3 +651,88 @@ def enter_hotline_rating(*, case: Case, actor: User, level: int, comment: str = 
     if not actor.is_staff_account:
         raise PermissionDeniedError("12345 评价由热线工作人员录入。")
     return rate_case(case=case, level=level, channel=RatingChannel.HOTLINE, entered_by=actor, comment=comment)
+
+
+# ---- 一次一评: on-site visits rated at the window tablet or the kiosk ------------------------------------
+
+
+@transaction.atomic
+def record_visit(*, actor: User, window_name: str) -> Visit:
+    """The window officer ends an on-site service: the visit is recorded with a 6-digit code (printed
+    on the ticket for the kiosk) and offered on the window's tablet for rating."""
+    if not any(assignment.role == Role.WINDOW_OFFICER for assignment in actor.role_assignments.all()):
+        raise PermissionDeniedError("只有窗口工作人员可以登记现场服务。")
+    if not window_name.strip():
+        raise DomainError("请填写窗口名称。", code="invalid_visit")
+    rng = random.SystemRandom()
+    for _ in range(20):
+        code = f"{rng.randint(0, 999999):06d}"
+        if not Visit.objects.filter(code=code).exists():
+            return Visit.objects.create(
+                code=code,
+                organisation=actor.organisation,
+                window_name=window_name.strip()[:50],
+                officer=actor,
+                served_at=timezone.now(),
+            )
+    raise Conflict("评价码生成失败，请重试。", code="code_exhausted")
+
+
+def latest_unrated_visit(organisation: Organisation, window_name: str) -> Visit | None:
+    """What the window's tablet offers: the latest visit at that window in the last hour, not rated."""
+    return (
+        Visit.objects.filter(
+            organisation=organisation,
+            window_name=window_name,
+            rating__isnull=True,
+            served_at__gte=timezone.now() - timedelta(hours=1),
+        )
+        .order_by("-served_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def rate_visit(
+    *, visit: Visit, level: int, channel: str, answers: dict[str, Any] | None = None, comment: str = ""
+) -> Rating:
+    """The one rating of an on-site visit (一次一评), from the window tablet or the kiosk. Anonymous to
+    the officer; a 差评 opens the same rectification loop for the window's unit and officer."""
+    if level not in Level.values:
+        raise DomainError("请选择评价等级：非常满意、满意、基本满意、不满意或非常不满意。", code="invalid_rating")
+    if channel not in (RatingChannel.WINDOW, RatingChannel.KIOSK):
+        raise DomainError("该评价渠道暂未开通。", code="invalid_rating")
+    question_set = (
+        QuestionSet.objects.filter(kind="offline", effective_from__lte=timezone.localdate())
+        .order_by("-version")
+        .first()
+    )
+    if question_set is None:
+        raise NotFound("评价指标集尚未配置。")
+    answers = answers or {}
+    for question, value in answers.items():
+        if question not in question_set.questions or value not in Level.values:
+            raise DomainError(f"分项“{question}”的评价无效。", code="invalid_rating")
+    if level in NEGATIVE_LEVELS and not comment.strip():
+        raise DomainError("差评请填写意见，以便核实整改。", code="comment_required")
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                visit=visit,
+                level=level,
+                answers={question: int(value) for question, value in answers.items()},
+                question_set=question_set,
+                channel=channel,
+                is_real_name=False,
+                comment=comment.strip()[:1000],
+                given_at=timezone.now(),
+                organisation_id_snapshot=visit.organisation_id,
+                window_id_snapshot=visit.organisation_id,
+                officer_id_snapshot=visit.officer_id,
+            )
+    except IntegrityError:
+        raise Conflict("本次服务已评价，每次服务只能评价一次。", code="already_rated") from None
+    audit.record_event(action="rating.visit_rated", changes={"level": level, "channel": channel, "visit": visit.code})
+    if rating.is_negative:
+        open_rectification(rating)
+    return rating

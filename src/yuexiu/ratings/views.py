@@ -18,7 +18,7 @@ from yuexiu.cases import selectors as case_selectors
 from yuexiu.cases.models import Case
 from yuexiu.core import identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
-from yuexiu.core.models import Role, User
+from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
 from yuexiu.core.views import staff_required
 from yuexiu.ratings import services
@@ -28,10 +28,12 @@ from yuexiu.ratings.models import (
     CheckOutcome,
     Classification,
     Level,
+    QuestionSet,
     Rating,
     RatingChannel,
     Rectification,
     SelfCheck,
+    Visit,
 )
 
 
@@ -148,7 +150,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
     not shown (the contact for verification is the masked phone of the case)."""
     user: User = request.user  # type: ignore[assignment]  # staff_required
     visible = visible_organisation_ids(user)
-    rectifications = Rectification.objects.select_related("rating__case__item", "organisation", "rating__appeal")
+    rectifications = Rectification.objects.select_related(
+        "rating__case__item", "rating__visit", "organisation", "rating__appeal"
+    )
     if visible is not None:
         rectifications = rectifications.filter(organisation_id__in=visible)
     is_supervisor = any(assignment.role == Role.SUPERVISOR for assignment in user.role_assignments.all())
@@ -158,9 +162,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "ratings/workbench.html",
         {
             "rows": [
-                (rectification, identity.mask_phone(rectification.rating.case.applicant_phone))
+                (
+                    rectification,
+                    identity.mask_phone(rectification.rating.case.applicant_phone) if rectification.rating.case else "",
+                )
                 for rectification in rectifications.order_by("closed_at", "step_due_at", "id")[:200]
             ],
+            "is_window": any(assignment.role == Role.WINDOW_OFFICER for assignment in user.role_assignments.all()),
             "appeals": appeals,
             "is_supervisor": is_supervisor,
             "classifications": Classification.choices,
@@ -261,3 +269,63 @@ def hotline_entry(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"已录入办件 {case.number} 的热线评价。")  # type: ignore[union-attr]  # case checked above
     return redirect("ratings:workbench")
+
+
+@staff_required
+@require_POST
+def record_visit(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    try:
+        visit = services.record_visit(actor=user, window_name=request.POST.get("window_name", ""))
+    except PermissionDeniedError as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"已登记。请群众在窗口评价器评价，或凭评价码 {visit.code} 在自助终端评价。")
+    return redirect("ratings:workbench")
+
+
+def _rate_visit_page(request: HttpRequest, visit: Visit | None, channel: str, context: dict[str, Any]) -> HttpResponse:
+    errors: list[str] = []
+    if request.method == "POST" and visit is not None:
+        try:
+            services.rate_visit(visit=visit, channel=channel, **_posted_rating(request))
+        except DomainError as error:
+            errors.append(error.message)
+        else:
+            return render(request, "ratings/visit_thanks.html", context)
+    questions = (
+        QuestionSet.objects.filter(kind="offline").order_by("-version").values_list("questions", flat=True).first()
+    )
+    return render(
+        request,
+        "ratings/visit_rate.html",
+        {
+            **context,
+            "visit": visit,
+            "errors": errors,
+            "levels": list(reversed(Level.choices)),
+            "questions": questions or [],
+        },
+    )
+
+
+def tablet(request: HttpRequest, code: str, window_name: str) -> HttpResponse:
+    """The tablet at a window: it offers the visit that has just ended there (一次一评)."""
+    organisation = Organisation.objects.filter(code=code).first()
+    if organisation is None:
+        return render(request, "core/error.html", {"message": "未找到该窗口。"}, status=404)
+    visit = services.latest_unrated_visit(organisation, window_name)
+    if request.method == "POST" and request.POST.get("visit") != (visit.code if visit else None):
+        visit = None  # the visit on screen was rated or replaced meanwhile
+    return _rate_visit_page(request, visit, RatingChannel.WINDOW, {"window_name": window_name, "mode": "tablet"})
+
+
+def kiosk(request: HttpRequest) -> HttpResponse:
+    """The self-service kiosk: the code printed on the ticket opens the visit for rating."""
+    code = (request.POST.get("code") or request.GET.get("code") or "").strip()[:8]
+    visit = Visit.objects.filter(code=code, rating__isnull=True).first() if code else None
+    if code and visit is None and request.method == "GET":
+        messages.error(request, "评价码无效或该次服务已评价。")
+    return _rate_visit_page(request, visit, RatingChannel.KIOSK, {"mode": "kiosk", "code": code})
