@@ -42,7 +42,7 @@ def _uploads(request: HttpRequest, item: ServiceItem) -> list[Upload]:
     names = [material["name"] for material in item.current_version.content.get("materials", [])]  # type: ignore[union-attr]
     uploads = []
     for field, files in request.FILES.lists():
-        if field.startswith("material-") and field[9:].isdigit() and int(field[9:]) < len(names):
+        if field.startswith("material-") and field[9:].isdecimal() and int(field[9:]) < len(names):
             material = names[int(field[9:])]
         else:
             material = "其他材料"
@@ -239,7 +239,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except NotFound as error:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     post = request.POST
-    version = int(post["version"]) if post.get("version", "").isdigit() else None
+    version = int(post["version"]) if post.get("version", "").isdecimal() else None
     if version is None and action not in ("citywide", "hand_over", "home_accepted"):
         messages.error(request, "页面已过期，请刷新后再操作。")
         return redirect("cases:detail", number=number)
@@ -353,7 +353,7 @@ def bundle_apply(request: HttpRequest, slug: str) -> HttpResponse:
             index = field[9:]
             name = (
                 merged.materials[int(index)].name
-                if index.isdigit() and int(index) < len(merged.materials)
+                if index.isdecimal() and int(index) < len(merged.materials)
                 else "其他材料"
             )
             uploads.extend(Upload(name, upload.name, upload.read()) for upload in files)

@@ -299,7 +299,7 @@ def _parse_line(element: str, line: str, number: int) -> Any:
         if form_label not in _FORM_BY_LABEL:
             raise LineError(f"第 {number} 行：材料形式“{form_label}”无效，应为{'、'.join(_FORM_BY_LABEL)}之一。")
         copies = _at(parts, 2) or "1"
-        if not copies.isdigit() or int(copies) > 99:
+        if not copies.isdecimal() or int(copies) > 99:
             raise LineError(f"第 {number} 行：份数应为 0 到 99 的整数，实际为“{copies}”。")
         substitute = _at(parts, 4)
         if substitute and substitute not in _SUBSTITUTE_BY_LABEL:
@@ -314,7 +314,7 @@ def _parse_line(element: str, line: str, number: int) -> Any:
         }
     if element == "steps":
         limit_text = _at(parts, 1)
-        if limit_text and not limit_text.isdigit():
+        if limit_text and not limit_text.isdecimal():
             raise LineError(f"第 {number} 行：环节时限应为工作日数（整数），实际为“{limit_text}”。")
         return {
             "name": parts[0],

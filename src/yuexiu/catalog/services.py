@@ -115,7 +115,7 @@ def validate_content(data: dict[str, Any]) -> dict[str, Any]:
             location = [str(part) for part in entry.get("loc", ())]
             element = location[0] if location else ""
             label = ELEMENT_LABELS.get(element, element)
-            if len(location) > 1 and location[1].isdigit():
+            if len(location) > 1 and location[1].isdecimal():
                 label += f"第 {int(location[1]) + 1} 项"
             problems.append({"element": element, "reason": f"{label}：{validation_reason(dict(entry))}"})
         message = "；".join(problem["reason"] for problem in problems[:5])
@@ -545,7 +545,7 @@ def _row_problems(values: dict[str, str], seen: set[str], organisations: dict[st
         problems.append(f"实施主体编码“{values['实施主体编码']}”不存在")
     if values.get("事项名称", "")[:1] in ("=", "+", "-", "@"):
         problems.append("事项名称不能以 =、+、-、@ 开头（表格公式）")
-    if values.get(VERSION_COLUMN, "") and not values[VERSION_COLUMN].isdigit():
+    if values.get(VERSION_COLUMN, "") and not values[VERSION_COLUMN].isdecimal():
         problems.append(f"指南版本应为整数，实际为“{values[VERSION_COLUMN]}”")
     for column, limit in (("事项名称", 200), ("实施编码", 64), ("基本编码", 32)):
         if len(values.get(column, "")) > limit:
@@ -563,7 +563,7 @@ def _row_content(values: dict[str, str]) -> dict[str, Any]:
         text = values.get(column, "")
         content[element] = None
         if text:
-            if not text.isdigit():
+            if not text.isdecimal():
                 raise DomainError(f"“{column}”应为整数（工作日），实际为“{text}”")
             content[element] = {"value": int(text), "unit": "working_days"}
     handling = values.get("办件类型", "")
@@ -586,7 +586,7 @@ def _row_content(values: dict[str, str]) -> dict[str, Any]:
     visits = values.get("到办事现场次数", "")
     content["onsite_visits"] = None
     if visits:
-        if not visits.isdigit():
+        if not visits.isdecimal():
             raise DomainError(f"“到办事现场次数”应为整数，实际为“{visits}”")
         content["onsite_visits"] = int(visits)
     content["hours"] = values.get("办理时间", "")

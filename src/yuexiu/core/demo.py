@@ -27,6 +27,7 @@ DEMO_ACCOUNTS = [
     ("approver_ybj", "曾审批", AccountType.STAFF, "440104-YBJ", Role.APPROVER, "区医疗保障局审批人员"),
     ("approver_rsj", "谢审批", AccountType.STAFF, "440104-RSJ", Role.APPROVER, "区人力资源和社会保障局审批人员"),
     ("approver_swj", "韩审批", AccountType.STAFF, "440104-SWJ", Role.APPROVER, "区税务局审批人员"),
+    ("hotline_demo", "唐话务", AccountType.STAFF, BUREAU, Role.HOTLINE_OPERATOR, "12345 热线话务员"),
     ("supervisor_demo", "周监督", AccountType.STAFF, DISTRICT, Role.SUPERVISOR, "区监督人员"),
     ("data_officer", "吴数据", AccountType.STAFF, BUREAU, Role.DATA_OFFICER, "区政数局数据专员"),
     ("chief_data_officer", "郑首席", AccountType.STAFF, DISTRICT, Role.CHIEF_DATA_OFFICER, "首席数据官"),

@@ -127,6 +127,7 @@ class Role(models.TextChoices):
     INTEGRITY_SUPERVISOR = "integrity_supervisor", "廉政监督员"
     GUIDE_EDITOR = "guide_editor", "办事指南编辑"
     GUIDE_REVIEWER = "guide_reviewer", "办事指南审核"
+    HOTLINE_OPERATOR = "hotline_operator", "12345 热线话务员"
     SYSTEM_ADMIN = "system_admin", "系统管理员"
     SECURITY_ADMIN = "security_admin", "安全管理员"
     AUDIT_ADMIN = "audit_admin", "审计管理员"

@@ -98,6 +98,14 @@ class Rating(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     is_real_name = models.BooleanField("实名", default=True)
     is_default = models.BooleanField("默认评价", default=False)
     comment = models.CharField("意见", max_length=1000, blank=True)

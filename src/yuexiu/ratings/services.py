@@ -93,9 +93,19 @@ def current_question_set(case: Case, on: date | None = None) -> QuestionSet:
     return question_set
 
 
-def rating_token(case: Case) -> str:
-    """The token printed as a QR code on the result notice: it names the case and proves the notice."""
-    return signing.dumps({"case": case.number}, salt=TOKEN_SALT)
+def rating_token(case: Case, *, via: str = "qr") -> str:
+    """The token of a rating link: the QR code on the result notice (``qr``) or the SMS (``sms``). It
+    names the case and the channel, and proves the notice or the message."""
+    return signing.dumps({"case": case.number, "via": via}, salt=TOKEN_SALT)
+
+
+def token_channel(token: str) -> str:
+    """The channel a valid token was issued for (``qr`` or ``sms``)."""
+    try:
+        via = signing.loads(token, salt=TOKEN_SALT, max_age=timedelta(days=365)).get("via", "qr")
+    except (signing.BadSignature, AttributeError):
+        return "qr"
+    return "sms" if via == "sms" else "qr"
 
 
 def case_from_token(token: str) -> Case:
@@ -134,8 +144,12 @@ def rate_case(
         raise DomainError("请选择评价等级：非常满意、满意、基本满意、不满意或非常不满意。", code="invalid_rating")
     if channel not in (RatingChannel.PORTAL, RatingChannel.QR, RatingChannel.SMS, RatingChannel.HOTLINE):
         raise DomainError("该评价渠道暂未开通。", code="invalid_rating")
-    if channel == RatingChannel.HOTLINE and (entered_by is None or _handled(case, entered_by)):
-        raise PermissionDeniedError("12345 评价须由未经办该办件的热线工作人员录入。")
+    if channel == RatingChannel.HOTLINE and (
+        entered_by is None
+        or not any(assignment.role == Role.HOTLINE_OPERATOR for assignment in entered_by.role_assignments.all())
+        or _handled(case, entered_by)
+    ):
+        raise PermissionDeniedError("12345 评价须由未经办该办件的热线话务员录入。")
     if case.status not in RATABLE:
         raise Conflict("办件办结后才能评价。", code="not_finished")
     if channel == RatingChannel.PORTAL:
@@ -159,6 +173,7 @@ def rate_case(
                 question_set=question_set,
                 channel=channel,
                 rater=rater or case.applicant,
+                entered_by=entered_by,
                 is_real_name=True,
                 comment=comment.strip()[:1000],
                 given_at=timezone.now(),
@@ -278,7 +293,7 @@ def rating_statistics(
         "officer": "officer_id_snapshot",
     }[dimension]
     keys: dict[int, Any] = {}
-    for pk, key, level, is_default in ratings.values_list("pk", rating_key, "level", "is_default"):
+    for pk, key, level in ratings.values_list("pk", rating_key, "level"):
         key = _month(key) if dimension == "month" else key
         keys[pk] = key
         row = rows[key]
@@ -286,7 +301,6 @@ def rating_statistics(
         row.levels[level] = row.levels.get(level, 0) + 1
         row.good += level not in NEGATIVE_LEVELS
         row.negative += level in NEGATIVE_LEVELS
-        row.active += not is_default
     for rating_id, step, on_time, callback_level in Rectification.objects.filter(rating__in=ratings).values_list(
         "rating_id", "step", "on_time", "callback_level"
     ):
@@ -304,14 +318,21 @@ def rating_statistics(
             "month": "closed_at",
             "window": "intake_organisation_id",
         }[dimension]
-        for key, delivered_at in finished.values_list(case_key, "delivered_at"):
-            rows[_month(key or delivered_at) if dimension == "month" else key].finished_cases += 1
+        for key, delivered_at, rated, is_default, excluded in finished.values_list(
+            case_key, "delivered_at", "rating__id", "rating__is_default", "rating__excluded"
+        ):
+            row = rows[_month(key or delivered_at) if dimension == "month" else key]
+            row.finished_cases += 1
+            # 主动评价率 counts, among the services finished in the period, those rated by the person.
+            row.active += bool(rated) and not is_default and not excluded
         # On-site visits are services too (一次一评): they count in the denominator of 主动评价率.
         if dimension != "item":
             visits = Visit.objects.filter(served_at__gte=since, served_at__lt=until)
             visit_key = {"department": "organisation_id", "month": "served_at", "window": "organisation_id"}[dimension]
-            for key in visits.values_list(visit_key, flat=True):
-                rows[_month(key) if dimension == "month" else key].finished_cases += 1
+            for key, rated, excluded in visits.values_list(visit_key, "rating__id", "rating__excluded"):
+                row = rows[_month(key) if dimension == "month" else key]
+                row.finished_cases += 1
+                row.active += bool(rated) and not excluded
     labels = _labels(dimension, list(rows))
     organisations = Organisation.objects.in_bulk(list(rows)) if dimension == "department" else {}
     total = RatingFigures(organisation=None, label="全区")
@@ -460,6 +481,10 @@ def advance_rectification(
     finished = locked.step
     locked.notes = {**locked.notes, finished: {"note": note.strip()[:2000], "by": actor.pk, "at": now.isoformat()}}
     locked.step = STEP_ORDER[STEP_ORDER.index(Step(finished)) + 1]
+    if finished == Step.CALLBACK and callback_level in NEGATIVE_LEVELS:
+        # The rater is still dissatisfied: rectify again; the rectification no longer counts as on time.
+        locked.step = Step.RECTIFY
+        locked.on_time = False
     locked.step_due_at = _step_due(locked.step, now)
     if locked.step == Step.CLOSED:
         locked.closed_at = now
@@ -511,8 +536,11 @@ def file_appeal(*, rating: Rating, actor: User, kind: str, reason: str) -> Appea
     """The rated unit appeals a rating as 误评 or 恶意差评, with its reason; one appeal per rating."""
     if kind not in AppealKind.values or not reason.strip():
         raise DomainError("请选择申诉类型（误评或恶意差评）并写明理由。", code="invalid_appeal")
+    if not rating.is_negative:
+        raise DomainError("只能对差评提出申诉。", code="invalid_appeal")
+    # The rated unit's own staff appeal; district-wide roles (supervisors, administrators) do not.
     visible = visible_organisation_ids(actor) if actor.is_staff_account else set()
-    if visible is not None and rating.organisation_id_snapshot not in visible:
+    if visible is None or rating.organisation_id_snapshot not in visible:
         raise PermissionDeniedError("只有被评价单位可以申诉。")
     try:
         with transaction.atomic():
@@ -534,6 +562,8 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
     if not decision.strip():
         raise DomainError("请写明复核意见。", code="decision_required")
     appeal = Appeal.objects.select_for_update().select_related("rating").get(pk=appeal.pk)
+    if appeal.filed_by_id == actor.pk:
+        raise PermissionDeniedError("申诉人不能复核自己的申诉。")
     if appeal.upheld is not None:
         raise Conflict("该申诉已复核。", code="appeal_decided")
     appeal.upheld = upheld
@@ -623,7 +653,7 @@ def queue_rating_links() -> int:
     queued = 0
     pending = Case.objects.filter(status__in=RATABLE, rating__isnull=True).exclude(applicant_phone="")
     for case in pending.exclude(pk__in=Outbox.objects.values("case_id")):
-        link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("ratings:rate", args=[rating_token(case)]) + "?via=sms"
+        link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("ratings:rate", args=[rating_token(case, via="sms")])
         queued += queue_rating_sms(case, link)
     return queued
 
@@ -648,8 +678,6 @@ def queue_rating_sms(case: Case, link: str) -> bool:
 def enter_hotline_rating(*, case: Case, actor: User, level: int, comment: str = "") -> Rating:
     """A 12345 operator types in the rating a caller gave by phone for their case. The operator may not
     be someone who handled the case (nobody rates their own service)."""
-    if not actor.is_staff_account:
-        raise PermissionDeniedError("12345 评价由热线工作人员录入。")
     return rate_case(case=case, level=level, channel=RatingChannel.HOTLINE, entered_by=actor, comment=comment)
 
 

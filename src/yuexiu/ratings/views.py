@@ -41,10 +41,10 @@ def _posted_rating(request: HttpRequest) -> dict[str, Any]:
     level = request.POST.get("level", "")
     answers = {}
     for key, value in request.POST.items():
-        if key.startswith("q:") and value.isdigit():
+        if key.startswith("q:") and value.isdecimal():
             answers[key[2:]] = int(value)
     return {
-        "level": int(level) if level.isdigit() else 0,
+        "level": int(level) if level.isdecimal() else 0,
         "answers": answers,
         "comment": request.POST.get("comment", "")[:1000],
     }
@@ -56,11 +56,13 @@ def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
         case = services.case_from_token(token)
     except NotFound as error:
         return render(request, "core/error.html", {"message": error.message}, status=404)
+    if request.user.is_authenticated and request.user.is_staff_account:  # type: ignore[union-attr]
+        raise PermissionDenied("工作人员不能通过评价链接评价办件。")
     already = hasattr(case, "rating")
     errors: list[str] = []
     if request.method == "POST" and not already:
         try:
-            channel = RatingChannel.SMS if request.GET.get("via") == "sms" else RatingChannel.QR
+            channel = RatingChannel.SMS if services.token_channel(token) == "sms" else RatingChannel.QR
             services.rate_case(case=case, channel=channel, **_posted_rating(request))
         except (DomainError, PermissionDeniedError) as error:
             errors.append(error.message)
@@ -165,6 +167,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 (
                     rectification,
                     identity.mask_phone(rectification.rating.case.applicant_phone) if rectification.rating.case else "",
+                    services.can_handle_rectification(user, rectification),
                 )
                 for rectification in rectifications.order_by("closed_at", "step_due_at", "id")[:200]
             ],
@@ -189,13 +192,15 @@ def workbench_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
             if rectification is None:
                 raise Http404("未找到该差评整改")
             level = post.get("callback_level", "")
+            if not post.get("version", "").isdecimal():
+                raise DomainError("页面已过期，请刷新后再操作。")
             services.advance_rectification(
                 rectification=rectification,
                 actor=user,
                 note=post.get("note", ""),
                 classification=post.get("classification", ""),
-                callback_level=int(level) if level.isdigit() else None,
-                expected_version=int(post["version"]) if post.get("version", "").isdigit() else None,
+                callback_level=int(level) if level.isdecimal() else None,
+                expected_version=int(post["version"]) if post.get("version", "").isdecimal() else None,
             )
         elif action == "appeal":
             rating = Rating.objects.filter(pk=pk).first()
@@ -231,7 +236,7 @@ def self_check(request: HttpRequest) -> HttpResponse:
             if "sample" in request.POST:
                 count = request.POST.get("count", "")
                 drawn = services.sample_for_self_check(
-                    actor=user, since=timezone.now() - timedelta(days=90), count=int(count) if count.isdigit() else 0
+                    actor=user, since=timezone.now() - timedelta(days=90), count=int(count) if count.isdecimal() else 0
                 )
                 messages.success(request, f"已抽取 {len(drawn)} 条评价。")
             else:
@@ -260,7 +265,7 @@ def hotline_entry(request: HttpRequest) -> HttpResponse:
         if case is None:
             raise DomainError("未找到该办件编号。")
         services.enter_hotline_rating(
-            case=case, actor=user, level=int(level) if level.isdigit() else 0, comment=request.POST.get("comment", "")
+            case=case, actor=user, level=int(level) if level.isdecimal() else 0, comment=request.POST.get("comment", "")
         )
     except PermissionDeniedError as error:
         messages.error(request, error.message)

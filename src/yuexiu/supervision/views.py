@@ -50,7 +50,7 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
     order = selectors.list_orders(user).filter(number=number).first()
     if order is None:
         raise PermissionDenied("未找到该督办单或无权处理。")
-    version = int(request.POST["version"]) if request.POST.get("version", "").isdigit() else None
+    version = int(request.POST["version"]) if request.POST.get("version", "").isdecimal() else None
     try:
         if action == "respond":
             services.respond_order(
@@ -83,7 +83,7 @@ def supervised_items(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("只有监督人员可以设置重点监督事项。")
     if request.method == "POST":
         item = ServiceItem.objects.filter(
-            pk=request.POST.get("item", "0") if request.POST.get("item", "").isdigit() else 0
+            pk=request.POST.get("item", "0") if request.POST.get("item", "").isdecimal() else 0
         ).first()
         if item is not None:
             services.set_supervised(item=item, supervised=request.POST.get("supervised") == "1", actor=user)
