@@ -7,13 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors, services
@@ -24,7 +25,7 @@ from yuexiu.catalog.models import ServiceItem
 from yuexiu.core import audit, identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AccountType, Role, User
-from yuexiu.core.views import qr_svg, staff_required
+from yuexiu.core.views import staff_required
 from yuexiu.core.workdays import LOCAL_TIMEZONE
 
 
@@ -195,7 +196,12 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "masked_phone": identity.mask_phone(case.applicant_phone),
             "delivery_methods": DeliveryMethod.choices,
             "is_staff_view": user.account_type == AccountType.STAFF,
-            **_rating_context(request, user, case),
+            # Other apps add sections to a case page (the rating of a finished case).
+            "case_panels": [
+                mark_safe(app.case_panel(request, case))  # noqa: S308  # rendered by the app's own template
+                for app in django_apps.get_app_configs()
+                if hasattr(app, "case_panel")
+            ],
             "transfer": getattr(case, "transfer", None),
             "can_transfer": services.can_handle(user, case, (Role.WINDOW_OFFICER,))
             and case.status == CaseStatus.SUBMITTED,
@@ -204,29 +210,6 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "handover_methods": HandoverMethod.choices,
         },
     )
-
-
-def _rating_context(request: HttpRequest, user: User, case: Case) -> dict[str, Any]:
-    """The rating section of a finished case: its QR code (as on the result notice) and, for the
-    applicant, the rating form."""
-    from yuexiu.ratings import services as ratings
-    from yuexiu.ratings.models import Level
-
-    if case.status not in ratings.RATABLE:
-        return {"rating_section": False}
-    try:
-        questions = ratings.current_question_set(case).questions
-    except NotFound:  # an installation without question sets: no rating section rather than an error
-        return {"rating_section": False}
-    url = request.build_absolute_uri(reverse("ratings:rate", args=[ratings.rating_token(case)]))
-    return {
-        "rating_section": True,
-        "rating_url": url,
-        "rating_qr": qr_svg(url),
-        "can_rate": case.applicant_id == user.pk,
-        "levels": list(reversed(Level.choices)),
-        "questions": questions,
-    }
 
 
 @login_required

@@ -35,6 +35,34 @@ class RatingsConfig(AppConfig):
             "ratings/_workbench_panel.html", {"open_count": rectifications.count()}, request=request
         )
 
+    def case_panel(self, request: Any, case: Any) -> str:
+        """The rating section of a finished case: its state, and for the applicant the QR code of the
+        result notice and the rating form."""
+        from django.template.loader import render_to_string
+        from django.urls import reverse
+
+        from yuexiu.core.errors import NotFound
+        from yuexiu.core.views import qr_svg
+        from yuexiu.ratings import services
+        from yuexiu.ratings.models import Level
+
+        if case.status not in services.RATABLE:
+            return ""
+        try:
+            questions = services.current_question_set(case).questions
+        except NotFound:  # an installation without question sets: no rating section rather than an error
+            return ""
+        url = request.build_absolute_uri(reverse("ratings:rate", args=[services.rating_token(case)]))
+        context = {
+            "case": case,
+            "rating_url": url,
+            "rating_qr": qr_svg(url),
+            "can_rate": case.applicant_id == request.user.pk,
+            "levels": list(reversed(Level.choices)),
+            "questions": questions,
+        }
+        return render_to_string("ratings/_case_panel.html", context, request=request)
+
     def load_demo_data(self) -> list[str]:
         """Demo cases and ratings for `yuexiu setup --demo` (see ratings.demo)."""
         from yuexiu.ratings.demo import load_demo_activity

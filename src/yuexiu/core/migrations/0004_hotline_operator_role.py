@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_guide_editor_and_reviewer_roles'),
+        ("core", "0003_guide_editor_and_reviewer_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='roleassignment',
-            name='role',
-            field=models.CharField(choices=[('window_officer', '窗口工作人员'), ('approver', '审批人员'), ('supervisor', '监督人员'), ('data_officer', '数据专员'), ('chief_data_officer', '首席数据官'), ('integrity_supervisor', '廉政监督员'), ('guide_editor', '办事指南编辑'), ('guide_reviewer', '办事指南审核'), ('hotline_operator', '12345 热线话务员'), ('system_admin', '系统管理员'), ('security_admin', '安全管理员'), ('audit_admin', '审计管理员')], max_length=32, verbose_name='角色'),
+            model_name="roleassignment",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("window_officer", "窗口工作人员"),
+                    ("approver", "审批人员"),
+                    ("supervisor", "监督人员"),
+                    ("data_officer", "数据专员"),
+                    ("chief_data_officer", "首席数据官"),
+                    ("integrity_supervisor", "廉政监督员"),
+                    ("guide_editor", "办事指南编辑"),
+                    ("guide_reviewer", "办事指南审核"),
+                    ("hotline_operator", "12345 热线话务员"),
+                    ("system_admin", "系统管理员"),
+                    ("security_admin", "安全管理员"),
+                    ("audit_admin", "审计管理员"),
+                ],
+                max_length=32,
+                verbose_name="角色",
+            ),
         ),
     ]
