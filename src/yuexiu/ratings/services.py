@@ -119,6 +119,19 @@ def case_from_token(token: str) -> Case:
     return case
 
 
+def _checked_answers(
+    question_set: QuestionSet, level: int, answers: dict[str, Any] | None, comment: str
+) -> dict[str, int]:
+    """The per-indicator answers, checked against the question set; a 差评 needs a comment."""
+    answers = answers or {}
+    for question, value in answers.items():
+        if question not in question_set.questions or value not in Level.values:
+            raise DomainError(f"分项“{question}”的评价无效。", code="invalid_rating")
+    if level in NEGATIVE_LEVELS and not comment.strip():
+        raise DomainError("差评请填写意见，以便核实整改。", code="comment_required")
+    return {question: int(value) for question, value in answers.items()}
+
+
 def _handled(case: Case, user: User) -> bool:
     return case.events.filter(actor=user).exclude(action__in=("submitted", "corrected")).exists()
 
@@ -158,18 +171,13 @@ def rate_case(
     if rater is not None and _handled(case, rater):
         raise PermissionDeniedError("工作人员不能评价本人经办的办件。")
     question_set = current_question_set(case)
-    answers = answers or {}
-    for question, value in answers.items():
-        if question not in question_set.questions or value not in Level.values:
-            raise DomainError(f"分项“{question}”的评价无效。", code="invalid_rating")
-    if level in NEGATIVE_LEVELS and not comment.strip():
-        raise DomainError("差评请填写意见，以便核实整改。", code="comment_required")
+    answers = _checked_answers(question_set, level, answers, comment)
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
                 case=case,
                 level=level,
-                answers={question: int(value) for question, value in answers.items()},
+                answers=answers,
                 question_set=question_set,
                 channel=channel,
                 rater=rater or case.applicant,
@@ -737,18 +745,13 @@ def rate_visit(
     )
     if question_set is None:
         raise NotFound("评价指标集尚未配置。")
-    answers = answers or {}
-    for question, value in answers.items():
-        if question not in question_set.questions or value not in Level.values:
-            raise DomainError(f"分项“{question}”的评价无效。", code="invalid_rating")
-    if level in NEGATIVE_LEVELS and not comment.strip():
-        raise DomainError("差评请填写意见，以便核实整改。", code="comment_required")
+    answers = _checked_answers(question_set, level, answers, comment)
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
                 visit=visit,
                 level=level,
-                answers={question: int(value) for question, value in answers.items()},
+                answers=answers,
                 question_set=question_set,
                 channel=channel,
                 is_real_name=False,
