@@ -289,7 +289,7 @@ def _locked(
     case: Case, *, actor: User, expected_version: int | None, allowed: Sequence[str], roles: Sequence[str]
 ) -> Case:
     """The case row, locked; refuses an actor without the role, a stale page and a wrong state."""
-    locked = Case.objects.select_for_update().select_related("guide_version", "item").get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("guide_version", "item").get(pk=case.pk)
     if not can_handle(actor, locked, roles):
         raise PermissionDeniedError("您没有处理该办件的权限。")
     if expected_version is not None and locked.version != expected_version:
@@ -516,7 +516,7 @@ def submit_correction(
 ) -> Case:
     """The applicant (or the window for them) answers a correction request; the clock runs again."""
     types = _checked_uploads(uploads)
-    locked = Case.objects.select_for_update().select_related("guide_version").get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("guide_version").get(pk=case.pk)
     is_applicant = locked.applicant_id is not None and locked.applicant_id == actor.pk
     if not is_applicant and not can_handle(actor, locked, _INTAKE):
         raise PermissionDeniedError("您没有处理该办件的权限。")

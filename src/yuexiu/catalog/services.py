@@ -183,7 +183,7 @@ def create_draft(*, item: ServiceItem, editor: User) -> GuideVersion:
 
 
 def _locked_version(version: GuideVersion) -> GuideVersion:
-    return GuideVersion.objects.select_for_update().select_related("item").get(pk=version.pk)
+    return GuideVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version.pk)
 
 
 @transaction.atomic

@@ -466,7 +466,9 @@ def advance_rectification(
     """Record the current step and move to the next, with the next step's deadline (working days,
     ``ratings.rectification_step_days``). 分类 needs a classification; 回访 needs the rater's
     satisfaction. A step finished after its deadline makes the rectification late (差评整改率)."""
-    locked = Rectification.objects.select_for_update().select_related("rating__case").get(pk=rectification.pk)
+    locked = (
+        Rectification.objects.select_for_update(of=("self",)).select_related("rating__case").get(pk=rectification.pk)
+    )
     if not can_handle_rectification(actor, locked):
         raise PermissionDeniedError("只有责任单位可以办理该差评整改。")
     if expected_version is not None and locked.version != expected_version:
@@ -516,7 +518,9 @@ def escalate_overdue_rectifications(now: datetime | None = None) -> int:
     ):
         with transaction.atomic():
             rectification = (
-                Rectification.objects.select_for_update().select_related("rating__case", "rating__visit").get(pk=pk)
+                Rectification.objects.select_for_update(of=("self",))
+                .select_related("rating__case", "rating__visit")
+                .get(pk=pk)
             )
             if rectification.escalation_id is not None:
                 continue
@@ -569,7 +573,7 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
         raise PermissionDeniedError("只有监督人员可以复核申诉。")
     if not decision.strip():
         raise DomainError("请写明复核意见。", code="decision_required")
-    appeal = Appeal.objects.select_for_update().select_related("rating").get(pk=appeal.pk)
+    appeal = Appeal.objects.select_for_update(of=("self",)).select_related("rating").get(pk=appeal.pk)
     if appeal.filed_by_id == actor.pk:
         raise PermissionDeniedError("申诉人不能复核自己的申诉。")
     if appeal.upheld is not None:
@@ -630,7 +634,7 @@ def record_self_check(*, check: SelfCheck, actor: User, outcome: str, note: str 
     _require_supervisor(actor)
     if outcome not in CheckOutcome.values:
         raise DomainError("请选择核查结果。", code="invalid_outcome")
-    check = SelfCheck.objects.select_for_update().select_related("rating").get(pk=check.pk)
+    check = SelfCheck.objects.select_for_update(of=("self",)).select_related("rating").get(pk=check.pk)
     if check.outcome:
         raise Conflict("该评价已核查。", code="already_checked")
     check.outcome = outcome
