@@ -99,3 +99,33 @@ def test_staff_downloads_of_materials_are_audited(client, catalogue, food):
     assert b"".join(response.streaming_content) == PDF
     assert "filename*=utf-8''" in response["Content-Disposition"]
     assert AuditEvent.objects.filter(action="case.attachment_viewed", actor=catalogue["approver_scj"]).count() == 1
+
+
+def test_the_queue_takes_a_bounded_number_of_queries_however_many_cases(client, catalogue, food):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.helpers import food_licence_uploads
+    from yuexiu.cases import services
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/workbench/cases/").status_code == 200
+        return len(captured)
+
+    def accepted(key: str) -> None:
+        case = services.submit_application(
+            item=food,
+            applicant=catalogue["citizen_demo"],
+            idempotency_key=key,
+            form_data={},
+            uploads=food_licence_uploads(),
+        )
+        services.accept_case(case=case, actor=catalogue["window_centre"])
+
+    client.force_login(catalogue["window_centre"])
+    accepted("q-1")
+    one = queries()
+    for number in range(2, 7):
+        accepted(f"q-{number}")
+    assert queries() == one

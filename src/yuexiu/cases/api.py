@@ -69,11 +69,11 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_promised_clock(obj: Case) -> dict[str, object] | None:
-        return _clock(selectors.case_clocks(obj).promised)
+        return _clock(_clocks(obj).promised)
 
     @staticmethod
     def resolve_statutory_clock(obj: Case) -> dict[str, object] | None:
-        return _clock(selectors.case_clocks(obj).statutory)
+        return _clock(_clocks(obj).statutory)
 
 
 class CasePage(Schema):
@@ -83,6 +83,13 @@ class CasePage(Schema):
 
 class CaseFilter(PageIn):
     status: str | None = Field(None, max_length=24, description="状态，如 accepted")
+
+
+def _clocks(case: Case) -> selectors.CaseClocks:
+    """Both clocks of a case, computed once per serialised case (two fields read them)."""
+    if not hasattr(case, "_clocks"):
+        case._clocks = selectors.case_clocks(case)  # type: ignore[attr-defined]
+    return case._clocks  # type: ignore[attr-defined]
 
 
 def _clock(state: ClockState | None) -> dict[str, object] | None:

@@ -15,6 +15,8 @@ from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import AccountType, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.services import has_role
+from yuexiu.core.workdays import WorkingDayCalendar
 
 
 def _cases() -> QuerySet[Case]:
@@ -32,9 +34,7 @@ CASE_ROLES = (Role.WINDOW_OFFICER, Role.APPROVER, Role.SUPERVISOR, Role.INTEGRIT
 
 
 def works_with_cases(user: User) -> bool:
-    return user.account_type == AccountType.STAFF and any(
-        assignment.role in CASE_ROLES for assignment in user.role_assignments.all()
-    )
+    return user.account_type == AccountType.STAFF and has_role(user, *CASE_ROLES)
 
 
 def list_staff_cases(user: User, *, status: str = "", open_only: bool = True) -> QuerySet[Case]:
@@ -84,13 +84,13 @@ class CaseClocks:
     statutory: ClockState | None
 
 
-def case_clocks(case: Case, now: datetime | None = None) -> CaseClocks:
+def case_clocks(case: Case, now: datetime | None = None, calendar: WorkingDayCalendar | None = None) -> CaseClocks:
     """Time used and left on the promised and statutory limits (working days), or ``None`` for a
     limit the guide does not set in working days, or before acceptance."""
     if case.accepted_at is None:
         return CaseClocks(None, None)
     now = now or case.decided_at or case.closed_at or timezone.now()
-    calendar = get_calendar()
+    calendar = calendar or get_calendar()  # a list passes one calendar for all its rows
     pauses = [Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()]
 
     def state(days: int | None) -> ClockState | None:

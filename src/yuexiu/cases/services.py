@@ -48,6 +48,7 @@ from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import AccountType, Organisation, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.services import has_role
 from yuexiu.core.workdays import end_of_local_day, local_date
 
 CENTRE_CODE = "440104-ZSJ"
@@ -274,7 +275,7 @@ def _form_problems(fields: list[dict[str, Any]], data: dict[str, str]) -> list[s
 
 
 def _has_any_role(user: User, roles: Sequence[str]) -> bool:
-    return user.is_authenticated and any(assignment.role in roles for assignment in user.role_assignments.all())
+    return has_role(user, *roles)
 
 
 def can_handle(user: User, case: Case, roles: Sequence[str] = (Role.WINDOW_OFFICER, Role.APPROVER)) -> bool:

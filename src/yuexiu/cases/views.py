@@ -23,6 +23,7 @@ from yuexiu.cases.services import Upload
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core import audit, identity
+from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AccountType, Role, User
 from yuexiu.core.views import staff_required
@@ -146,8 +147,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in CaseStatus.values:
         status = ""
-    page = Paginator(selectors.list_staff_cases(user, status=status), 30).get_page(request.GET.get("page"))
-    rows = [(case, selectors.case_clocks(case)) for case in page]
+    cases = selectors.list_staff_cases(user, status=status).prefetch_related("pauses")
+    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    calendar = get_calendar()
+    rows = [(case, selectors.case_clocks(case, calendar=calendar)) for case in page]
     return render(
         request, "cases/queue.html", {"page": page, "rows": rows, "status": status, "statuses": CaseStatus.choices}
     )

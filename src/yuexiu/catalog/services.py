@@ -43,6 +43,7 @@ from yuexiu.core import audit, identity, rules
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError, validation_reason
 from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import with_descendants
+from yuexiu.core.services import has_role
 
 REQUIRED_ELEMENTS_RULE = "catalog.guide_required_elements"
 # Findings that make a guide unlawful, not merely incomplete: it cannot be submitted or published.
@@ -73,9 +74,7 @@ def can_edit(user: User, item: ServiceItem) -> bool:
 
 
 def can_review(user: User) -> bool:
-    return user.is_authenticated and any(
-        assignment.role == Role.GUIDE_REVIEWER for assignment in user.role_assignments.all()
-    )
+    return has_role(user, Role.GUIDE_REVIEWER)
 
 
 # Who works with guides: their editors, their reviewers, and the supervisors who watch the bureau.
@@ -85,7 +84,7 @@ GUIDE_ROLES = (Role.GUIDE_EDITOR, Role.GUIDE_REVIEWER, Role.SUPERVISOR)
 
 def can_work_on_guides(user: User) -> bool:
     """Whether the guide pages and the guide-check reports are open to ``user`` (``GUIDE_ROLES``)."""
-    return user.is_authenticated and any(assignment.role in GUIDE_ROLES for assignment in user.role_assignments.all())
+    return has_role(user, *GUIDE_ROLES)
 
 
 def _require_editor(user: User, item: ServiceItem) -> None:

@@ -53,6 +53,13 @@ def with_descendants(roots: set[int]) -> set[int]:
     return result
 
 
+def own_organisation_ids(user: User) -> set[int]:
+    """The organisations whose work ``user`` answers for: its own and those below. Empty for accounts
+    with a district-wide role (they oversee, they do not answer) and for non-staff accounts."""
+    visible = visible_organisation_ids(user)
+    return visible if visible is not None else set()
+
+
 def scope_to_user(queryset: QuerySet[M], user: User, organisation_field: str = "organisation") -> QuerySet[M]:
     """Narrow ``queryset`` to the records of organisations ``user`` may see (see the module docstring)."""
     visible = visible_organisation_ids(user)

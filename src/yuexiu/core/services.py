@@ -221,8 +221,9 @@ def revoke_role(*, assignment: RoleAssignment, revoked_by: User) -> None:
     audit.record_event(action="role.revoked", actor=revoked_by, target=user, changes=details)
 
 
-def has_role(user: User, role: str) -> bool:
-    return user.is_authenticated and any(assignment.role == role for assignment in user.role_assignments.all())
+def has_role(user: User, *roles: str) -> bool:
+    """Whether ``user`` holds any of ``roles`` (in any organisation)."""
+    return user.is_authenticated and any(assignment.role in roles for assignment in user.role_assignments.all())
 
 
 @transaction.atomic

@@ -25,7 +25,8 @@ from yuexiu.core import audit, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
-from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.selectors import own_organisation_ids
+from yuexiu.core.services import has_role
 from yuexiu.core.workdays import end_of_local_day, local_date
 from yuexiu.ratings.models import (
     NEGATIVE_LEVELS,
@@ -158,9 +159,7 @@ def rate_case(
     if channel not in (RatingChannel.PORTAL, RatingChannel.QR, RatingChannel.SMS, RatingChannel.HOTLINE):
         raise DomainError("该评价渠道暂未开通。", code="invalid_rating")
     if channel == RatingChannel.HOTLINE and (
-        entered_by is None
-        or not any(assignment.role == Role.HOTLINE_OPERATOR for assignment in entered_by.role_assignments.all())
-        or _handled(case, entered_by)
+        entered_by is None or not has_role(entered_by, Role.HOTLINE_OPERATOR) or _handled(case, entered_by)
     ):
         raise PermissionDeniedError("12345 评价须由未经办该办件的热线话务员录入。")
     if case.status not in RATABLE:
@@ -447,10 +446,8 @@ def open_rectification(rating: Rating) -> Rectification:
 
 
 def can_handle_rectification(user: User, rectification: Rectification) -> bool:
-    if not user.is_authenticated or not user.is_staff_account:
-        return False
-    visible = visible_organisation_ids(user)
-    return visible is not None and rectification.organisation_id in visible
+    """The rated unit's own staff handle its 差评 (not the district-wide overseers)."""
+    return rectification.organisation_id in own_organisation_ids(user)
 
 
 @transaction.atomic
@@ -551,8 +548,7 @@ def file_appeal(*, rating: Rating, actor: User, kind: str, reason: str) -> Appea
     if not rating.is_negative:
         raise DomainError("只能对差评提出申诉。", code="invalid_appeal")
     # The rated unit's own staff appeal; district-wide roles (supervisors, administrators) do not.
-    visible = visible_organisation_ids(actor) if actor.is_staff_account else set()
-    if visible is None or rating.organisation_id_snapshot not in visible:
+    if rating.organisation_id_snapshot not in own_organisation_ids(actor):
         raise PermissionDeniedError("只有被评价单位可以申诉。")
     try:
         with transaction.atomic():
@@ -569,7 +565,7 @@ def file_appeal(*, rating: Rating, actor: User, kind: str, reason: str) -> Appea
 def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -> Appeal:
     """The bureau (监督人员) decides. Upheld: the rating is excluded from every rate, with the reason,
     and its rectification closes; rejected: nothing changes."""
-    if not any(assignment.role == Role.SUPERVISOR for assignment in actor.role_assignments.all()):
+    if not has_role(actor, Role.SUPERVISOR):
         raise PermissionDeniedError("只有监督人员可以复核申诉。")
     if not decision.strip():
         raise DomainError("请写明复核意见。", code="decision_required")
@@ -601,7 +597,7 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
 
 
 def _require_supervisor(actor: User) -> None:
-    if not any(assignment.role == Role.SUPERVISOR for assignment in actor.role_assignments.all()):
+    if not has_role(actor, Role.SUPERVISOR):
         raise PermissionDeniedError("只有监督人员可以开展评价自查。")
 
 
@@ -700,7 +696,7 @@ def enter_hotline_rating(*, case: Case, actor: User, level: int, comment: str = 
 def record_visit(*, actor: User, window_name: str) -> Visit:
     """The window officer ends an on-site service: the visit is recorded with a 6-digit code (printed
     on the ticket for the kiosk) and offered on the window's tablet for rating."""
-    if not any(assignment.role == Role.WINDOW_OFFICER for assignment in actor.role_assignments.all()):
+    if not has_role(actor, Role.WINDOW_OFFICER):
         raise PermissionDeniedError("只有窗口工作人员可以登记现场服务。")
     if not window_name.strip():
         raise DomainError("请填写窗口名称。", code="invalid_visit")

@@ -19,7 +19,8 @@ from yuexiu.cases.models import Case
 from yuexiu.core import identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
-from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.selectors import own_organisation_ids, visible_organisation_ids
+from yuexiu.core.services import has_role
 from yuexiu.core.views import staff_required
 from yuexiu.ratings import services
 from yuexiu.ratings.models import (
@@ -157,7 +158,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
     )
     if visible is not None:
         rectifications = rectifications.filter(organisation_id__in=visible)
-    is_supervisor = any(assignment.role == Role.SUPERVISOR for assignment in user.role_assignments.all())
+    is_supervisor = has_role(user, Role.SUPERVISOR)
+    own = own_organisation_ids(user)  # once, not per row
     appeals = Appeal.objects.filter(upheld__isnull=True).select_related("rating__case__item") if is_supervisor else []
     return render(
         request,
@@ -167,11 +169,11 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 (
                     rectification,
                     identity.mask_phone(rectification.rating.case.applicant_phone) if rectification.rating.case else "",
-                    services.can_handle_rectification(user, rectification),
+                    rectification.organisation_id in own,
                 )
                 for rectification in rectifications.order_by("closed_at", "step_due_at", "id")[:200]
             ],
-            "is_window": any(assignment.role == Role.WINDOW_OFFICER for assignment in user.role_assignments.all()),
+            "is_window": has_role(user, Role.WINDOW_OFFICER),
             "appeals": appeals,
             "is_supervisor": is_supervisor,
             "classifications": Classification.choices,
@@ -229,7 +231,7 @@ def workbench_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
 def self_check(request: HttpRequest) -> HttpResponse:
     """自查: supervisors draw good ratings for verification calls and record each outcome."""
     user: User = request.user  # type: ignore[assignment]  # staff_required
-    if not any(assignment.role == Role.SUPERVISOR for assignment in user.role_assignments.all()):
+    if not has_role(user, Role.SUPERVISOR):
         raise PermissionDenied("只有监督人员可以开展评价自查。")
     if request.method == "POST":
         try:

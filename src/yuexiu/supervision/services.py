@@ -25,7 +25,8 @@ from yuexiu.core import audit, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
-from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.selectors import own_organisation_ids
+from yuexiu.core.services import has_role
 from yuexiu.core.workdays import end_of_local_day, local_date
 from yuexiu.supervision.models import Alert, AlertLevel, Observation, OrderStatus, SupervisedItem, SupervisionOrder
 
@@ -141,7 +142,7 @@ def _open_orders_for_red_alerts(now: datetime) -> int:
 
 
 def _require(user: User, roles: tuple[str, ...], message: str) -> None:
-    if not (user.is_authenticated and any(assignment.role in roles for assignment in user.role_assignments.all())):
+    if not has_role(user, *roles):
         raise PermissionDeniedError(message)
 
 
@@ -171,10 +172,7 @@ def _locked_order(order: SupervisionOrder, expected_version: int | None) -> Supe
 
 def can_respond(user: User, order: SupervisionOrder) -> bool:
     """Staff of the ordered department (or above it) answer its orders."""
-    if not user.is_authenticated or not user.is_staff_account:
-        return False
-    visible = visible_organisation_ids(user)
-    return visible is not None and order.organisation_id in visible
+    return order.organisation_id in own_organisation_ids(user)
 
 
 @transaction.atomic

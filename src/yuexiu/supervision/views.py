@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import DomainError, PermissionDeniedError
 from yuexiu.core.models import Organisation, OrganisationKind, Role, User
+from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.views import staff_required
 from yuexiu.supervision import selectors, services
 from yuexiu.supervision.models import SupervisedItem
@@ -29,12 +30,13 @@ def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # staff_required
     roles = _roles(user)
     orders = list(selectors.list_orders(user)[:100])
+    own = own_organisation_ids(user)  # once, not per order
     return render(
         request,
         "supervision/home.html",
         {
             "alerts": Paginator(selectors.list_alerts(user), 50).get_page(request.GET.get("page")),
-            "orders": [(order, services.can_respond(user, order)) for order in orders],
+            "orders": [(order, order.organisation_id in own) for order in orders],
             "is_supervisor": Role.SUPERVISOR in roles,
             "is_integrity": Role.INTEGRITY_SUPERVISOR in roles,
             "rule_labels": services.RULE_LABELS,
