@@ -68,6 +68,7 @@ bench: install-test ## benchmarks, run on demand (figures go to docs/benchmarks.
 	$(BIN)/python bench/workdays_bench.py
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/supervision_bench.py
+	$(BIN)/python bench/policy_bench.py 1000000
 
 clean:
 	rm -rf $(VENV) var node_modules

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "yuexiu.cases",
     "yuexiu.supervision",
     "yuexiu.ratings",
+    "yuexiu.policies",
 ]
 
 MIDDLEWARE = [

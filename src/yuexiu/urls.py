@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("yuexiu.ratings.urls")),
     path("", include("yuexiu.cases.urls")),
     path("", include("yuexiu.supervision.urls")),
+    path("", include("yuexiu.policies.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -27,6 +27,8 @@ DEMO_ACCOUNTS = [
     ("approver_ybj", "曾审批", AccountType.STAFF, "440104-YBJ", Role.APPROVER, "区医疗保障局审批人员"),
     ("approver_rsj", "谢审批", AccountType.STAFF, "440104-RSJ", Role.APPROVER, "区人力资源和社会保障局审批人员"),
     ("approver_swj", "韩审批", AccountType.STAFF, "440104-SWJ", Role.APPROVER, "区税务局审批人员"),
+    ("policy_kgsxj", "何兑现", AccountType.STAFF, "440104-KGSXJ", Role.POLICY_OFFICER, "区科工商信局政策兑现专员"),
+    ("policy_rsj", "罗兑现", AccountType.STAFF, "440104-RSJ", Role.POLICY_OFFICER, "区人社局政策兑现专员"),
     ("hotline_demo", "唐话务", AccountType.STAFF, BUREAU, Role.HOTLINE_OPERATOR, "12345 热线话务员"),
     ("supervisor_demo", "周监督", AccountType.STAFF, DISTRICT, Role.SUPERVISOR, "区监督人员"),
     ("data_officer", "吴数据", AccountType.STAFF, BUREAU, Role.DATA_OFFICER, "区政数局数据专员"),

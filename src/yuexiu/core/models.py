@@ -128,6 +128,7 @@ class Role(models.TextChoices):
     GUIDE_EDITOR = "guide_editor", "办事指南编辑"
     GUIDE_REVIEWER = "guide_reviewer", "办事指南审核"
     HOTLINE_OPERATOR = "hotline_operator", "12345 热线话务员"
+    POLICY_OFFICER = "policy_officer", "政策兑现专员"
     SYSTEM_ADMIN = "system_admin", "系统管理员"
     SECURITY_ADMIN = "security_admin", "安全管理员"
     AUDIT_ADMIN = "audit_admin", "审计管理员"
@@ -308,3 +309,27 @@ class RuleParameter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.effective_from})"
+
+
+class OutboxMessage(models.Model):
+    """A message to send to a person (SMS and the in-platform inbox). The embedded sender only
+    writes here; a gateway delivers and sets ``sent_at``. ``dedupe_key`` makes queueing idempotent:
+    a retry or a second worker never queues the same notice twice."""
+
+    recipient = models.ForeignKey(User, verbose_name="收件人", on_delete=models.CASCADE, related_name="outbox_messages")
+    phone = models.CharField("手机号", max_length=11, blank=True)
+    topic = models.CharField("类别", max_length=40)
+    subject = models.CharField("标题", max_length=200)
+    body = models.CharField("内容", max_length=500)
+    link = models.CharField("链接", max_length=300, blank=True)
+    dedupe_key = models.CharField("去重键", max_length=200, unique=True)
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "消息发件箱"
+        verbose_name_plural = "消息发件箱"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"

@@ -1,0 +1,132 @@
+"""政策兑现 engine benchmark: N synthetic enterprises × the 78-item library, eligible pairs with
+amounts and failed-condition bitmasks written to Parquet, against a plain per-enterprise Python
+evaluation of the same rules on a sample. Run on demand: `make bench` or
+
+    .venv/bin/python bench/policy_bench.py [N]
+
+Reports: registry load time, engine time (all items in one statement, and with progress batches),
+the engine process's peak memory (a child process, so generating the registry is not counted), the
+reference evaluation's time per pair, and the ratio.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from yuexiu.policies import registry  # noqa: E402
+from yuexiu.policies.engine import reference, sql, testing  # noqa: E402
+from yuexiu.policies.engine.attributes import ATTRIBUTES, tags_to_mask  # noqa: E402
+
+AS_OF, PERIOD = date(2026, 6, 30), 2026
+RULES = ROOT / "src" / "yuexiu" / "policies" / "data" / "rules"
+
+
+def engine_row(row: dict) -> dict:
+    out = {name: (None if row.get(name) == "" else row.get(name)) for name in ATTRIBUTES}
+    out["tags"] = tags_to_mask(row.get("tags") or [])
+    return out
+
+
+def write_csv(n: int, path: Path) -> list[dict]:
+    sample = []
+    names = list(ATTRIBUTES)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row_id", *names])
+        for number, row in enumerate(registry.generate_synthetic(n, seed=2024, year=PERIOD)):
+            engine = engine_row(row)
+            if number % max(n // 10_000, 1) == 0 and len(sample) < 10_000:
+                sample.append(engine)
+            cells = []
+            for name in names:
+                value = engine[name]
+                if isinstance(value, list):
+                    value = "[" + ",".join(str(v) for v in value) + "]"
+                elif isinstance(value, bool):
+                    value = "true" if value else "false"
+                cells.append("" if value is None else value)
+            writer.writerow([number, *cells])
+    return sample
+
+
+def engine_child(csv_path: str, out_dir: str, queue: multiprocessing.Queue) -> None:
+    import duckdb
+
+    library = testing.load_library(RULES)
+    items = [item for policy in library for item in policy.items]
+    con = duckdb.connect()
+    started = time.perf_counter()
+    sql.create_registry_table(con)
+    columns = ", ".join(f"'{a.name}': '{'VARCHAR' if a.type == 'series' else a.sql_type}'" for a in ATTRIBUTES.values())
+    select = ", ".join(
+        f"CAST(NULLIF(\"{a.name}\", '') AS INTEGER[])" if a.type == "series" else f'"{a.name}"'
+        for a in ATTRIBUTES.values()
+    )
+    con.execute(
+        f"INSERT INTO enterprises SELECT row_id, {select} FROM read_csv('{csv_path}', header=true, columns={{'row_id': 'BIGINT', {columns}}})"  # noqa: E501
+    )
+    load = time.perf_counter() - started
+    runs = []
+    for label, batch in (("all items in one statement", None), ("batches of 8 items", 8), ("batches of 8 items", 8)):
+        result = sql.match(con, items, period=PERIOD, as_of=AS_OF, out_dir=Path(out_dir), batch_size=batch)
+        runs.append((label, result.seconds, result.pairs, len(items) - len(result.skipped)))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put({"load": load, "runs": runs, "peak_mib": peak})
+
+
+def reference_time(sample: list[dict]) -> tuple[float, int]:
+    library = testing.load_library(RULES)
+    items = [item for policy in library for item in policy.items]
+    versions = [(item, item.version_on(AS_OF)) for item in items]
+    versions = [(item, version) for item, version in versions if version is not None]
+    context = reference.Context(PERIOD, AS_OF, {})
+    started = time.perf_counter()
+    pairs = 0
+    for row in sample:
+        for item, version in versions:
+            reference.decide(version, row, context, item.code)
+            pairs += 1
+    return time.perf_counter() - started, pairs
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "registry.csv"
+        started = time.perf_counter()
+        sample = write_csv(n, csv_path)
+        print(f"generated {n:,} synthetic enterprises in {time.perf_counter() - started:.1f} s")
+        queue: multiprocessing.Queue = multiprocessing.Queue()
+        child = multiprocessing.Process(target=engine_child, args=(str(csv_path), str(Path(tmp) / "out"), queue))
+        child.start()
+        report = queue.get()
+        child.join()
+        seconds, pairs = reference_time(sample)
+    per_pair = seconds / pairs
+    print(f"registry load into DuckDB: {report['load']:.2f} s")
+    for label, secs, found, in_force in report["runs"]:
+        evaluated = n * in_force
+        print(
+            f"engine ({label}): {secs:.2f} s for {n:,} × {in_force} items in force = {evaluated:,} decisions, {found:,} eligible pairs written; {evaluated / secs / 1e6:.1f} M decisions/s"  # noqa: E501
+        )
+    best = min(secs for _, secs, _, _ in report["runs"])
+    in_force = report["runs"][0][3]
+    print(f"engine process peak memory: {report['peak_mib']:.0f} MiB")
+    print(
+        f"plain Python per-enterprise evaluation: {pairs:,} decisions in {seconds:.2f} s = {per_pair * 1e6:.1f} µs per decision; {n:,} × {in_force} would take {per_pair * n * in_force:.0f} s"  # noqa: E501
+    )
+    print(f"ratio (plain / vectorised): {per_pair * n * in_force / best:.0f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Rules in words, for the people who read them (the public item page, the reviewer). Pure module."""
+
+from __future__ import annotations
+
+from yuexiu.policies.engine.reference import describe_expected, format_yuan
+from yuexiu.policies.engine.rules import Amount, Compare, Condition, Group, Manual, NotGranted
+
+
+def condition_lines(node: Condition, depth: int = 0) -> list[tuple[int, str]]:
+    """The eligibility tree as (depth, text) lines: groups say "全部满足" / "满足其一"."""
+    if isinstance(node, Group):
+        lines = (
+            []
+            if depth == 0 and node.kind == "all"
+            else [(depth, "以下条件全部满足：" if node.kind == "all" else "以下条件满足其一：")]
+        )
+        child_depth = depth if depth == 0 and node.kind == "all" else depth + 1
+        for child in node.children:
+            lines.extend(condition_lines(child, child_depth))
+        return lines
+    if isinstance(node, Manual):
+        return [(depth, f"{node.label}（由主管部门审核认定）")]
+    if isinstance(node, NotGranted):
+        return [(depth, node.label)]
+    assert isinstance(node, Compare)
+    return [(depth, f"{node.label}（{describe_expected(node)}）")]
+
+
+def amount_text(amount: Amount | None) -> str:
+    """The amount rule in one Chinese sentence."""
+    if amount is None:
+        return "奖励标准未录入"
+    parts = []
+    if amount.formula is not None:
+        parts.append(f"按 {amount.formula.text} 计算")
+    elif amount.per_month is not None:
+        parts.append(f"逐月按 {amount.per_month.text} 计算并{amount.per_month_rounding}后求和")
+    else:
+        tiers = "；".join(f"{_when(t.when)}：{t.value.text}" for t in amount.tiers)
+        parts.append(f"分档：{tiers}")
+    if amount.rounding is not None:
+        parts.append(str(amount.rounding))
+    if amount.cap is not None:
+        parts.append(f"最高 {format_yuan(amount.cap)}")
+    text = "，".join(parts)
+    if amount.kind == "maximum":
+        text += "（为上限，具体金额由主管部门审核核定）"
+    return text
+
+
+def _when(node: Condition) -> str:
+    return node.label or "条件"

@@ -1,0 +1,310 @@
+"""The vectorised engine: rule versions compiled to SQL and run in DuckDB over a whole registry.
+
+One SELECT per item evaluates every condition of its rule version as a boolean column over all
+enterprises at once, keeps the eligible ones, and writes for each eligible pair the amount in 分 and
+the bitmask of failed conditions (bit i = leaf i of the rule version: an alternative of an OR that
+did not hold, so the explanation of an eligible pair is complete). The SQL follows the reference
+evaluation (``engine.reference``) exactly: NULL data fails a condition, formulas run in
+DECIMAL(38,10) with every product rounded half up to 10 places (as ``Decimal.quantize`` does), and
+rounding happens only where the rule says. Pure module: no Django import.
+
+The registry table must have the columns of ``engine.attributes.ATTRIBUTES`` plus ``row_id`` (BIGINT);
+empty strings must be stored as NULL. Grants already made are a table ``granted(uscc, item_code, year)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from yuexiu.policies.engine.attributes import ATTRIBUTES, TAGS
+from yuexiu.policies.engine.rules import (
+    Amount,
+    Compare,
+    Condition,
+    Expr,
+    Group,
+    Item,
+    Manual,
+    NotGranted,
+    RelativeDate,
+    Rounding,
+    Version,
+)
+
+D = "DECIMAL(38,10)"
+
+
+def _quote(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _column(attr: str) -> str:
+    return f'"{attr}"'
+
+
+def _literal(kind: str, value: Any, period: int, as_of: date) -> str:
+    if kind == "money":
+        return f"CAST({_quote(value)} AS DECIMAL(18,2))"
+    if kind == "int":
+        return str(int(value))
+    if kind == "date":
+        day = value.resolve(period=period, as_of=as_of) if isinstance(value, RelativeDate) else value
+        return f"DATE {_quote(day.isoformat())}"
+    if kind == "bool":
+        return "TRUE" if value else "FALSE"
+    return _quote(value)
+
+
+def leaf_sql(node: Condition, item_code: str, period: int, as_of: date) -> str:
+    """One leaf condition as a SQL boolean that is never NULL."""
+    if isinstance(node, Manual):
+        return "TRUE"
+    if isinstance(node, NotGranted):
+        year = "" if node.within == "ever" else f" AND year = {int(period)}"
+        return f"NOT COALESCE(uscc IN (SELECT uscc FROM granted WHERE item_code = {_quote(item_code)}{year}), FALSE)"
+    assert isinstance(node, Compare)
+    kind = ATTRIBUTES[node.attr].type
+    col = _column(node.attr)
+    op = node.op
+    if kind == "tags":
+        values = node.value if isinstance(node.value, list) else [node.value]
+        bits = sum(1 << TAGS.index(tag) for tag in values)
+        test = {"has": f"= {bits}", "lacks": "= 0", "has_any": "<> 0", "has_none": "= 0"}[op]
+        return f"COALESCE(({col} & {bits}) {test}, FALSE)"
+    if op in ("prefix", "not_prefix"):
+        prefixes = node.value if isinstance(node.value, list) else [node.value]
+        hit = " OR ".join(f"starts_with({col}, {_quote(p)})" for p in prefixes)
+        return f"COALESCE({'' if op == 'prefix' else 'NOT '}({hit}), FALSE)"
+    if op in ("in", "not_in"):
+        listed = ", ".join(_literal(kind, v, period, as_of) for v in node.value)
+        return f"COALESCE({col} {'IN' if op == 'in' else 'NOT IN'} ({listed}), FALSE)"
+    sql_op = "<>" if op == "!=" else op
+    return f"COALESCE({col} {sql_op} {_literal(kind, node.value, period, as_of)}, FALSE)"
+
+
+def tree_sql(node: Condition, leaf: Callable[[Condition], str]) -> str:
+    if isinstance(node, Group):
+        joiner = " AND " if node.kind == "all" else " OR "
+        return "(" + joiner.join(tree_sql(child, leaf) for child in node.children) + ")"
+    return leaf(node)
+
+
+def _scale(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def expr_sql(expr: Expr, series_var: str | None = None, *, wide: bool = False) -> tuple[str, int]:
+    """(SQL, scale) of a formula. Narrow (default): DuckDB's own exact DECIMAL typing on 64-bit
+    integers, the fast path; a product whose scale would pass 10 decimals is rounded half up to 10,
+    as the reference does. An overflow there raises ``duckdb.OutOfRangeException`` and the caller
+    reruns wide: everything in DECIMAL(38,10) (128-bit, about five times slower). Both give the
+    reference's value."""
+
+    def literal(value: Decimal) -> tuple[str, int]:
+        scale = _scale(value)
+        if wide or len(value.as_tuple().digits) > 18:
+            return f"CAST({_quote(value)} AS {D})", 10
+        return f"CAST({_quote(value)} AS DECIMAL(18,{scale}))", scale
+
+    def ev(node: ast.AST) -> tuple[str, int]:
+        if isinstance(node, ast.Constant):
+            return literal(node.exact)
+        if isinstance(node, ast.Name):
+            column = series_var if ATTRIBUTES[node.id].type == "series" else _column(node.id)
+            if wide:
+                return f"CAST({column} AS {D})", 10
+            return column, 2 if ATTRIBUTES[node.id].type == "money" else 0
+        if isinstance(node, ast.UnaryOp):
+            inner, scale = ev(node.operand)
+            return f"(-{inner})", scale
+        if isinstance(node, ast.BinOp):
+            (left, left_scale), (right, right_scale) = ev(node.left), ev(node.right)
+            if isinstance(node.op, ast.Mult):
+                if wide or left_scale + right_scale > 10:
+                    return f"CAST({left} * {right} AS {D})", 10
+                return f"({left} * {right})", left_scale + right_scale
+            return f"({left} {'+' if isinstance(node.op, ast.Add) else '-'} {right})", max(left_scale, right_scale)
+        if isinstance(node, ast.Call):
+            evaluated = [ev(a) for a in node.args]
+            args = [a for a, _ in evaluated]
+            nulls = " OR ".join(f"{a} IS NULL" for a in args)
+            fn = "LEAST" if node.func.id == "min" else "GREATEST"  # type: ignore[attr-defined]
+            return f"(CASE WHEN {nulls} THEN NULL ELSE {fn}({', '.join(args)}) END)", max(s for _, s in evaluated)
+        raise TypeError(f"unexpected formula node {ast.dump(node)}")
+
+    return ev(expr.tree)
+
+
+def rounding_sql(value: str, rounding: Rounding, *, wide: bool = False) -> str:
+    inverse = Decimal(1) / rounding.step
+    kind = D if wide else f"DECIMAL(18,{_scale(inverse)})"
+    scaled = f"({value} * CAST({_quote(inverse)} AS {kind}))"
+    rounded = {
+        "half_up": f"ROUND({scaled}, 0)",
+        "down": f"FLOOR({scaled})",
+        "up": f"CEIL({scaled})",
+        "half_even": f"ROUND_EVEN({scaled}, 0)",
+    }[rounding.mode]
+    step_kind = D if wide else f"DECIMAL(18,{_scale(rounding.step)})"
+    return f"({rounded} * CAST({_quote(rounding.step)} AS {step_kind}))"
+
+
+def amount_sql(amount: Amount, item_code: str, period: int, as_of: date, *, wide: bool = False) -> str:
+    """The amount in 分 as a BIGINT SQL expression (the same steps as ``reference.amount_fen``)."""
+    zero = f"CAST(0 AS {D})" if wide else "0"
+    if amount.formula is not None:
+        value, _ = expr_sql(amount.formula, wide=wide)
+    elif amount.per_month is not None:
+        series = next(
+            n.id
+            for n in ast.walk(amount.per_month.tree)
+            if isinstance(n, ast.Name) and n.id in ATTRIBUTES and ATTRIBUTES[n.id].type == "series"
+        )
+        month = rounding_sql(
+            expr_sql(amount.per_month, series_var="m", wide=wide)[0], amount.per_month_rounding, wide=wide
+        )  # type: ignore[arg-type]
+        value = f"list_sum(list_transform({_column(series)}, lambda m: {month}))"
+    else:
+        leaf = lambda node: leaf_sql(node, item_code, period, as_of)  # noqa: E731
+        cases = " ".join(f"WHEN {tree_sql(t.when, leaf)} THEN {expr_sql(t.value, wide=wide)[0]}" for t in amount.tiers)
+        value = f"(CASE {cases} ELSE NULL END)"
+    value = f"GREATEST(COALESCE({value}, {zero}), {zero})"
+    if amount.rounding is not None:
+        value = rounding_sql(value, amount.rounding, wide=wide)
+    if amount.cap is not None:
+        value = f"LEAST({value}, CAST({_quote(amount.cap)} AS DECIMAL(18,2)))"
+    return f"CAST(ROUND({value}, 2) * 100 AS BIGINT)"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One item to evaluate: its number in the output, its code and the rule version in force."""
+
+    number: int
+    item: Item
+    version: Version
+
+
+def item_select(job: Job, *, period: int, as_of: date, table: str = "enterprises", wide: bool = False) -> str:
+    """SELECT row_id, item, failed_mask, amount_fen for the eligible enterprises of one item."""
+    version, code = job.version, job.item.code
+    leaves = version.leaves
+    columns = ", ".join(f"{leaf_sql(leaf, code, period, as_of)} AS c{leaf.index}" for leaf in leaves)  # type: ignore[attr-defined]
+    mask = " | ".join(f"(CASE WHEN c{leaf.index} THEN 0 ELSE {1 << leaf.index} END)" for leaf in leaves) or "0"  # type: ignore[attr-defined]
+    eligible = tree_sql(version.eligibility, lambda node: f"c{node.index}")  # type: ignore[attr-defined]
+    amount = (
+        amount_sql(version.amount, code, period, as_of, wide=wide)
+        if version.amount is not None
+        else "CAST(NULL AS BIGINT)"
+    )
+    return (
+        f"SELECT row_id, {job.number} AS item, CAST({mask} AS BIGINT) AS failed_mask, {amount} AS amount_fen "
+        f"FROM (SELECT *, {columns} FROM {table}) WHERE {eligible}"
+    )
+
+
+def plan(items: Sequence[Item], as_of: date) -> tuple[list[Job], list[Item]]:
+    """Items with a rule version in force on ``as_of`` (numbered in order), and those without one
+    (not yet or no longer in force: the engine refuses to apply an expired policy)."""
+    jobs, skipped = [], []
+    for number, item in enumerate(items):
+        version = item.version_on(as_of)
+        if version is None:
+            skipped.append(item)
+        else:
+            jobs.append(Job(number, item, version))
+    return jobs, skipped
+
+
+@dataclass
+class MatchResult:
+    pairs_path: Path
+    pairs: int
+    by_item: dict[int, tuple[int, int]]  # item number -> (eligible pairs, sum of amounts in 分)
+    skipped: list[str]  # codes of items not in force
+    seconds: float
+
+
+def ensure_granted(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS granted (uscc VARCHAR, item_code VARCHAR, year INTEGER)")
+
+
+def match(
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[Item],
+    *,
+    period: int,
+    as_of: date,
+    out_dir: Path,
+    batch_size: int | None = 8,
+    progress: Callable[[int, int], None] | None = None,
+    table: str = "enterprises",
+) -> MatchResult:
+    """Evaluate every item in force on ``as_of`` over every row of ``table`` and write the eligible
+    pairs to Parquet files under ``out_dir`` (columns row_id, item, failed_mask, amount_fen).
+
+    ``batch_size`` items per statement (None: all in one; 8 measured fastest on 2 cores, see
+    docs/benchmarks.md, and lets a run report progress); ``progress(done,
+    total)`` is called after each batch. Returns counts and amounts per item number."""
+    started = time.perf_counter()
+    ensure_granted(con)
+    jobs, skipped = plan(items, as_of)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("pairs-*.parquet"):
+        old.unlink()
+    size = batch_size or max(len(jobs), 1)
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)] or [[]]
+    for number, batch in enumerate(batches):
+        if batch:
+            target = out_dir / f"pairs-{number:04d}.parquet"
+            for wide in (False, True):
+                query = " UNION ALL ".join(
+                    item_select(job, period=period, as_of=as_of, table=table, wide=wide) for job in batch
+                )
+                try:
+                    con.execute(f"COPY ({query}) TO {_quote(target)} (FORMAT PARQUET)")
+                    break
+                except duckdb.OutOfRangeException:
+                    if wide:
+                        raise
+        if progress is not None:
+            progress(sum(len(b) for b in batches[: number + 1]), len(jobs))
+    pattern = _quote(out_dir / "pairs-*.parquet")
+    by_item: dict[int, tuple[int, int]] = {}
+    total = 0
+    if any(out_dir.glob("pairs-*.parquet")):
+        for item, count, amount in con.execute(
+            f"SELECT item, count(*), COALESCE(sum(amount_fen), 0) FROM read_parquet({pattern}) GROUP BY item"
+        ).fetchall():
+            by_item[item] = (count, int(amount))
+            total += count
+    return MatchResult(out_dir, total, by_item, [i.code for i in skipped], time.perf_counter() - started)
+
+
+def create_registry_table(con: duckdb.DuckDBPyConnection, table: str = "enterprises") -> None:
+    """An empty registry table with the engine's column types."""
+    columns = ", ".join(f"{_column(a.name)} {a.sql_type}" for a in ATTRIBUTES.values())
+    con.execute(f"CREATE OR REPLACE TABLE {table} (row_id BIGINT, {columns})")
+
+
+def decide_rows(
+    con: duckdb.DuckDBPyConnection, job: Job, *, period: int, as_of: date, table: str = "enterprises"
+) -> dict[int, tuple[int, int | None]]:
+    """row_id → (failed_mask, amount_fen) for the eligible rows of one item (tests compare it with
+    the reference evaluation)."""
+    ensure_granted(con)
+    try:
+        rows = con.execute(item_select(job, period=period, as_of=as_of, table=table)).fetchall()
+    except duckdb.OutOfRangeException:
+        rows = con.execute(item_select(job, period=period, as_of=as_of, table=table, wide=True)).fetchall()
+    return {row_id: (mask, amount) for row_id, _item, mask, amount in rows}

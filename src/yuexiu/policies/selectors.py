@@ -1,0 +1,41 @@
+"""Read-side queries of 政策兑现, scoped to what the viewer may see."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from yuexiu.core.models import User
+from yuexiu.core.selectors import own_organisation_ids
+from yuexiu.policies.models import BenefitItem, Candidate, CandidateStatus, Enterprise
+
+
+def handled_items(user: User) -> QuerySet[BenefitItem]:
+    """Items of the departments the officer answers for, with counts per state."""
+    return (
+        BenefitItem.objects.filter(organisation_id__in=own_organisation_ids(user))
+        .select_related("policy", "fund_pool")
+        .annotate(
+            pending=Count("candidates", filter=Q(candidates__status=CandidateStatus.PENDING_REVIEW)),
+            approved=Count("candidates", filter=Q(candidates__status=CandidateStatus.APPROVED)),
+            in_publicity=Count("candidates", filter=Q(candidates__status=CandidateStatus.IN_PUBLICITY)),
+            to_pay=Count(
+                "candidates",
+                filter=Q(candidates__status__in=(CandidateStatus.PUBLICITY_PASSED, CandidateStatus.ORDERED)),
+            ),
+            paid=Count("candidates", filter=Q(candidates__status=CandidateStatus.PAID)),
+        )
+    )
+
+
+def review_queue_counts(user: User) -> dict[str, int]:
+    candidates = Candidate.objects.filter(item__organisation_id__in=own_organisation_ids(user))
+    return {
+        "pending": candidates.filter(status=CandidateStatus.PENDING_REVIEW).count(),
+        "to_pay": candidates.filter(status__in=(CandidateStatus.PUBLICITY_PASSED, CandidateStatus.ORDERED)).count(),
+    }
+
+
+def enterprise_of(user: User) -> Enterprise | None:
+    if not user.is_authenticated or user.account_type != "enterprise":
+        return None
+    return Enterprise.objects.filter(uscc=user.enterprise_uscc).first()

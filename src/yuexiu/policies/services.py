@@ -1,0 +1,1090 @@
+"""政策兑现 services: the library (rule files saved only when valid), the registry, matching runs in
+the background, and the fulfilment loop of each candidate, each step in a transaction with row locks
+and an audit event.
+
+Loop (state enforced here, never in a page): pending_review → approved (the amount is committed in
+the item's fund pool) | rejected → in_publicity (公示, period from rule ``policies.publicity_working_days``)
+→ publicity_passed (period over, no upheld objection) → ordered (拨付单; the enterprise has confirmed
+its account) → paid. An upheld objection returns the committed money to the pool.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from yuexiu.core.audit import record_event
+from yuexiu.core.calendar import get_calendar
+from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
+from yuexiu.core.models import AccountType, AuditOutcome, Organisation, OrganisationKind, OutboxMessage, Role, User
+from yuexiu.core.rules import get_rule_value
+from yuexiu.core.selectors import own_organisation_ids
+from yuexiu.core.services import has_role
+from yuexiu.core.workdays import end_of_local_day, local_date
+from yuexiu.policies import registry
+from yuexiu.policies.engine import reference, sql
+from yuexiu.policies.engine.attributes import ATTRIBUTES, tags_to_mask
+from yuexiu.policies.engine.rules import Item, PolicyRules, RuleFileError, Version, load_rule_file
+from yuexiu.policies.models import (
+    HOLDS_FUNDS,
+    BenefitItem,
+    Candidate,
+    CandidateStatus,
+    Disbursement,
+    Enterprise,
+    FundPool,
+    MatchRun,
+    Mode,
+    Objection,
+    ObjectionOutcome,
+    PolicyDocument,
+    Publicity,
+    RuleFile,
+    RunStatus,
+    Source,
+)
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+RULES_DIR = DATA_DIR / "rules"
+TESTS_DIR = DATA_DIR / "tests"
+RUNS_DIR_NAME = "policy-runs"
+PROGRESS_BATCH = 8  # items per statement in a run, so the page can show progress
+
+
+def yuan(fen: int | None) -> str:
+    """``123456`` (分) → ``"1,234.56元"``."""
+    return "—" if fen is None else reference.format_yuan(Decimal(fen) / 100)
+
+
+def fen_from_text(text: str) -> int:
+    """``"1,234.5"`` (元, as typed) → ``123450``. Raises ``DomainError`` in Chinese."""
+    try:
+        value = Decimal(str(text).replace(",", "").replace("，", "").strip())
+    except InvalidOperation:
+        raise DomainError(f"金额“{text}”无法识别，请填写元为单位的数字，如 12000.50。") from None
+    if value < 0 or value != value.quantize(Decimal("0.01")):
+        raise DomainError("金额须为不小于 0 的数，最多两位小数（分）。")
+    return int(value * 100)
+
+
+# ------------------------------------------------------------------------------------ library
+
+
+@lru_cache(maxsize=256)
+def parse_rule_text(text: str) -> PolicyRules:
+    """Parsed rules of a stored rule file (cached by text; stored files are always valid)."""
+    return load_rule_file(text)
+
+
+def _department(name: str) -> Organisation | None:
+    if not name:
+        return None
+    return Organisation.objects.filter(Q(short_name=name) | Q(name=name), kind=OrganisationKind.DEPARTMENT).first()
+
+
+@transaction.atomic
+def load_policy_library(directory: Path = RULES_DIR) -> int:
+    """Create the policies of the seed rule files that the database lacks (idempotent; a policy
+    already in the database keeps its own revisions). Returns the number of rule files created."""
+    created = 0
+    for path in sorted(directory.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        rules = load_rule_file(text, path.name)
+        if RuleFile.objects.filter(policy__code=rules.code).exists():
+            continue
+        _store_rule_file(rules, text, None)
+        created += 1
+    return created
+
+
+def _store_rule_file(rules: PolicyRules, text: str, user: User | None) -> RuleFile:
+    policy, _ = PolicyDocument.objects.update_or_create(
+        code=rules.code,
+        defaults={
+            "number": rules.number,
+            "title": rules.title,
+            "issuer": rules.issuer,
+            "effective": rules.effective,
+            "expires": rules.expires,
+            "source_url": rules.source_url,
+            "confidence": rules.confidence,
+            "illustration": rules.illustration,
+            "notes": rules.notes,
+        },
+    )
+    last = RuleFile.objects.select_for_update().filter(policy=policy).order_by("-revision").first()
+    rule_file = RuleFile.objects.create(
+        policy=policy,
+        revision=(last.revision + 1) if last else 1,
+        text=text,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        created_by=user,
+    )
+    kept = []
+    for position, item in enumerate(rules.items):
+        benefit, _ = BenefitItem.objects.update_or_create(
+            code=item.code,
+            defaults={
+                "policy": policy,
+                "name": item.name,
+                "clause": item.clause,
+                "mode": item.mode,
+                "department_name": item.department,
+                "organisation": _department(item.department),
+                "fund_source": item.fund_source,
+                "confidence": item.confidence or rules.confidence,
+                "incomplete": item.incomplete,
+                "illustration": item.illustration or rules.illustration,
+                "beneficiaries": item.beneficiaries,
+                "award_text": item.award_text,
+                "notes": item.notes,
+                "position": position,
+            },
+        )
+        kept.append(benefit.pk)
+        if item.budget is not None:
+            _set_budget(benefit, int(item.budget * 100))
+    removed = BenefitItem.objects.filter(policy=policy).exclude(pk__in=kept)
+    used = removed.filter(candidates__isnull=False).distinct().first()
+    if used is not None:
+        raise Conflict(f"事项“{used.name}”（{used.code}）已有兑现记录，不能从规则文件中删除。")
+    FundPool.objects.filter(item__in=removed).delete()
+    removed.delete()
+    return rule_file
+
+
+def _set_budget(item: BenefitItem, budget_fen: int) -> None:
+    pool = FundPool.objects.select_for_update().filter(item=item).first()
+    if pool is None:
+        FundPool.objects.create(item=item, budget_fen=budget_fen)
+        return
+    if pool.budget_fen == budget_fen:
+        return
+    if budget_fen < pool.committed_fen + pool.paid_fen:
+        raise Conflict(f"“{item.name}”的预算不能低于已核定和已拨付的合计 {yuan(pool.committed_fen + pool.paid_fen)}。")
+    pool.budget_fen = budget_fen
+    pool.save(update_fields=["budget_fen"])
+
+
+def save_rule_file(*, text: str, user: User, policy_code: str | None = None) -> RuleFile:
+    """Save a new revision of a policy's rule file.
+
+    Raises ``RuleFileError`` (every problem with its line) when the text is not valid — nothing is
+    saved then; ``PermissionDeniedError`` for a user who is not a 政策兑现专员; ``DomainError`` when
+    the file names another policy than the one being edited; ``Conflict`` when it drops an item that
+    already has candidates or sets a budget below what is committed."""
+    if not has_role(user, Role.POLICY_OFFICER):
+        raise PermissionDeniedError("只有政策兑现专员可以修改规则。")
+    rules = load_rule_file(text)
+    if policy_code and rules.code != policy_code:
+        raise DomainError(f"规则文件的 policy.code 是“{rules.code}”，与正在编辑的政策“{policy_code}”不一致。")
+    with transaction.atomic():
+        rule_file = _store_rule_file(rules, text, user)
+        record_event(
+            action="policies.rules_saved",
+            actor=user,
+            target=rule_file,
+            changes={"revision": rule_file.revision, "sha256": rule_file.sha256},
+        )
+    return rule_file
+
+
+def current_rule_files() -> list[RuleFile]:
+    latest: dict[int, RuleFile] = {}
+    for rule_file in RuleFile.objects.select_related("policy").order_by("policy_id", "-revision"):
+        latest.setdefault(rule_file.policy_id, rule_file)
+    return list(latest.values())
+
+
+def current_library() -> dict[str, tuple[RuleFile, Item]]:
+    """Item code → (the rule file revision in force, the parsed item), for every item."""
+    library: dict[str, tuple[RuleFile, Item]] = {}
+    for rule_file in current_rule_files():
+        for item in parse_rule_text(rule_file.text).items:
+            library[item.code] = (rule_file, item)
+    return library
+
+
+def rules_of(item: BenefitItem) -> tuple[RuleFile, Item]:
+    try:
+        return current_library()[item.code]
+    except KeyError:
+        raise NotFound(f"事项“{item.name}”没有生效的规则文件。") from None
+
+
+# ----------------------------------------------------------------------------------- registry
+
+
+REGISTRY_FIELDS = [name for name in ATTRIBUTES if name not in ("uscc",)]
+
+
+def engine_row(values: dict[str, Any]) -> dict[str, Any]:
+    """A registry record (model instance values or a snapshot) → the engine's row: tags as a bitmask,
+    money as Decimal, dates as date, empty text as None."""
+    row: dict[str, Any] = {}
+    for name, attribute in ATTRIBUTES.items():
+        value = values.get(name)
+        if value in ("", None):
+            row[name] = None
+        elif attribute.type == "tags":
+            row[name] = tags_to_mask(value)
+        elif attribute.type == "money":
+            row[name] = Decimal(str(value))
+        elif attribute.type == "date":
+            row[name] = value if isinstance(value, date) else date.fromisoformat(str(value))
+        else:
+            row[name] = value
+    if row.get("tags") is None:
+        row["tags"] = 0
+    return row
+
+
+def snapshot_of(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe copy of a registry record's attributes (the data a decision used)."""
+    out: dict[str, Any] = {}
+    for name in ATTRIBUTES:
+        value = values.get(name)
+        if isinstance(value, Decimal | date):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+def enterprise_values(enterprise: Enterprise) -> dict[str, Any]:
+    return {name: getattr(enterprise, name) for name in ATTRIBUTES}
+
+
+@transaction.atomic
+def import_registry(*, data: bytes, filename: str, user: User) -> dict[str, Any]:
+    """Import an Excel/CSV registry file matched on the 统一社会信用代码 (never on the name).
+
+    Returns ``{"created": n, "updated": n, "name_clashes": [...]}``. Raises ``DomainError`` with the
+    row problems (Chinese, every problem of every row) — then nothing is imported."""
+    if not has_role(user, Role.POLICY_OFFICER, Role.DATA_OFFICER):
+        raise PermissionDeniedError("只有数据专员或政策兑现专员可以导入企业数据。")
+    result = registry.read_registry(data)
+    if result.errors:
+        lines = [f"第{e.row}行 {e.column}：{e.message}" for e in result.errors[:200]]
+        raise DomainError(
+            "导入文件有错误，未导入任何数据：\n" + "\n".join(lines), details={"errors": len(result.errors)}
+        )
+    existing = dict(Enterprise.objects.values_list("name", "uscc"))
+    clashes = [f"{c.name}：{'、'.join(c.usccs)}" for c in result.name_clashes]
+    clashes += [f"{c.name}：{'、'.join(c.usccs)}" for c in registry.name_clashes_with(existing, result.rows)]
+    created = updated = 0
+    for row in result.rows:
+        values = {name: row.get(name) for name in REGISTRY_FIELDS if name in row}
+        values = {
+            k: ("" if v is None and isinstance(Enterprise._meta.get_field(k), _TEXT_FIELDS) else v)
+            for k, v in values.items()
+        }
+        values["tags"] = row.get("tags") or []
+        values["source"] = filename[:200]
+        values["is_synthetic"] = False
+        _, was_created = Enterprise.objects.update_or_create(uscc=row["uscc"], defaults=values)
+        created += was_created
+        updated += not was_created
+    record_event(
+        action="policies.registry_imported",
+        actor=user,
+        changes={"file": filename, "created": created, "updated": updated, "name_clashes": len(clashes)},
+    )
+    return {"created": created, "updated": updated, "name_clashes": clashes}
+
+
+from django.db.models import CharField as _CharField  # noqa: E402
+
+_TEXT_FIELDS = (_CharField,)
+
+
+def generate_registry(n: int, *, seed: int = 2024, year: int | None = None, batch: int = 5000) -> int:
+    """Add ``n`` synthetic enterprises (names end in （模拟）, ``is_synthetic``) for demos and
+    benchmarks. Returns the number created (existing codes are skipped)."""
+    year = year or timezone.localdate().year  # the register is taken this year: 上年度 = last year
+    created = 0
+    rows = registry.generate_synthetic(n, seed=seed, year=year)
+    while True:
+        chunk = []
+        for row in rows:
+            chunk.append(_enterprise_from_row(row))
+            if len(chunk) >= batch:
+                break
+        if not chunk:
+            return created
+        before = Enterprise.objects.count()
+        Enterprise.objects.bulk_create(chunk, ignore_conflicts=True, batch_size=1000)
+        created += Enterprise.objects.count() - before
+
+
+def _enterprise_from_row(row: dict[str, Any]) -> Enterprise:
+    values = {}
+    for name in ATTRIBUTES:
+        value = row.get(name)
+        field = Enterprise._meta.get_field(name)
+        if value is None and isinstance(field, _TEXT_FIELDS):
+            value = ""
+        values[name] = value
+    values["tags"] = list(row.get("tags") or [])
+    return Enterprise(**values, is_synthetic=bool(row.get("is_synthetic")), source="模拟数据（仅供演示和压力测试）")
+
+
+# ------------------------------------------------------------------------------------- runs
+
+
+def _check_officer(user: User) -> None:
+    if not has_role(user, Role.POLICY_OFFICER):
+        raise PermissionDeniedError("只有政策兑现专员可以办理政策兑现。")
+
+
+def start_run(*, user: User, period: int, as_of: date) -> MatchRun:
+    """Queue a matching run of the whole registry (executed by the background worker).
+    Raises ``Conflict`` when a run is already queued or running."""
+    _check_officer(user)
+    if not 2000 <= period <= 2100:
+        raise DomainError("所属年度应为 2000–2100 之间的年份。")
+    with transaction.atomic():
+        busy = MatchRun.objects.select_for_update().filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).first()
+        if busy is not None:
+            raise Conflict(f"匹配批次 {busy.pk} 尚未完成，请等待其完成后再发起。")
+        run = MatchRun.objects.create(period=period, as_of=as_of, started_by=user, stage="等待后台任务")
+        record_event(
+            action="policies.run_started", actor=user, target=run, changes={"period": period, "as_of": str(as_of)}
+        )
+        transaction.on_commit(lambda: enqueue_run(run.pk))
+    return run
+
+
+def enqueue_run(run_id: int) -> None:
+    """Hand the run to the background worker (django-q2)."""
+    from django_q.tasks import async_task
+
+    async_task("yuexiu.policies.tasks.execute_run", run_id, task_name=f"政策匹配批次 {run_id}")
+
+
+def _progress(run: MatchRun, progress: int, stage: str) -> None:
+    MatchRun.objects.filter(pk=run.pk).update(progress=progress, stage=stage)
+
+
+def execute_run(run_id: int) -> MatchRun:
+    """Run a queued matching run: snapshot the registry to Parquet, evaluate every item in force in
+    DuckDB, write 免申即享 candidates (with the data each used) and notify the enterprises."""
+    with transaction.atomic():
+        run = MatchRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.QUEUED:
+            return run
+        run.status = RunStatus.RUNNING
+        run.stage = "导出企业数据快照"
+        run.save(update_fields=["status", "stage"])
+    try:
+        _execute(run)
+    except Exception as error:  # noqa: BLE001 - recorded on the run, shown to staff
+        logger.exception("matching run %s failed", run.pk)
+        MatchRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now(), stage="失败"
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: MatchRun) -> None:
+    run_dir = Path(settings.VAR_DIR) / RUNS_DIR_NAME / str(run.pk)
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    csv_path = run_dir / "enterprises.csv"
+    names = list(ATTRIBUTES)
+    ids: list[int] = []
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row_id", *names])
+        for values in Enterprise.objects.order_by("pk").values("pk", *names).iterator(chunk_size=5000):
+            ids.append(values["pk"])
+            row = engine_row(values)
+            writer.writerow([values["pk"], *(_csv_cell(row[n]) for n in names)])
+    _progress(run, 10, f"已导出 {len(ids)} 家企业，正在编译规则")
+    parquet = run_dir / "enterprises.parquet"
+    con = duckdb.connect()
+    try:
+        sql.create_registry_table(con)
+        types = ", ".join(
+            f"'{a.name}': '{'VARCHAR' if a.type == 'series' else a.sql_type}'" for a in ATTRIBUTES.values()
+        )
+        con.execute(
+            f"INSERT INTO enterprises SELECT row_id, {', '.join(_from_csv(a.name) for a in ATTRIBUTES.values())} "
+            f"FROM read_csv('{csv_path}', header=true, columns={{'row_id': 'BIGINT', {types}}})"
+        )
+        con.execute(f"COPY enterprises TO '{parquet}' (FORMAT PARQUET)")
+        csv_path.unlink()
+        sql.ensure_granted(con)
+        granted = list(
+            Candidate.objects.filter(status__in=HOLDS_FUNDS).values_list("enterprise__uscc", "item__code", "period")
+        )
+        if granted:
+            con.executemany("INSERT INTO granted VALUES (?, ?, ?)", granted)
+        library = current_library()
+        codes = list(library)
+        items = [library[c][1] for c in codes]
+        jobs, skipped = sql.plan(items, run.as_of)
+        _progress(run, 15, f"正在匹配 {len(jobs)} 个有效事项")
+
+        def progress(done: int, total: int) -> None:
+            _progress(run, 15 + int(65 * done / max(total, 1)), f"已匹配 {done}/{total} 个事项")
+
+        result = sql.match(
+            con,
+            items,
+            period=run.period,
+            as_of=run.as_of,
+            out_dir=run_dir,
+            batch_size=PROGRESS_BATCH,
+            progress=progress,
+        )
+        _progress(run, 82, "正在写入免申即享候选名单")
+        benefit = {b.code: b for b in BenefitItem.objects.filter(code__in=codes)}
+        by_item = {}
+        for number, code in enumerate(codes):
+            count, amount = result.by_item.get(number, (0, 0))
+            by_item[code] = {
+                "pairs": count,
+                "amount_fen": amount,
+                "mode": library[code][1].mode,
+                "in_force": code not in result.skipped,
+            }
+        created = _write_candidates(con, run, result, codes, library, benefit, granted)
+    finally:
+        con.close()
+    digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
+    MatchRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.DONE,
+        progress=100,
+        stage="已完成",
+        enterprises=len(ids),
+        items=len(jobs),
+        pairs=result.pairs,
+        candidates=created,
+        by_item=by_item,
+        snapshot_path=str(parquet),
+        snapshot_sha256=digest,
+        engine_seconds=round(result.seconds, 3),
+        finished_at=timezone.now(),
+    )
+    record_event(
+        action="policies.run_finished",
+        actor=run.started_by,
+        target=run,
+        changes={"enterprises": len(ids), "pairs": result.pairs, "candidates": created, "snapshot_sha256": digest},
+    )
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "[" + ",".join("" if v is None else str(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _from_csv(name: str) -> str:
+    if ATTRIBUTES[name].type == "series":
+        return f"CAST(NULLIF(\"{name}\", '') AS INTEGER[])"
+    return f'"{name}"'
+
+
+def _write_candidates(con, run, result, codes, library, benefit, granted) -> int:
+    no_application = [n for n, c in enumerate(codes) if library[c][1].mode == Mode.NO_APPLICATION and c in benefit]
+    if not no_application or not result.pairs:
+        return 0
+    pattern = f"{result.pairs_path}/pairs-*.parquet"
+    names = list(ATTRIBUTES)
+    rows = con.execute(
+        f"SELECT p.item, p.failed_mask, p.amount_fen, e.row_id, {', '.join('e.' + chr(34) + n + chr(34) for n in names)} "  # noqa: E501
+        f"FROM read_parquet('{pattern}') p JOIN enterprises e USING (row_id) "
+        f"WHERE p.item IN ({', '.join(map(str, no_application))}) ORDER BY p.item, e.row_id"
+    ).fetchall()
+    granted_years: dict[tuple[str, str], list[int]] = {}
+    for uscc, code, year in granted:
+        granted_years.setdefault((uscc, code), []).append(year)
+    created = 0
+    batch: list[Candidate] = []
+    for row in rows:
+        number, mask, amount, row_id = row[:4]
+        values = dict(zip(names, row[4:], strict=True))
+        values["tags"] = _tag_names(values["tags"])
+        code = codes[number]
+        snapshot = snapshot_of(values)
+        snapshot["granted_years"] = sorted(granted_years.get((values["uscc"], code), []))
+        batch.append(
+            Candidate(
+                item=benefit[code],
+                enterprise_id=row_id,
+                period=run.period,
+                source=Source.MATCH,
+                run=run,
+                rule_file=library[code][0],
+                as_of=run.as_of,
+                snapshot=snapshot,
+                failed_mask=mask,
+                engine_amount_fen=amount,
+            )
+        )
+        if len(batch) >= 2000:
+            created += _insert_candidates(batch)
+            batch = []
+    created += _insert_candidates(batch)
+    _notify_matches(run)
+    return created
+
+
+def _tag_names(mask: int | None) -> list[str]:
+    from yuexiu.policies.engine.attributes import mask_to_tags
+
+    return mask_to_tags(mask or 0)
+
+
+def _insert_candidates(batch: list[Candidate]) -> int:
+    if not batch:
+        return 0
+    before = Candidate.objects.count()
+    Candidate.objects.bulk_create(batch, ignore_conflicts=True, batch_size=1000)
+    return Candidate.objects.count() - before
+
+
+def _notify_matches(run: MatchRun) -> None:
+    """越秀商家-style notice of new matches to the enterprise's own accounts (one per candidate)."""
+    users: dict[str, list[User]] = {}
+    for user in User.objects.filter(account_type=AccountType.ENTERPRISE).exclude(enterprise_uscc=""):
+        users.setdefault(user.enterprise_uscc, []).append(user)
+    if not users:
+        return
+    candidates = Candidate.objects.filter(run=run, enterprise__uscc__in=list(users)).select_related(
+        "item", "enterprise"
+    )
+    for candidate in candidates:
+        for user in users[candidate.enterprise.uscc]:
+            queue_message(
+                user,
+                topic="policy_match",
+                subject=f"政策匹配：{candidate.item.name}",
+                body=f"贵企业经数据比对符合“{candidate.item.name}”（免申即享）条件，测算金额 {yuan(candidate.engine_amount_fen)}，待主管部门审核。详见“我的政策”。",  # noqa: E501
+                link="/policies/mine/",
+                key=f"policy-match:{candidate.pk}:{user.pk}",
+            )
+
+
+def queue_message(user: User, *, topic: str, subject: str, body: str, link: str, key: str) -> None:
+    """Queue a notice in the outbox once (the key makes a retry harmless)."""
+    OutboxMessage.objects.get_or_create(
+        dedupe_key=key,
+        defaults={
+            "recipient": user,
+            "phone": user.phone,
+            "topic": topic,
+            "subject": subject[:200],
+            "body": body[:500],
+            "link": link,
+        },
+    )
+
+
+# ------------------------------------------------------------------------------- explanation
+
+
+@dataclass
+class Explanation:
+    decision: reference.Decision
+    version: Version | None
+    item: Item
+    reproduced: bool  # the stored decision is what the rules and the snapshot give today
+
+
+def explain(candidate: Candidate) -> Explanation:
+    """Every condition of the candidate's decision with the value seen, from the data snapshot and
+    the rule revision it was decided under."""
+    rules = parse_rule_text(candidate.rule_file.text)
+    item = next(i for i in rules.items if i.code == candidate.item.code)
+    snapshot = dict(candidate.snapshot)
+    years = set(snapshot.pop("granted_years", []) or [])
+    context = reference.Context(period=candidate.period, as_of=candidate.as_of, granted={item.code: years})
+    version = item.version_on(candidate.as_of)
+    if version is None:
+        return Explanation(reference.Decision(False, None, 0, []), None, item, False)
+    decision = reference.decide(version, engine_row(snapshot), context, item.code)
+    reproduced = (
+        decision.eligible
+        and decision.failed_mask == candidate.failed_mask
+        and decision.amount_fen == candidate.engine_amount_fen
+    )
+    return Explanation(decision, version, item, reproduced)
+
+
+def precheck(enterprise: Enterprise, item: BenefitItem, *, on: date | None = None) -> Explanation:
+    """The item's decision for the enterprise's current registry data (the 申报 pre-check and the
+    "why not" of My policies)."""
+    on = on or timezone.localdate()
+    _, rules_item = rules_of(item)
+    granted = set(
+        Candidate.objects.filter(item=item, enterprise=enterprise, status__in=HOLDS_FUNDS).values_list(
+            "period", flat=True
+        )
+    )
+    context = reference.Context(period=on.year, as_of=on, granted={item.code: granted})
+    version = rules_item.version_on(on)
+    if version is None:
+        return Explanation(reference.Decision(False, None, 0, []), None, rules_item, True)
+    return Explanation(
+        reference.decide(version, engine_row(enterprise_values(enterprise)), context, item.code),
+        version,
+        rules_item,
+        True,
+    )
+
+
+# ------------------------------------------------------------------------------------ the loop
+
+
+def _lock(candidate_id: int, version: int | None) -> Candidate:
+    candidate = (
+        Candidate.objects.select_for_update(of=("self",))
+        .select_related("item", "enterprise")
+        .filter(pk=candidate_id)
+        .first()
+    )
+    if candidate is None:
+        raise NotFound("兑现候选不存在。")
+    if version is not None and candidate.version != version:
+        raise Conflict("该记录已被他人处理，请刷新后查看最新状态。")
+    return candidate
+
+
+def can_handle(user: User, item: BenefitItem) -> bool:
+    """A 政策兑现专员 handles the items of the departments they answer for; items with no department
+    in the district are handled by the bureau's officers."""
+    if not has_role(user, Role.POLICY_OFFICER):
+        return False
+    # An item of another district or of a body outside the district has no department here: its
+    # rules are kept for reference and matching, and it is handled where it was issued.
+    return item.organisation_id is not None and item.organisation_id in own_organisation_ids(user)
+
+
+def _check_handles(user: User, item: BenefitItem) -> None:
+    if not can_handle(user, item):
+        raise PermissionDeniedError(f"“{item.name}”由{item.department_name or '主管部门'}办理，您无权处理。")
+
+
+def _save(candidate: Candidate, *fields: str) -> None:
+    candidate.version = F("version") + 1
+    candidate.save(update_fields=[*fields, "version"])
+    candidate.refresh_from_db(fields=["version"])
+
+
+def _amount_kind(candidate: Candidate) -> str:
+    explanation_version = parse_rule_text(candidate.rule_file.text)
+    item = next(i for i in explanation_version.items if i.code == candidate.item.code)
+    version = item.version_on(candidate.as_of)
+    return version.amount.kind if version is not None and version.amount is not None else ""
+
+
+def review(
+    *, candidate_id: int, user: User, approve: bool, note: str = "", amount_text: str = "", version: int | None = None
+) -> Candidate:
+    """Approve (committing the amount in the fund pool) or reject a candidate.
+
+    For an exact amount the engine's amount is approved as is; for a "最高/不超过" amount the reviewer
+    sets the amount, at most the engine's. Raises ``Conflict`` when the pool cannot cover it (nothing
+    changes), ``DomainError`` for an item whose award was not read, a missing reason or a bad amount."""
+    note = note.strip()
+    with transaction.atomic():
+        candidate = _lock(candidate_id, version)
+        _check_handles(user, candidate.item)
+        if candidate.status != CandidateStatus.PENDING_REVIEW:
+            raise Conflict(f"该候选当前为“{candidate.get_status_display()}”，不能再审核。")
+        if not approve:
+            if not note:
+                raise DomainError("不予兑现须写明理由。")
+            candidate.status = CandidateStatus.REJECTED
+            candidate.review_note, candidate.reviewed_by, candidate.reviewed_at = note, user, timezone.now()
+            _save(candidate, "status", "review_note", "reviewed_by", "reviewed_at")
+            record_event(action="policies.rejected", actor=user, target=candidate, changes={"note": note})
+            return candidate
+        if candidate.item.incomplete or candidate.engine_amount_fen is None:
+            raise DomainError(
+                f"“{candidate.item.name}”的奖励标准尚未录入（{candidate.item.incomplete or '无金额'}），不能核定金额。"
+            )
+        amount = candidate.engine_amount_fen
+        if _amount_kind(candidate) == "maximum":
+            if not amount_text.strip():
+                raise DomainError(f"该事项为“最高 {yuan(candidate.engine_amount_fen)}”，请填写核定金额。")
+            amount = fen_from_text(amount_text)
+            if amount > candidate.engine_amount_fen:
+                raise DomainError(f"核定金额不能超过上限 {yuan(candidate.engine_amount_fen)}。")
+        elif amount_text.strip() and fen_from_text(amount_text) != amount:
+            raise DomainError("该事项按公式确定金额，不能另行核定。")
+        if amount <= 0:
+            raise DomainError("核定金额为 0，请选择不予兑现并写明理由。")
+        pool = FundPool.objects.select_for_update().filter(item=candidate.item).first()
+        if pool is None:
+            raise DomainError(f"“{candidate.item.name}”尚未设置资金池（预算），不能核定。")
+        if pool.available_fen < amount:
+            raise Conflict(f"资金池余额不足：可用 {yuan(pool.available_fen)}，本次需 {yuan(amount)}。")
+        pool.committed_fen = F("committed_fen") + amount
+        pool.save(update_fields=["committed_fen"])
+        candidate.status = CandidateStatus.APPROVED
+        candidate.approved_fen = amount
+        candidate.review_note, candidate.reviewed_by, candidate.reviewed_at = note, user, timezone.now()
+        _save(candidate, "status", "approved_fen", "review_note", "reviewed_by", "reviewed_at")
+        record_event(
+            action="policies.approved", actor=user, target=candidate, changes={"amount_fen": amount, "note": note}
+        )
+    return candidate
+
+
+def publicity_end(start: datetime) -> datetime:
+    """24:00 of the last working day of the 公示 period (rule ``policies.publicity_working_days``),
+    the start day counting as the first when it is a working day."""
+    days = int(get_rule_value("policies.publicity_working_days", local_date(start)))
+    first = local_date(start) - timedelta(days=1)
+    return end_of_local_day(get_calendar().add_working_days(first, days))
+
+
+def publish(*, item_id: int, user: User, now: datetime | None = None) -> Publicity:
+    """Publish the approved candidates of an item (公示). Raises ``DomainError`` when none is approved."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        item = BenefitItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None:
+            raise NotFound("兑现事项不存在。")
+        _check_handles(user, item)
+        approved = list(
+            Candidate.objects.select_for_update(of=("self",)).filter(item=item, status=CandidateStatus.APPROVED)
+        )
+        if not approved:
+            raise DomainError("没有审核通过待公示的企业。")
+        publicity = Publicity.objects.create(
+            item=item,
+            starts_at=now,
+            ends_at=publicity_end(now),
+            working_days=int(get_rule_value("policies.publicity_working_days", local_date(now))),
+            objection_rule=str(get_rule_value("policies.objection_rule", local_date(now))),
+            published_by=user,
+        )
+        Candidate.objects.filter(pk__in=[c.pk for c in approved]).update(
+            status=CandidateStatus.IN_PUBLICITY, publicity=publicity, version=F("version") + 1
+        )
+        record_event(
+            action="policies.published",
+            actor=user,
+            target=publicity,
+            changes={"candidates": len(approved), "ends_at": publicity.ends_at.isoformat()},
+        )
+        users = _enterprise_users([c.enterprise_id for c in approved])
+        for candidate in approved:
+            for account in users.get(candidate.enterprise_id, []):
+                queue_message(
+                    account,
+                    topic="policy_publicity",
+                    subject=f"公示：{item.name}",
+                    body=f"贵企业拟获“{item.name}” {yuan(candidate.approved_fen)}，公示至 {timezone.localtime(publicity.ends_at):%Y-%m-%d}。请在“我的政策”确认收款账户。",  # noqa: E501
+                    link=f"/policies/mine/{candidate.pk}/",
+                    key=f"policy-publicity:{candidate.pk}:{account.pk}",
+                )
+    return publicity
+
+
+def _enterprise_users(enterprise_ids: Iterable[int]) -> dict[int, list[User]]:
+    usccs = dict(Enterprise.objects.filter(pk__in=list(enterprise_ids)).values_list("uscc", "pk"))
+    out: dict[int, list[User]] = {}
+    for user in User.objects.filter(account_type=AccountType.ENTERPRISE, enterprise_uscc__in=list(usccs)):
+        out.setdefault(usccs[user.enterprise_uscc], []).append(user)
+    return out
+
+
+def record_objection(
+    *, candidate_id: int, user: User, name: str, phone: str, reason: str, now: datetime | None = None
+) -> Objection:
+    """Register a written real-name objection received during the publicity period."""
+    now = now or timezone.now()
+    name, phone, reason = name.strip(), phone.strip(), reason.strip()
+    if not name or not reason:
+        raise DomainError("异议须实名并写明理由（不按要求提出的不予受理）。")
+    if not phone.replace("-", "").isdecimal() or not 7 <= len(phone.replace("-", "")) <= 12:
+        raise DomainError("请填写异议人的联系电话（手机或固定电话）。")
+    with transaction.atomic():
+        candidate = _lock(candidate_id, None)
+        _check_handles(user, candidate.item)
+        if (
+            candidate.status != CandidateStatus.IN_PUBLICITY
+            or candidate.publicity is None
+            or now > candidate.publicity.ends_at
+        ):
+            raise Conflict("只能在公示期内登记异议。")
+        objection = Objection.objects.create(
+            candidate=candidate,
+            objector_name=name,
+            objector_phone=phone,
+            reason=reason,
+            received_at=now,
+            received_by=user,
+        )
+        record_event(
+            action="policies.objection_received", actor=user, target=candidate, changes={"objection": objection.pk}
+        )
+    return objection
+
+
+def decide_objection(*, objection_id: int, user: User, upheld: bool, note: str) -> Objection:
+    """Decide an objection; an upheld one removes the candidate and returns its money to the pool."""
+    if not note.strip():
+        raise DomainError("请写明异议处理意见。")
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().filter(pk=objection_id).first()
+        if objection is None:
+            raise NotFound("异议不存在。")
+        if objection.outcome:
+            raise Conflict("该异议已处理。")
+        candidate = _lock(objection.candidate_id, None)
+        _check_handles(user, candidate.item)
+        objection.outcome = ObjectionOutcome.UPHELD if upheld else ObjectionOutcome.DISMISSED
+        objection.decision_note, objection.decided_by, objection.decided_at = note.strip(), user, timezone.now()
+        objection.save()
+        if upheld:
+            _release(candidate)
+            candidate.status = CandidateStatus.REJECTED
+            candidate.review_note = f"公示异议成立：{note.strip()}"
+            _save(candidate, "status", "review_note")
+        record_event(
+            action="policies.objection_decided",
+            actor=user,
+            target=candidate,
+            changes={"upheld": upheld, "note": note.strip()},
+        )
+    return objection
+
+
+def _release(candidate: Candidate) -> None:
+    pool = FundPool.objects.select_for_update().get(item=candidate.item)
+    pool.committed_fen = F("committed_fen") - (candidate.approved_fen or 0)
+    pool.save(update_fields=["committed_fen"])
+
+
+def close_publicity(*, publicity_id: int, user: User | None, now: datetime | None = None) -> Publicity:
+    """End a publicity after its period: its candidates pass. Raises ``Conflict`` before the end or
+    while an objection is undecided."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        publicity = Publicity.objects.select_for_update().select_related("item").filter(pk=publicity_id).first()
+        if publicity is None:
+            raise NotFound("公示不存在。")
+        if user is not None:
+            _check_handles(user, publicity.item)
+        if publicity.closed_at is not None:
+            raise Conflict("该公示已结束。")
+        if now < publicity.ends_at:
+            raise Conflict(f"公示期至 {timezone.localtime(publicity.ends_at):%Y-%m-%d %H:%M} 止，期满后才能结束。")
+        if Objection.objects.filter(candidate__publicity=publicity, outcome="").exists():
+            raise Conflict("公示期内有尚未处理的异议，请先处理。")
+        Candidate.objects.filter(publicity=publicity, status=CandidateStatus.IN_PUBLICITY).update(
+            status=CandidateStatus.PUBLICITY_PASSED, version=F("version") + 1
+        )
+        publicity.closed_at, publicity.closed_by = now, user
+        publicity.save(update_fields=["closed_at", "closed_by"])
+        record_event(action="policies.publicity_closed", actor=user, target=publicity)
+    return publicity
+
+
+def confirm_account(*, candidate_id: int, user: User, bank_name: str, bank_account: str) -> Candidate:
+    """The enterprise confirms it accepts the grant and gives its account (in publicity or after)."""
+    bank_name, account = bank_name.strip(), bank_account.replace(" ", "").strip()
+    if not bank_name:
+        raise DomainError("请填写开户银行。")
+    if not account.isdecimal() or not 8 <= len(account) <= 30:
+        raise DomainError("银行账号应为 8–30 位数字。")
+    with transaction.atomic():
+        candidate = _lock(candidate_id, None)
+        if user.account_type != AccountType.ENTERPRISE or user.enterprise_uscc != candidate.enterprise.uscc:
+            raise PermissionDeniedError("只能确认本企业的政策兑现。")
+        if candidate.status not in (CandidateStatus.IN_PUBLICITY, CandidateStatus.PUBLICITY_PASSED):
+            raise Conflict(f"当前状态为“{candidate.get_status_display()}”，不能确认收款账户。")
+        if candidate.confirmed_at is not None:
+            raise Conflict("已确认过收款账户。如需变更请联系主管部门。")
+        candidate.bank_name, candidate.bank_account = bank_name[:100], account
+        candidate.confirmed_at, candidate.confirmed_by = timezone.now(), user
+        _save(candidate, "bank_name", "bank_account", "confirmed_at", "confirmed_by")
+        record_event(
+            action="policies.account_confirmed",
+            actor=user,
+            target=candidate,
+            changes={"bank_account": mask_account(account)},
+        )
+    return candidate
+
+
+def mask_account(account: str) -> str:
+    return f"{account[:4]}{'*' * max(len(account) - 8, 0)}{account[-4:]}" if len(account) > 8 else "****"
+
+
+def order_disbursement(*, candidate_id: int, user: User, version: int | None = None) -> Disbursement:
+    """拨付单 for a candidate whose publicity passed and whose account is confirmed."""
+    with transaction.atomic():
+        candidate = _lock(candidate_id, version)
+        _check_handles(user, candidate.item)
+        if candidate.status != CandidateStatus.PUBLICITY_PASSED:
+            raise Conflict(f"当前状态为“{candidate.get_status_display()}”，公示期满无异议后才能下达拨付。")
+        if candidate.confirmed_at is None:
+            raise Conflict("企业尚未确认收款账户。")
+        disbursement = Disbursement.objects.create(
+            candidate=candidate, amount_fen=candidate.approved_fen, ordered_by=user, ordered_at=timezone.now()
+        )
+        candidate.status = CandidateStatus.ORDERED
+        _save(candidate, "status")
+        record_event(
+            action="policies.disbursement_ordered",
+            actor=user,
+            target=candidate,
+            changes={"amount_fen": candidate.approved_fen},
+        )
+    return disbursement
+
+
+def record_payment(*, candidate_id: int, user: User, reference_no: str, version: int | None = None) -> Disbursement:
+    """Record the payment of an ordered disbursement: committed money becomes paid money."""
+    reference_no = reference_no.strip()
+    if not reference_no:
+        raise DomainError("请填写支付流水号。")
+    with transaction.atomic():
+        candidate = _lock(candidate_id, version)
+        _check_handles(user, candidate.item)
+        if candidate.status != CandidateStatus.ORDERED:
+            raise Conflict(f"当前状态为“{candidate.get_status_display()}”，不能登记拨付。")
+        disbursement = Disbursement.objects.select_for_update().get(candidate=candidate)
+        pool = FundPool.objects.select_for_update().get(item=candidate.item)
+        pool.committed_fen = F("committed_fen") - disbursement.amount_fen
+        pool.paid_fen = F("paid_fen") + disbursement.amount_fen
+        pool.save(update_fields=["committed_fen", "paid_fen"])
+        disbursement.paid_at, disbursement.paid_by, disbursement.payment_reference = (
+            timezone.now(),
+            user,
+            reference_no[:64],
+        )
+        disbursement.save()
+        candidate.status = CandidateStatus.PAID
+        _save(candidate, "status")
+        record_event(
+            action="policies.paid",
+            actor=user,
+            target=candidate,
+            changes={"amount_fen": disbursement.amount_fen, "reference": reference_no},
+        )
+    users = _enterprise_users([candidate.enterprise_id])
+    for account in users.get(candidate.enterprise_id, []):
+        queue_message(
+            account,
+            topic="policy_paid",
+            subject=f"已拨付：{candidate.item.name}",
+            body=f"“{candidate.item.name}” {yuan(disbursement.amount_fen)} 已拨付至 {candidate.bank_name} {mask_account(candidate.bank_account)}。",  # noqa: E501
+            link=f"/policies/mine/{candidate.pk}/",
+            key=f"policy-paid:{candidate.pk}:{account.pk}",
+        )
+    return disbursement
+
+
+def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
+    """An enterprise applies for a 申报 item: the data conditions must pass the pre-check and every
+    condition a person decides must be declared. The application enters review like a match."""
+    if user.account_type != AccountType.ENTERPRISE:
+        raise PermissionDeniedError("请使用企业账号申报。")
+    enterprise = Enterprise.objects.filter(uscc=user.enterprise_uscc).first()
+    if enterprise is None:
+        raise NotFound("企业库中没有贵企业的数据，请联系主管部门核实。")
+    item = BenefitItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("兑现事项不存在。")
+    if item.mode != Mode.APPLICATION:
+        raise DomainError("免申即享事项无需申报：符合条件的企业由系统自动匹配。")
+    today = timezone.localdate()
+    explanation = precheck(enterprise, item, on=today)
+    if explanation.version is None:
+        raise DomainError("该政策不在有效期内。")
+    if not explanation.decision.eligible:
+        failed = "、".join(f"{c.label}（{c.seen}）" for c in explanation.decision.failed)
+        raise DomainError(f"预检未通过：{failed}。")
+    manual = [c.label for c in explanation.decision.manual]
+    missing = [label for label in manual if label not in declarations]
+    if missing:
+        raise DomainError(f"请逐项确认以下条件：{'、'.join(missing)}。")
+    rule_file, _ = rules_of(item)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                candidate = Candidate.objects.create(
+                    item=item,
+                    enterprise=enterprise,
+                    period=today.year,
+                    source=Source.APPLICATION,
+                    rule_file=rule_file,
+                    as_of=today,
+                    snapshot=snapshot_of(enterprise_values(enterprise)) | {"granted_years": []},
+                    failed_mask=explanation.decision.failed_mask,
+                    engine_amount_fen=explanation.decision.amount_fen,
+                    declarations=manual,
+                )
+        except IntegrityError:
+            raise Conflict("贵企业本年度已申报或已匹配该事项。") from None
+        record_event(action="policies.applied", actor=user, target=candidate, changes={"declarations": manual})
+    return candidate
+
+
+# ----------------------------------------------------------------------------------- figures
+
+
+def figures(year: int | None = None) -> dict[str, Any]:
+    """The loop's figures for the statistics pages and the annual report: items, 免申即享 items,
+    enterprises served (paid), amounts paid (分), candidates by status. ``year`` filters by period."""
+    candidates = Candidate.objects.all()
+    if year is not None:
+        candidates = candidates.filter(period=year)
+    paid = candidates.filter(status=CandidateStatus.PAID)
+    by_status = dict(candidates.values_list("status").annotate(n=Count("id")))
+    return {
+        "items": BenefitItem.objects.count(),
+        "no_application_items": BenefitItem.objects.filter(mode=Mode.NO_APPLICATION).count(),
+        "illustration_items": BenefitItem.objects.filter(illustration=True).count(),
+        "incomplete_items": BenefitItem.objects.exclude(incomplete="").count(),
+        "enterprises_served": paid.values("enterprise").distinct().count(),
+        "enterprises_served_no_application": paid.filter(item__mode=Mode.NO_APPLICATION)
+        .values("enterprise")
+        .distinct()
+        .count(),
+        "paid_fen": paid.aggregate(s=Sum("approved_fen"))["s"] or 0,
+        "by_status": {label: by_status.get(value, 0) for value, label in CandidateStatus.choices},
+        "registry": Enterprise.objects.count(),
+    }
+
+
+def audit_refusal(user: User, action: str, target: Any, error: DomainError) -> None:
+    """Record a refused step at the boundary (the service's own transaction rolled back)."""
+    outcome = AuditOutcome.DENIED if isinstance(error, PermissionDeniedError) else AuditOutcome.FAILED
+    record_event(action=action, actor=user, target=target, outcome=outcome, message=error.message)
+
+
+def iter_rule_problems(error: RuleFileError) -> Iterator[str]:
+    for line, reason in error.problems:
+        yield f"第{line}行：{reason}" if line else reason

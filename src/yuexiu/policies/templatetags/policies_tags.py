@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django import template
+
+from yuexiu.policies.engine import describe
+from yuexiu.policies.services import yuan as _yuan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(fen: int | None) -> str:
+    """Amount in 分 → "1,234.56元"."""
+    return _yuan(fen)
+
+
+@register.filter
+def condition_lines(version: object) -> list[tuple[int, str]]:
+    return describe.condition_lines(version.eligibility) if version is not None else []  # type: ignore[attr-defined]
+
+
+@register.filter
+def amount_text(version: object) -> str:
+    return describe.amount_text(version.amount) if version is not None else "—"  # type: ignore[attr-defined]

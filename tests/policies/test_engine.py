@@ -1,0 +1,161 @@
+"""The engine without Django: rule files refused with line and reason, the YAML rule tests of the
+seed library, and the vectorised SQL giving the reference evaluation's decision, failed conditions
+and amount to the 分 for every enterprise of a synthetic registry and every item of the library."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from yuexiu.policies import registry
+from yuexiu.policies.engine import reference, sql, testing
+from yuexiu.policies.engine.attributes import ATTRIBUTES, tags_to_mask
+from yuexiu.policies.engine.rules import RuleFileError, load_rule_file
+
+DATA = Path(__file__).resolve().parents[2] / "src" / "yuexiu" / "policies" / "data"
+LOOP_RULES = Path(__file__).parent / "rules" / "loop-policy.yaml"
+
+
+def _problems(text: str) -> list[tuple[int, str]]:
+    with pytest.raises(RuleFileError) as error:
+        load_rule_file(text)
+    return error.value.problems
+
+
+def test_the_seed_library_has_78_items_12_without_application():
+    library = testing.load_library(DATA / "rules")
+    items = [item for policy in library for item in policy.items]
+    assert (len(items), sum(item.mode == "免申即享" for item in items)) == (78, 12)
+    real = [item for policy in library if not policy.illustration for item in policy.items]
+    assert len(real) == 51
+    # Awards that were not read are kept with their conditions and never given an amount.
+    assert all(version.amount is None for item in items if item.incomplete for version in item.versions)
+
+
+def test_every_yaml_rule_test_passes_through_both_evaluations():
+    library = testing.load_library(DATA / "rules")
+    results = testing.run_tests(DATA / "tests", library)
+    assert len(results) >= 78
+    failed = [f"{r.source}:{r.line} {r.name} {r.problems}" for r in results if not r.passed]
+    assert failed == []
+
+
+def test_invalid_rules_are_refused_with_the_line_and_the_reason():
+    text = LOOP_RULES.read_text(encoding="utf-8")
+    assert _problems(text.replace('op: ">", value: 100万元', "op: has, value: 100万元")) == [
+        (21, "属性 rd_expense（上年度研发费用（元））不能用运算“has”（可用：!= < <= = > >=）")
+    ]
+    assert _problems(text.replace("attr: rd_expense", "attr: rd_spend")) == [
+        (21, "未知的企业属性“rd_spend”（见 engine/attributes.py）")
+    ]
+    assert _problems(text.replace("mode: 申报", "mode: 免申即享"))[0][0] == 37
+    assert "需人工认定" in _problems(text.replace("mode: 申报", "mode: 免申即享"))[0][1]
+    assert _problems(text.replace("          rounding: {to: 元, mode: down}\n", "")) == [
+        (25, "按公式计算的金额须写 rounding（舍入单位和方式，如 {to: 元, mode: down}）")
+    ]
+    assert _problems(text.replace("expires: 2026-12-31", "expires: 2024-12-31"))[0] == (7, "失效日期早于生效日期")
+    assert _problems("policy: [\n")[0][1].startswith("YAML 格式错误")
+    incomplete = text.replace(
+        "    fund_source: 区级财政\n", "    fund_source: 区级财政\n    incomplete: 奖励条款未读到\n"
+    )
+    assert _problems(incomplete) == [(26, "标为 incomplete（奖励标准未读到）的事项不能写 amount：金额不得推测")]
+
+
+def _registry_rows(n: int) -> list[dict]:
+    rows = []
+    for number, row in enumerate(registry.generate_synthetic(n, seed=7, year=2025)):
+        engine = {name: row.get(name) for name in ATTRIBUTES}
+        engine["tags"] = tags_to_mask(row.get("tags") or [])
+        for name, attribute in ATTRIBUTES.items():
+            if attribute.type in ("text", "code") and engine[name] == "":
+                engine[name] = None
+        engine["row_id"] = number
+        rows.append(engine)
+    return rows
+
+
+def test_the_vectorised_engine_agrees_with_the_reference_for_every_pair():
+    library = testing.load_library(DATA / "rules")
+    items = [item for policy in library for item in policy.items]
+    rows = _registry_rows(1500)
+    # Make boundaries likely: some enterprises exactly on a money threshold of some rule.
+    for row, threshold in zip(
+        rows[::50], [v for i in items for ver in i.versions for v in _money_thresholds(ver.eligibility)], strict=False
+    ):
+        row["revenue"] = threshold
+    as_of, period = date(2026, 6, 30), 2026
+    con = duckdb.connect()
+    sql.create_registry_table(con)
+    names = list(ATTRIBUTES)
+    con.executemany(
+        f"INSERT INTO enterprises VALUES (?, {', '.join('?' for _ in names)})",
+        [[r["row_id"], *(r[n] for n in names)] for r in rows],
+    )
+    sql.ensure_granted(con)
+    granted_uscc = rows[3]["uscc"]
+    con.execute(
+        "INSERT INTO granted SELECT ?, code, 2026 FROM (SELECT unnest(?) AS code)",
+        [granted_uscc, [i.code for i in items]],
+    )
+    jobs, skipped = sql.plan(items, as_of)
+    assert jobs and len(jobs) + len(skipped) == 78
+    compared = eligible = 0
+    for job in jobs:
+        decided = sql.decide_rows(con, job, period=period, as_of=as_of)
+        for row in rows:
+            granted = {job.item.code: {2026}} if row["uscc"] == granted_uscc else {}
+            decision = reference.decide(job.version, row, reference.Context(period, as_of, granted), job.item.code)
+            got = decided.get(row["row_id"])
+            assert (got is not None) == decision.eligible, (
+                job.item.code,
+                row["uscc"],
+                [c.label for c in decision.failed],
+            )
+            if got is not None:
+                assert got == (decision.failed_mask, decision.amount_fen), (job.item.code, row["uscc"])
+                eligible += 1
+            compared += 1
+    assert compared == len(jobs) * 1500 and eligible > 500
+
+
+def _money_thresholds(node) -> list:
+    from yuexiu.policies.engine.rules import Compare, Group
+
+    if isinstance(node, Group):
+        return [v for child in node.children for v in _money_thresholds(child)]
+    if isinstance(node, Compare) and node.attr == "revenue" and not isinstance(node.value, list):
+        return [node.value]
+    return []
+
+
+def test_a_matching_run_writes_the_pairs_and_refuses_expired_policies(tmp_path):
+    rules = load_rule_file(LOOP_RULES.read_text(encoding="utf-8"))
+    con = duckdb.connect()
+    sql.create_registry_table(con)
+    con.execute(
+        "INSERT INTO enterprises (row_id, uscc, district, rd_expense, credit_status) VALUES (1, 'A', '越秀区', 1000001, '良好'), (2, 'B', '越秀区', 1000000, '良好'), (3, 'C', '越秀区', 9000000, '严重失信')"  # noqa: E501
+    )
+    result = sql.match(con, rules.items, period=2026, as_of=date(2026, 12, 31), out_dir=tmp_path, batch_size=1)
+    assert (result.pairs, result.by_item[0], result.skipped) == (4, (1, 10000000), [])
+    later = sql.match(con, rules.items, period=2027, as_of=date(2027, 1, 1), out_dir=tmp_path)
+    assert (later.pairs, later.skipped) == (0, ["loop-test-2025-01", "loop-test-2025-02"])
+
+
+def test_a_product_too_large_for_64_bits_falls_back_to_128_bit_decimals():
+    rules = load_rule_file(
+        LOOP_RULES.read_text(encoding="utf-8")
+        .replace("rd_expense * 10%", "rd_expense * rd_expense * 10%")
+        .replace("cap: 15万元", "cap: 1亿元")
+    )
+    item = copy.deepcopy(rules.items[0])
+    con = duckdb.connect()
+    sql.create_registry_table(con)
+    con.execute(
+        "INSERT INTO enterprises (row_id, uscc, district, rd_expense, credit_status) VALUES (1, 'A', '越秀区', 987654321.98, '良好')"  # noqa: E501
+    )
+    decided = sql.decide_rows(con, sql.Job(0, item, item.versions[0]), period=2026, as_of=date(2026, 1, 1))
+    assert decided == {1: (0, 10000000000)}
