@@ -14,6 +14,7 @@ from yuexiu.core import audit
 from yuexiu.core.api import router as core_router
 from yuexiu.core.errors import DomainError, PermissionDeniedError, validation_reason
 from yuexiu.core.workdays import CalendarError, CalendarYearMissing
+from yuexiu.policies.api import router as policies_router
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ api = NinjaAPI(
 api.add_router("/", core_router)
 api.add_router("/", catalog_router)
 api.add_router("/", cases_router)
+api.add_router("/", policies_router)
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str, details: object = None) -> HttpResponse:

@@ -7,14 +7,16 @@ import pytest
 from tests.helpers import at
 from tests.ratings.test_ratings import closed_case  # noqa: F401  # shared fixture
 from yuexiu.core.errors import PermissionDeniedError
+from yuexiu.core.models import OutboxMessage
 from yuexiu.ratings import services
-from yuexiu.ratings.models import Outbox, Rating
+from yuexiu.ratings.models import Rating
 
 
 def test_an_sms_with_the_rating_link_is_queued_once_and_rates_through_the_sms_channel(client, closed_case):  # noqa: F811
     assert services.queue_rating_links() == 1
     assert services.queue_rating_links() == 0
-    message = Outbox.objects.get()
+    message = OutboxMessage.objects.get()
+    assert (message.topic, message.dedupe_key) == ("rating_sms", f"rating_sms:{closed_case.pk}")
     assert message.phone == "13800138000"
     assert closed_case.number in message.body
     path = message.body.split("http://127.0.0.1:8000")[1]

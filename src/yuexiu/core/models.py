@@ -316,7 +316,9 @@ class OutboxMessage(models.Model):
     writes here; a gateway delivers and sets ``sent_at``. ``dedupe_key`` makes queueing idempotent:
     a retry or a second worker never queues the same notice twice."""
 
-    recipient = models.ForeignKey(User, verbose_name="收件人", on_delete=models.CASCADE, related_name="outbox_messages")
+    recipient = models.ForeignKey(
+        User, verbose_name="收件人", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
+    )  # None: a person without an account (a window applicant reached by phone)
     phone = models.CharField("手机号", max_length=11, blank=True)
     topic = models.CharField("类别", max_length=40)
     subject = models.CharField("标题", max_length=200)
@@ -332,4 +334,4 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.subject} → {self.recipient}"
+        return f"{self.subject} → {self.recipient or identity.mask_phone(self.phone)}"

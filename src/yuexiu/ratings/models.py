@@ -275,22 +275,3 @@ class SelfCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating} {self.get_outcome_display() or '待核查'}"
-
-
-class Outbox(models.Model):
-    """Messages to send (the SMS rating link). The embedded sender only writes here; a production
-    sender (``RATINGS_SMS_SENDER``) delivers and marks them sent."""
-
-    phone = models.CharField("手机号", max_length=11)
-    body = models.CharField("内容", max_length=500)
-    case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField("生成时间")
-    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "短信发件箱"
-        verbose_name_plural = "短信发件箱"
-        constraints = [models.UniqueConstraint(fields=["case"], name="one_rating_sms_per_case")]
-
-    def __str__(self) -> str:
-        return f"{self.case.number} → {self.phone[:3]}****{self.phone[-4:]}"

@@ -24,7 +24,7 @@ from yuexiu.cases.models import Case, CaseStatus
 from yuexiu.core import audit, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
-from yuexiu.core.models import Organisation, Role, User
+from yuexiu.core.models import Organisation, OutboxMessage, Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.workdays import end_of_local_day, local_date
@@ -36,7 +36,6 @@ from yuexiu.ratings.models import (
     CheckOutcome,
     Classification,
     Level,
-    Outbox,
     QuestionSet,
     Rating,
     RatingChannel,
@@ -654,13 +653,16 @@ def record_self_check(*, check: SelfCheck, actor: User, outcome: str, note: str 
 
 def queue_rating_links() -> int:
     """Queue the SMS rating link for every finished, unrated case with a phone and no message yet
-    (the embedded sender writes to ``Outbox``; a gateway sender delivers from there)."""
+    (the embedded sender writes to the platform's outbox, ``core.OutboxMessage``; a gateway sender
+    delivers from there)."""
     from django.conf import settings
     from django.urls import reverse
 
     queued = 0
     pending = Case.objects.filter(status__in=RATABLE, rating__isnull=True).exclude(applicant_phone="")
-    for case in pending.exclude(pk__in=Outbox.objects.values("case_id")):
+    keys = OutboxMessage.objects.filter(topic=RATING_SMS_TOPIC).values_list("dedupe_key", flat=True)
+    queued_cases = {int(key.rsplit(":", 1)[1]) for key in keys}
+    for case in pending.exclude(pk__in=queued_cases):
         link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("ratings:rate", args=[rating_token(case, via="sms")])
         queued += queue_rating_sms(case, link)
     return queued
@@ -671,15 +673,21 @@ def queue_rating_sms(case: Case, link: str) -> bool:
     message was queued (no phone, or already queued: no)."""
     if not case.applicant_phone or case.status not in RATABLE:
         return False
-    _, created = Outbox.objects.get_or_create(
-        case=case,
+    _, created = OutboxMessage.objects.get_or_create(
+        dedupe_key=f"{RATING_SMS_TOPIC}:{case.pk}",
         defaults={
+            "recipient": case.applicant,
             "phone": case.applicant_phone,
+            "topic": RATING_SMS_TOPIC,
+            "subject": f"办件{case.number}评价",
             "body": f"【越秀政务】您的办件{case.number}已办结，请评价本次服务：{link}"[:500],
-            "created_at": timezone.now(),
+            "link": link[:300],
         },
     )
     return created
+
+
+RATING_SMS_TOPIC = "rating_sms"
 
 
 @transaction.atomic

@@ -49,6 +49,8 @@ class Migration(migrations.Migration):
                 (
                     "recipient",
                     models.ForeignKey(
+                        blank=True,
+                        null=True,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="outbox_messages",
                         to=settings.AUTH_USER_MODEL,
