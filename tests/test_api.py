@@ -26,6 +26,13 @@ def test_the_openapi_document_lists_every_operation(client):
         "/api/v1/catalog/export",
         "/api/v1/cases",
         "/api/v1/cases/{number}",
+        "/api/v1/policies/items",
+        "/api/v1/policies/items/{code}",
+        "/api/v1/policies/items/{code}/precheck",
+        "/api/v1/policies/figures",
+        "/api/v1/policies/mine",
+        "/api/v1/policies/runs",
+        "/api/v1/policies/runs/{run_id}",
     }
 
 

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from yuexiu.catalog import exports, selectors, services, tabular
+from yuexiu.catalog import exports, selectors, services
 from yuexiu.catalog.models import ServiceItem
+from yuexiu.core import tabular
 from yuexiu.core.errors import DomainError, PermissionDeniedError
 from yuexiu.core.models import AuditEvent
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from yuexiu.catalog.tabular import (
+from yuexiu.core.tabular import (
     MESSAGE_BAD_XLSX,
     MESSAGE_EMPTY,
     MESSAGE_ENCODING,
@@ -537,7 +537,7 @@ def test_writers_refuse_bad_input() -> None:
 
 def test_module_is_pure() -> None:
     source = Path(__file__).resolve().parents[2] / "src"
-    code = "import sys, yuexiu.catalog.tabular; print(sorted(m for m in sys.modules if m.startswith('django')))"
+    code = "import sys, yuexiu.core.tabular; print(sorted(m for m in sys.modules if m.startswith('django')))"
     env = {**os.environ, "PYTHONPATH": str(source)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

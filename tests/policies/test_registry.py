@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 from stdnum.cn import uscc as stdnum_uscc
 
-from yuexiu.catalog.tabular import TableError, write_csv
+from yuexiu.core.tabular import TableError, write_csv
 from yuexiu.policies.engine.attributes import ATTRIBUTES, CREDIT_STATUSES, CURRENCIES, TAGS, tags_to_mask
 from yuexiu.policies.registry import (
     COLUMNS,

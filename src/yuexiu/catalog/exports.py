@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from yuexiu.catalog import tabular
 from yuexiu.catalog.models import BundleItem, EventKind, ServiceBundle, ServiceItem
 from yuexiu.catalog.selectors import public_items
 from yuexiu.catalog.services import IMPORT_COLUMNS, catalogue_row
+from yuexiu.core import tabular
 
 CPSV_CONTEXT = {
     "cpsv": "http://purl.org/vocab/cpsv#",

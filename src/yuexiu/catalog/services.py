@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from yuexiu.catalog import checks, tabular
+from yuexiu.catalog import checks
 from yuexiu.catalog.content import (
     ELEMENT_LABELS,
     HANDLING_TYPE_LABELS,
@@ -39,7 +39,7 @@ from yuexiu.catalog.models import (
     SharedEvidence,
 )
 from yuexiu.catalog.search import slug_for
-from yuexiu.core import audit, identity, rules
+from yuexiu.core import audit, identity, rules, tabular
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError, validation_reason
 from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import with_descendants

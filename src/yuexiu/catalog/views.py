@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from yuexiu.catalog import exports, selectors, services, tabular
+from yuexiu.catalog import exports, selectors, services
 from yuexiu.catalog.content import (
     ELEMENT_LABELS,
     HANDLING_TYPE_LABELS,
@@ -26,7 +26,7 @@ from yuexiu.catalog.content import (
     parse_lines,
 )
 from yuexiu.catalog.models import EventKind, ItemType, ServiceItem
-from yuexiu.core import audit
+from yuexiu.core import audit, tabular
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AuditOutcome, Organisation, OrganisationKind, User
 from yuexiu.core.views import staff_required

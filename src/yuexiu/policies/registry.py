@@ -39,7 +39,7 @@ from typing import Any
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
-from yuexiu.catalog.tabular import TableError, read_table, strip_formula_guard
+from yuexiu.core.tabular import TableError, read_table, strip_formula_guard
 from yuexiu.policies.engine.attributes import ATTRIBUTES, CREDIT_STATUSES, CURRENCIES, TAGS
 
 Row = dict[str, Any]

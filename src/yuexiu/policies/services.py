@@ -14,7 +14,7 @@ import csv
 import hashlib
 import logging
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import CharField, Count, F, Q, Sum
 from django.utils import timezone
 
 from yuexiu.core.audit import record_event
@@ -35,10 +35,11 @@ from yuexiu.core.models import AccountType, AuditOutcome, Organisation, Organisa
 from yuexiu.core.rules import get_rule_value
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
+from yuexiu.core.tabular import TableError
 from yuexiu.core.workdays import end_of_local_day, local_date
 from yuexiu.policies import registry
 from yuexiu.policies.engine import reference, sql
-from yuexiu.policies.engine.attributes import ATTRIBUTES, tags_to_mask
+from yuexiu.policies.engine.attributes import ATTRIBUTES, mask_to_tags, tags_to_mask
 from yuexiu.policies.engine.rules import Item, PolicyRules, RuleFileError, Version, load_rule_file
 from yuexiu.policies.models import (
     HOLDS_FUNDS,
@@ -279,23 +280,29 @@ def import_registry(*, data: bytes, filename: str, user: User) -> dict[str, Any]
     row problems (Chinese, every problem of every row) — then nothing is imported."""
     if not has_role(user, Role.POLICY_OFFICER, Role.DATA_OFFICER):
         raise PermissionDeniedError("只有数据专员或政策兑现专员可以导入企业数据。")
-    result = registry.read_registry(data)
+    try:
+        result = registry.read_registry(data)
+    except TableError as error:
+        raise DomainError(f"无法导入：{error.message}") from None
     if result.errors:
         lines = [f"第{e.row}行 {e.column}：{e.message}" for e in result.errors[:200]]
         raise DomainError(
             "导入文件有错误，未导入任何数据：\n" + "\n".join(lines), details={"errors": len(result.errors)}
         )
     existing = dict(Enterprise.objects.values_list("name", "uscc"))
-    clashes = [f"{c.name}：{'、'.join(c.usccs)}" for c in result.name_clashes]
-    clashes += [f"{c.name}：{'、'.join(c.usccs)}" for c in registry.name_clashes_with(existing, result.rows)]
+    clashes = [c.message for c in result.name_clashes + registry.name_clashes_with(existing, result)]
+    # Only the columns the file has change a stored enterprise: a file without 营业收入 keeps it.
+    given = [name for name in result.columns if name in REGISTRY_FIELDS]
+    if "registered_capital" in given and "capital_currency" not in given:
+        given.append("capital_currency")  # read from the same cell: "800(万香港元)"
     created = updated = 0
     for row in result.rows:
-        values = {name: row.get(name) for name in REGISTRY_FIELDS if name in row}
-        values = {
-            k: ("" if v is None and isinstance(Enterprise._meta.get_field(k), _TEXT_FIELDS) else v)
-            for k, v in values.items()
-        }
-        values["tags"] = row.get("tags") or []
+        values: dict[str, Any] = {}
+        for name in given:
+            value = row.get(name)
+            if value is None and isinstance(Enterprise._meta.get_field(name), CharField):
+                value = ""
+            values[name] = [] if name == "tags" and value is None else value
         values["source"] = filename[:200]
         values["is_synthetic"] = False
         _, was_created = Enterprise.objects.update_or_create(uscc=row["uscc"], defaults=values)
@@ -307,11 +314,6 @@ def import_registry(*, data: bytes, filename: str, user: User) -> dict[str, Any]
         changes={"file": filename, "created": created, "updated": updated, "name_clashes": len(clashes)},
     )
     return {"created": created, "updated": updated, "name_clashes": clashes}
-
-
-from django.db.models import CharField as _CharField  # noqa: E402
-
-_TEXT_FIELDS = (_CharField,)
 
 
 def generate_registry(n: int, *, seed: int = 2024, year: int | None = None, batch: int = 5000) -> int:
@@ -338,7 +340,7 @@ def _enterprise_from_row(row: dict[str, Any]) -> Enterprise:
     for name in ATTRIBUTES:
         value = row.get(name)
         field = Enterprise._meta.get_field(name)
-        if value is None and isinstance(field, _TEXT_FIELDS):
+        if value is None and isinstance(field, CharField):
             value = ""
         values[name] = value
     values["tags"] = list(row.get("tags") or [])
@@ -528,7 +530,7 @@ def _write_candidates(con, run, result, codes, library, benefit, granted) -> int
     for row in rows:
         number, mask, amount, row_id = row[:4]
         values = dict(zip(names, row[4:], strict=True))
-        values["tags"] = _tag_names(values["tags"])
+        values["tags"] = mask_to_tags(values["tags"] or 0)
         code = codes[number]
         snapshot = snapshot_of(values)
         snapshot["granted_years"] = sorted(granted_years.get((values["uscc"], code), []))
@@ -554,12 +556,6 @@ def _write_candidates(con, run, result, codes, library, benefit, granted) -> int
     return created
 
 
-def _tag_names(mask: int | None) -> list[str]:
-    from yuexiu.policies.engine.attributes import mask_to_tags
-
-    return mask_to_tags(mask or 0)
-
-
 def _insert_candidates(batch: list[Candidate]) -> int:
     if not batch:
         return 0
@@ -570,23 +566,34 @@ def _insert_candidates(batch: list[Candidate]) -> int:
 
 def _notify_matches(run: MatchRun) -> None:
     """越秀商家-style notice of new matches to the enterprise's own accounts (one per candidate)."""
-    users: dict[str, list[User]] = {}
-    for user in User.objects.filter(account_type=AccountType.ENTERPRISE).exclude(enterprise_uscc=""):
-        users.setdefault(user.enterprise_uscc, []).append(user)
-    if not users:
-        return
-    candidates = Candidate.objects.filter(run=run, enterprise__uscc__in=list(users)).select_related(
-        "item", "enterprise"
+    usccs = (
+        User.objects.filter(account_type=AccountType.ENTERPRISE).exclude(enterprise_uscc="").values("enterprise_uscc")
     )
+    candidates = list(Candidate.objects.filter(run=run, enterprise__uscc__in=usccs).select_related("item"))
+    _notify(
+        candidates,
+        "policy_match",
+        lambda c: f"政策匹配：{c.item.name}",
+        lambda c: (
+            f"贵企业经数据比对符合“{c.item.name}”（免申即享），测算 {yuan(c.engine_amount_fen)}，待主管部门审核。"
+        ),
+    )
+
+
+def _notify(
+    candidates: list[Candidate], topic: str, subject: Callable[[Candidate], str], body: Callable[[Candidate], str]
+) -> None:
+    """Queue one notice per candidate and enterprise account, linking to the candidate's page."""
+    users = _enterprise_users(c.enterprise_id for c in candidates)
     for candidate in candidates:
-        for user in users[candidate.enterprise.uscc]:
+        for account in users.get(candidate.enterprise_id, []):
             queue_message(
-                user,
-                topic="policy_match",
-                subject=f"政策匹配：{candidate.item.name}",
-                body=f"贵企业经数据比对符合“{candidate.item.name}”（免申即享）条件，测算金额 {yuan(candidate.engine_amount_fen)}，待主管部门审核。详见“我的政策”。",  # noqa: E501
-                link="/policies/mine/",
-                key=f"policy-match:{candidate.pk}:{user.pk}",
+                account,
+                topic=topic,
+                subject=subject(candidate),
+                body=body(candidate),
+                link=f"/policies/mine/{candidate.pk}/",
+                key=f"{topic}:{candidate.pk}:{account.pk}",
             )
 
 
@@ -795,17 +802,13 @@ def publish(*, item_id: int, user: User, now: datetime | None = None) -> Publici
             target=publicity,
             changes={"candidates": len(approved), "ends_at": publicity.ends_at.isoformat()},
         )
-        users = _enterprise_users([c.enterprise_id for c in approved])
-        for candidate in approved:
-            for account in users.get(candidate.enterprise_id, []):
-                queue_message(
-                    account,
-                    topic="policy_publicity",
-                    subject=f"公示：{item.name}",
-                    body=f"贵企业拟获“{item.name}” {yuan(candidate.approved_fen)}，公示至 {timezone.localtime(publicity.ends_at):%Y-%m-%d}。请在“我的政策”确认收款账户。",  # noqa: E501
-                    link=f"/policies/mine/{candidate.pk}/",
-                    key=f"policy-publicity:{candidate.pk}:{account.pk}",
-                )
+        ends = f"{timezone.localtime(publicity.ends_at):%Y-%m-%d}"
+        _notify(
+            approved,
+            "policy_publicity",
+            lambda c: f"公示：{c.item.name}",
+            lambda c: f"贵企业拟获“{c.item.name}” {yuan(c.approved_fen)}，公示至 {ends}。请在“我的政策”确认收款账户。",
+        )
     return publicity
 
 
@@ -993,16 +996,13 @@ def record_payment(*, candidate_id: int, user: User, reference_no: str, version:
             target=candidate,
             changes={"amount_fen": disbursement.amount_fen, "reference": reference_no},
         )
-    users = _enterprise_users([candidate.enterprise_id])
-    for account in users.get(candidate.enterprise_id, []):
-        queue_message(
-            account,
-            topic="policy_paid",
-            subject=f"已拨付：{candidate.item.name}",
-            body=f"“{candidate.item.name}” {yuan(disbursement.amount_fen)} 已拨付至 {candidate.bank_name} {mask_account(candidate.bank_account)}。",  # noqa: E501
-            link=f"/policies/mine/{candidate.pk}/",
-            key=f"policy-paid:{candidate.pk}:{account.pk}",
-        )
+    account_text = f"{candidate.bank_name} {mask_account(candidate.bank_account)}"
+    _notify(
+        [candidate],
+        "policy_paid",
+        lambda c: f"已拨付：{c.item.name}",
+        lambda c: f"“{c.item.name}” {yuan(disbursement.amount_fen)} 已拨付至 {account_text}。",
+    )
     return disbursement
 
 

@@ -1,5 +1,5 @@
-"""Spreadsheet tables for the catalogue import and export: read an uploaded CSV or Excel file, write
-CSV and Excel files. Pure module: bytes in, plain values out, no Django import.
+"""Spreadsheet tables for imports and exports (the catalogue, the enterprise registry): read an
+uploaded CSV or Excel file, write CSV and Excel files. Pure module: bytes in, plain values out, no Django import.
 
 Reading (``read_table``) detects the format and the text encoding from the CONTENT, never from a file
 name: an Excel workbook is a zip (``PK\\x03\\x04``) that openpyxl opens; everything else is CSV,
