@@ -85,7 +85,7 @@ def test_an_officer_matches_reviews_publishes_and_pays_an_enterprise_confirms(pa
     page.get_by_label("开户银行").fill("中国工商银行广州越秀支行")
     page.get_by_label("对公银行账号").fill("3602000109200123456")
     page.get_by_role("button", name="确认领取").click()
-    expect(page.locator("#confirmed")).to_contain_text("3602***********3456")
+    expect(page.locator("#confirmed")).to_contain_text("****3456")
     check_accessibility(page, "确认领取")
     page.context.clear_cookies()
 

@@ -129,18 +129,26 @@ def test_the_whole_loop_review_publicity_objection_confirmation_payment(registry
     assert FundPool.objects.get(pk=pool.pk).committed_fen == 12000000
 
     # The enterprise confirms its account during publicity; only its own accounts may.
+    account = {"bank_name": "中国工商银行广州越秀支行", "account_holder": "示范科技有限公司"}
     with pytest.raises(PermissionDeniedError):
         services.confirm_account(
-            candidate_id=demo.pk, user=library["citizen_demo"], bank_name="工商银行", bank_account="3602000109200123456"
+            candidate_id=demo.pk, user=library["citizen_demo"], bank_account="3602000109200123456", **account
         )
     with pytest.raises(DomainError, match="8–30 位数字"):
-        services.confirm_account(candidate_id=demo.pk, user=enterprise_user, bank_name="工商银行", bank_account="12ab")
+        services.confirm_account(candidate_id=demo.pk, user=enterprise_user, bank_account="12ab", **account)
+    with pytest.raises(DomainError, match="户名须为本企业名称"):  # only the enterprise's own corporate account
+        services.confirm_account(
+            candidate_id=demo.pk,
+            user=enterprise_user,
+            bank_name="中国工商银行",
+            account_holder="李某",
+            bank_account="6222000011112222",
+        )
     services.confirm_account(
-        candidate_id=demo.pk,
-        user=enterprise_user,
-        bank_name="中国工商银行广州越秀支行",
-        bank_account="3602 0001 0920 0123 456",
+        candidate_id=demo.pk, user=enterprise_user, bank_account="３６０２ 0001 0920 0123 456", **account
     )
+    demo.refresh_from_db()
+    assert (demo.bank_account, services.mask_account(demo.bank_account)) == ("3602000109200123456", "****3456")
     with pytest.raises(Conflict, match="公示期满"):
         services.order_disbursement(candidate_id=demo.pk, user=officer)
     services.close_publicity(publicity_id=publicity.pk, user=officer, now=at("2026-03-09T09:00"))

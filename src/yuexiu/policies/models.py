@@ -206,6 +206,7 @@ class MatchRun(models.Model):
     )
     created_at = models.DateTimeField("发起时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    updated_at = models.DateTimeField("最近进展", auto_now=True)
 
     class Meta:
         verbose_name = "匹配批次"

@@ -13,11 +13,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import re
 import shutil
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,11 +38,11 @@ from yuexiu.core.rules import get_rule_value
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.tabular import TableError
-from yuexiu.core.workdays import end_of_local_day, local_date
+from yuexiu.core.workdays import CalendarError, end_of_local_day, local_date
 from yuexiu.policies import registry
 from yuexiu.policies.engine import reference, sql
 from yuexiu.policies.engine.attributes import ATTRIBUTES, mask_to_tags, tags_to_mask
-from yuexiu.policies.engine.rules import Item, PolicyRules, RuleFileError, Version, load_rule_file
+from yuexiu.policies.engine.rules import Item, NotGranted, PolicyRules, RuleFileError, Version, load_rule_file
 from yuexiu.policies.models import (
     HOLDS_FUNDS,
     BenefitItem,
@@ -74,14 +76,19 @@ def yuan(fen: int | None) -> str:
     return "—" if fen is None else reference.format_yuan(Decimal(fen) / 100)
 
 
+PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+AMOUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d{1,13})(\.\d{1,2})?$")
+
+
 def fen_from_text(text: str) -> int:
-    """``"1,234.5"`` (元, as typed) → ``123450``. Raises ``DomainError`` in Chinese."""
-    try:
-        value = Decimal(str(text).replace(",", "").replace("，", "").strip())
-    except InvalidOperation:
-        raise DomainError(f"金额“{text}”无法识别，请填写元为单位的数字，如 12000.50。") from None
-    if value < 0 or value != value.quantize(Decimal("0.01")):
-        raise DomainError("金额须为不小于 0 的数，最多两位小数（分）。")
+    """``"1,234.5"`` (元, as typed; full-width digits allowed) → ``123450``. Thousands separators must
+    group by three; at most two decimals; below 1 万亿元. Raises ``DomainError`` in Chinese."""
+    cleaned = unicodedata.normalize("NFKC", str(text)).replace("，", ",").strip()
+    if not AMOUNT_RE.match(cleaned):
+        raise DomainError(f"金额“{text}”无法识别：请填写以元为单位的数字，最多两位小数，如 12000.50 或 12,000.50。")
+    value = Decimal(cleaned.replace(",", ""))
+    if value >= Decimal("1e12"):
+        raise DomainError("金额过大。")
     return int(value * 100)
 
 
@@ -197,6 +204,10 @@ def save_rule_file(*, text: str, user: User, policy_code: str | None = None) -> 
     if policy_code and rules.code != policy_code:
         raise DomainError(f"规则文件的 policy.code 是“{rules.code}”，与正在编辑的政策“{policy_code}”不一致。")
     with transaction.atomic():
+        current = RuleFile.objects.filter(policy__code=rules.code).order_by("-revision").first()
+        if current is not None and current.text == text:
+            raise DomainError("规则没有改动，未生成新版本。")
+        _check_rule_authority(rules, user)
         rule_file = _store_rule_file(rules, text, user)
         record_event(
             action="policies.rules_saved",
@@ -205,6 +216,29 @@ def save_rule_file(*, text: str, user: User, policy_code: str | None = None) -> 
             changes={"revision": rule_file.revision, "sha256": rule_file.sha256},
         )
     return rule_file
+
+
+def _check_rule_authority(rules: PolicyRules, user: User) -> None:
+    """An officer edits only the rules of items their departments handle: every item the file
+    names, and every item the policy already has, must be theirs; an item code of another policy
+    cannot be taken over; a department must be one of the district's."""
+    own = own_organisation_ids(user)
+    named = Q(policy__code=rules.code) | Q(code__in=[i.code for i in rules.items])
+    for existing in BenefitItem.objects.filter(named).select_related("policy"):
+        if existing.policy.code != rules.code:
+            raise Conflict(f"事项编码“{existing.code}”属于政策“{existing.policy.code}”，不能在本规则文件中使用。")
+        if existing.organisation_id not in own:
+            raise PermissionDeniedError(
+                f"“{existing.name}”由{existing.department_name or '外区或上级部门'}管理，您无权修改其规则。"
+            )
+    for item in rules.items:
+        organisation = _department(item.department)
+        if organisation is None:
+            raise DomainError(
+                f"“{item.name}”的主管部门“{item.department}”不是本区单位（请用单位简称，如 区科工商信局）。"
+            )
+        if organisation.pk not in own:
+            raise PermissionDeniedError(f"“{item.name}”的主管部门是{item.department}，您无权为其设定规则。")
 
 
 def current_rule_files() -> list[RuleFile]:
@@ -355,13 +389,28 @@ def _check_officer(user: User) -> None:
         raise PermissionDeniedError("只有政策兑现专员可以办理政策兑现。")
 
 
-def start_run(*, user: User, period: int, as_of: date) -> MatchRun:
-    """Queue a matching run of the whole registry (executed by the background worker).
-    Raises ``Conflict`` when a run is already queued or running."""
+STALE_RUN = timedelta(minutes=15)  # a run with no progress for this long lost its worker
+
+
+def create_run(*, user: User, period: int, as_of: date) -> MatchRun:
+    """Create a matching run (status queued) after the checks every way of starting one shares.
+
+    Raises ``PermissionDeniedError`` (not a 政策兑现专员), ``DomainError`` (the as-of date is not in
+    the period year), ``Conflict`` (a run is already queued or running). A run with no progress for
+    ``STALE_RUN`` is marked failed first: its worker was stopped, and it must not block matching."""
     _check_officer(user)
     if not 2000 <= period <= 2100:
         raise DomainError("所属年度应为 2000–2100 之间的年份。")
+    if as_of.year != period:
+        raise DomainError(f"匹配基准日 {as_of} 不在所属年度 {period} 年内。")
     with transaction.atomic():
+        stale = timezone.now() - STALE_RUN
+        MatchRun.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING), updated_at__lt=stale).update(
+            status=RunStatus.FAILED,
+            stage="失败",
+            error="后台任务中断（超过 15 分钟无进展），已自动结束。",
+            finished_at=timezone.now(),
+        )
         busy = MatchRun.objects.select_for_update().filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).first()
         if busy is not None:
             raise Conflict(f"匹配批次 {busy.pk} 尚未完成，请等待其完成后再发起。")
@@ -369,7 +418,13 @@ def start_run(*, user: User, period: int, as_of: date) -> MatchRun:
         record_event(
             action="policies.run_started", actor=user, target=run, changes={"period": period, "as_of": str(as_of)}
         )
-        transaction.on_commit(lambda: enqueue_run(run.pk))
+    return run
+
+
+def start_run(*, user: User, period: int, as_of: date) -> MatchRun:
+    """Create a run (see ``create_run``) and hand it to the background worker."""
+    run = create_run(user=user, period=period, as_of=as_of)
+    enqueue_run(run.pk)
     return run
 
 
@@ -381,7 +436,7 @@ def enqueue_run(run_id: int) -> None:
 
 
 def _progress(run: MatchRun, progress: int, stage: str) -> None:
-    MatchRun.objects.filter(pk=run.pk).update(progress=progress, stage=stage)
+    MatchRun.objects.filter(pk=run.pk).update(progress=progress, stage=stage, updated_at=timezone.now())
 
 
 def execute_run(run_id: int) -> MatchRun:
@@ -398,8 +453,13 @@ def execute_run(run_id: int) -> MatchRun:
         _execute(run)
     except Exception as error:  # noqa: BLE001 - recorded on the run, shown to staff
         logger.exception("matching run %s failed", run.pk)
+        reason = (
+            error.message
+            if isinstance(error, DomainError)
+            else "匹配引擎内部错误，详情已写入服务器日志，请联系系统管理员。"
+        )
         MatchRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now(), stage="失败"
+            status=RunStatus.FAILED, error=reason, finished_at=timezone.now(), stage="失败", updated_at=timezone.now()
         )
     run.refresh_from_db()
     return run
@@ -474,6 +534,7 @@ def _execute(run: MatchRun) -> None:
         con.close()
     digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
     MatchRun.objects.filter(pk=run.pk).update(
+        updated_at=timezone.now(),
         status=RunStatus.DONE,
         progress=100,
         stage="已完成",
@@ -529,6 +590,8 @@ def _write_candidates(con, run, result, codes, library, benefit, granted) -> int
     batch: list[Candidate] = []
     for row in rows:
         number, mask, amount, row_id = row[:4]
+        if amount is not None and amount <= 0:
+            continue  # eligible but nothing to grant (a growth award with no growth): no candidate
         values = dict(zip(names, row[4:], strict=True))
         values["tags"] = mask_to_tags(values["tags"] or 0)
         code = codes[number]
@@ -621,48 +684,54 @@ class Explanation:
     version: Version | None
     item: Item
     reproduced: bool  # the stored decision is what the rules and the snapshot give today
+    amount_inputs: list[tuple[str, str]] = field(default_factory=list)  # what the amount rule read
+
+
+def _explanation(item: Item, version: Version | None, row: dict[str, Any], context: reference.Context) -> Explanation:
+    if version is None:
+        return Explanation(reference.Decision(False, None, 0, []), None, item, False)
+    decision = reference.decide(version, row, context, item.code)
+    return Explanation(decision, version, item, True, reference.amount_inputs(version.amount, row))
 
 
 def explain(candidate: Candidate) -> Explanation:
     """Every condition of the candidate's decision with the value seen, from the data snapshot and
-    the rule revision it was decided under."""
+    the rule revision it was decided under; ``reproduced`` is False when that no longer gives the
+    stored decision (a sign of tampering or of an engine change, shown to the reviewer)."""
     rules = parse_rule_text(candidate.rule_file.text)
     item = next(i for i in rules.items if i.code == candidate.item.code)
     snapshot = dict(candidate.snapshot)
     years = set(snapshot.pop("granted_years", []) or [])
     context = reference.Context(period=candidate.period, as_of=candidate.as_of, granted={item.code: years})
-    version = item.version_on(candidate.as_of)
-    if version is None:
-        return Explanation(reference.Decision(False, None, 0, []), None, item, False)
-    decision = reference.decide(version, engine_row(snapshot), context, item.code)
-    reproduced = (
+    explanation = _explanation(item, item.version_on(candidate.as_of), engine_row(snapshot), context)
+    decision = explanation.decision
+    explanation.reproduced = (
         decision.eligible
         and decision.failed_mask == candidate.failed_mask
         and decision.amount_fen == candidate.engine_amount_fen
     )
-    return Explanation(decision, version, item, reproduced)
+    return explanation
 
 
 def precheck(enterprise: Enterprise, item: BenefitItem, *, on: date | None = None) -> Explanation:
-    """The item's decision for the enterprise's current registry data (the 申报 pre-check and the
-    "why not" of My policies)."""
+    """The item's decision for the enterprise's current registry data and today's grants (the 申报
+    pre-check, the "why not" of My policies, and the reviewer's check of a candidate against data
+    that changed since the match)."""
     on = on or timezone.localdate()
     _, rules_item = rules_of(item)
-    granted = set(
-        Candidate.objects.filter(item=item, enterprise=enterprise, status__in=HOLDS_FUNDS).values_list(
-            "period", flat=True
-        )
+    held = Candidate.objects.filter(item=item, enterprise=enterprise, status__in=HOLDS_FUNDS)
+    context = reference.Context(
+        period=on.year, as_of=on, granted={item.code: set(held.values_list("period", flat=True))}
     )
-    context = reference.Context(period=on.year, as_of=on, granted={item.code: granted})
-    version = rules_item.version_on(on)
-    if version is None:
-        return Explanation(reference.Decision(False, None, 0, []), None, rules_item, True)
-    return Explanation(
-        reference.decide(version, engine_row(enterprise_values(enterprise)), context, item.code),
-        version,
-        rules_item,
-        True,
-    )
+    return _explanation(rules_item, rules_item.version_on(on), engine_row(enterprise_values(enterprise)), context)
+
+
+def amount_kind(candidate: Candidate) -> str:
+    """``"exact"`` or ``"maximum"`` (a ceiling the review decides) under the candidate's rules."""
+    rules = parse_rule_text(candidate.rule_file.text)
+    item = next(i for i in rules.items if i.code == candidate.item.code)
+    version = item.version_on(candidate.as_of)
+    return version.amount.kind if version is not None and version.amount is not None else ""
 
 
 # ------------------------------------------------------------------------------------ the loop
@@ -703,13 +772,6 @@ def _save(candidate: Candidate, *fields: str) -> None:
     candidate.refresh_from_db(fields=["version"])
 
 
-def _amount_kind(candidate: Candidate) -> str:
-    explanation_version = parse_rule_text(candidate.rule_file.text)
-    item = next(i for i in explanation_version.items if i.code == candidate.item.code)
-    version = item.version_on(candidate.as_of)
-    return version.amount.kind if version is not None and version.amount is not None else ""
-
-
 def review(
     *, candidate_id: int, user: User, approve: bool, note: str = "", amount_text: str = "", version: int | None = None
 ) -> Candidate:
@@ -737,7 +799,7 @@ def review(
                 f"“{candidate.item.name}”的奖励标准尚未录入（{candidate.item.incomplete or '无金额'}），不能核定金额。"
             )
         amount = candidate.engine_amount_fen
-        if _amount_kind(candidate) == "maximum":
+        if amount_kind(candidate) == "maximum":
             if not amount_text.strip():
                 raise DomainError(f"该事项为“最高 {yuan(candidate.engine_amount_fen)}”，请填写核定金额。")
             amount = fen_from_text(amount_text)
@@ -747,6 +809,7 @@ def review(
             raise DomainError("该事项按公式确定金额，不能另行核定。")
         if amount <= 0:
             raise DomainError("核定金额为 0，请选择不予兑现并写明理由。")
+        _check_not_granted(candidate)
         pool = FundPool.objects.select_for_update().filter(item=candidate.item).first()
         if pool is None:
             raise DomainError(f"“{candidate.item.name}”尚未设置资金池（预算），不能核定。")
@@ -762,6 +825,24 @@ def review(
             action="policies.approved", actor=user, target=candidate, changes={"amount_fen": amount, "note": note}
         )
     return candidate
+
+
+def _check_not_granted(candidate: Candidate) -> None:
+    """Re-decide the rule's "not already granted" conditions against today's grants (another period's
+    candidate may have been approved since the match). Raises ``Conflict``."""
+    rules = parse_rule_text(candidate.rule_file.text)
+    item = next(i for i in rules.items if i.code == candidate.item.code)
+    version = item.version_on(candidate.as_of)
+    leaves = [leaf for leaf in (version.leaves if version else []) if isinstance(leaf, NotGranted)]
+    if not leaves:
+        return
+    others = Candidate.objects.filter(item=candidate.item, enterprise=candidate.enterprise, status__in=HOLDS_FUNDS)
+    years = set(others.exclude(pk=candidate.pk).values_list("period", flat=True))
+    context = reference.Context(period=candidate.period, as_of=candidate.as_of, granted={item.code: years})
+    for leaf in leaves:
+        passed, seen, _ = reference.leaf_outcome(leaf, {}, context, item.code)
+        if passed is False:
+            raise Conflict(f"不符合“{leaf.label}”：该企业{seen}本事项扶持。")
 
 
 def publicity_end(start: datetime) -> datetime:
@@ -785,10 +866,14 @@ def publish(*, item_id: int, user: User, now: datetime | None = None) -> Publici
         )
         if not approved:
             raise DomainError("没有审核通过待公示的企业。")
+        try:
+            ends_at = publicity_end(now)
+        except CalendarError as error:
+            raise DomainError(f"无法计算公示截止日：{error.message}") from None
         publicity = Publicity.objects.create(
             item=item,
             starts_at=now,
-            ends_at=publicity_end(now),
+            ends_at=ends_at,
             working_days=int(get_rule_value("policies.publicity_working_days", local_date(now))),
             objection_rule=str(get_rule_value("policies.objection_rule", local_date(now))),
             published_by=user,
@@ -828,8 +913,9 @@ def record_objection(
     name, phone, reason = name.strip(), phone.strip(), reason.strip()
     if not name or not reason:
         raise DomainError("异议须实名并写明理由（不按要求提出的不予受理）。")
-    if not phone.replace("-", "").isdecimal() or not 7 <= len(phone.replace("-", "")) <= 12:
-        raise DomainError("请填写异议人的联系电话（手机或固定电话）。")
+    phone = unicodedata.normalize("NFKC", phone).replace(" ", "")
+    if not PHONE_RE.match(phone):
+        raise DomainError("请填写异议人的联系电话：手机号（11 位）或带区号的固定电话（如 020-83000000）。")
     with transaction.atomic():
         candidate = _lock(candidate_id, None)
         _check_handles(user, candidate.item)
@@ -913,35 +999,48 @@ def close_publicity(*, publicity_id: int, user: User | None, now: datetime | Non
     return publicity
 
 
-def confirm_account(*, candidate_id: int, user: User, bank_name: str, bank_account: str) -> Candidate:
-    """The enterprise confirms it accepts the grant and gives its account (in publicity or after)."""
-    bank_name, account = bank_name.strip(), bank_account.replace(" ", "").strip()
-    if not bank_name:
-        raise DomainError("请填写开户银行。")
-    if not account.isdecimal() or not 8 <= len(account) <= 30:
+def confirm_account(
+    *, candidate_id: int, user: User, bank_name: str, account_holder: str, bank_account: str
+) -> Candidate:
+    """The enterprise confirms it accepts the grant and gives its account (in publicity or after).
+
+    Grants go only to the enterprise's own corporate account: the account holder (户名) must be the
+    registered name. Raises ``PermissionDeniedError`` for anyone but the enterprise's own accounts,
+    ``DomainError`` for a bad account, ``Conflict`` outside publicity or for a second confirmation."""
+    bank_name = unicodedata.normalize("NFKC", bank_name).strip()
+    holder = unicodedata.normalize("NFKC", account_holder).strip()
+    account = unicodedata.normalize("NFKC", bank_account).replace(" ", "").replace("-", "").strip()
+    if not bank_name or len(bank_name) > 100:
+        raise DomainError("请填写开户银行（最多 100 个字）。")
+    if not account.isdecimal() or not account.isascii() or not 8 <= len(account) <= 30:
         raise DomainError("银行账号应为 8–30 位数字。")
     with transaction.atomic():
         candidate = _lock(candidate_id, None)
         if user.account_type != AccountType.ENTERPRISE or user.enterprise_uscc != candidate.enterprise.uscc:
             raise PermissionDeniedError("只能确认本企业的政策兑现。")
+        if registry.normalise_name(holder) != registry.normalise_name(candidate.enterprise.name):
+            raise DomainError(
+                f"户名须为本企业名称“{candidate.enterprise.name}”：扶持资金只拨付至企业本单位的对公账户。"
+            )
         if candidate.status not in (CandidateStatus.IN_PUBLICITY, CandidateStatus.PUBLICITY_PASSED):
             raise Conflict(f"当前状态为“{candidate.get_status_display()}”，不能确认收款账户。")
         if candidate.confirmed_at is not None:
             raise Conflict("已确认过收款账户。如需变更请联系主管部门。")
-        candidate.bank_name, candidate.bank_account = bank_name[:100], account
+        candidate.bank_name, candidate.bank_account = bank_name, account
         candidate.confirmed_at, candidate.confirmed_by = timezone.now(), user
         _save(candidate, "bank_name", "bank_account", "confirmed_at", "confirmed_by")
         record_event(
             action="policies.account_confirmed",
             actor=user,
             target=candidate,
-            changes={"bank_account": mask_account(account)},
+            changes={"bank_account": mask_account(account), "holder": holder},
         )
     return candidate
 
 
 def mask_account(account: str) -> str:
-    return f"{account[:4]}{'*' * max(len(account) - 8, 0)}{account[-4:]}" if len(account) > 8 else "****"
+    """Only the last four digits of a bank account are shown: ``"****3456"``."""
+    return f"****{account[-4:]}" if account else ""
 
 
 def order_disbursement(*, candidate_id: int, user: User, version: int | None = None) -> Disbursement:
@@ -1006,6 +1105,18 @@ def record_payment(*, candidate_id: int, user: User, reference_no: str, version:
     return disbursement
 
 
+def open_for_application(item: BenefitItem) -> str:
+    """Why an item cannot be applied for here ("" when it can): handled outside the district, award
+    not entered, or no fund pool to pay from."""
+    if item.organisation_id is None:
+        return f"由{item.department_name or '外区或上级部门'}受理，请向其申报"
+    if item.incomplete:
+        return f"奖励标准尚未录入（{item.incomplete}）"
+    if not FundPool.objects.filter(item=item).exists():
+        return "尚未安排资金"
+    return ""
+
+
 def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
     """An enterprise applies for a 申报 item: the data conditions must pass the pre-check and every
     condition a person decides must be declared. The application enters review like a match."""
@@ -1019,6 +1130,9 @@ def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
         raise NotFound("兑现事项不存在。")
     if item.mode != Mode.APPLICATION:
         raise DomainError("免申即享事项无需申报：符合条件的企业由系统自动匹配。")
+    closed = open_for_application(item)
+    if closed:
+        raise DomainError(f"该事项暂不受理申报：{closed}。")
     today = timezone.localdate()
     explanation = precheck(enterprise, item, on=today)
     if explanation.version is None:

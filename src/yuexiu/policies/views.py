@@ -52,10 +52,18 @@ def library(request: HttpRequest) -> HttpResponse:
             | Q(policy__number__icontains=query)
             | Q(department_name__icontains=query)
         )
+    publicities = Publicity.objects.select_related("item").order_by("-starts_at")[:20]
     return render(
         request,
         "policies/library.html",
-        {"items": items, "mode": mode, "query": query, "modes": Mode.choices, "figures": services.figures()},
+        {
+            "items": items,
+            "mode": mode,
+            "query": query,
+            "modes": Mode.choices,
+            "figures": services.figures(),
+            "publicities": publicities,
+        },
     )
 
 
@@ -77,6 +85,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             "rule_file": rule_file,
             "enterprise": enterprise,
             "check": check,
+            "closed": services.open_for_application(item) if item.mode == Mode.APPLICATION else "",
         },
     )
 
@@ -97,8 +106,10 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
 
 def publicity(request: HttpRequest, pk: int) -> HttpResponse:
     publicity = get_object_or_404(Publicity.objects.select_related("item", "item__policy"), pk=pk)
-    rows = publicity.candidates.select_related("enterprise").order_by("enterprise__name")
-    return render(request, "policies/publicity.html", {"publicity": publicity, "rows": rows})
+    listed = publicity.candidates.select_related("enterprise").order_by("enterprise__name")
+    rows = listed.exclude(status=CandidateStatus.REJECTED)  # an upheld objection takes the name off
+    withdrawn = listed.filter(status=CandidateStatus.REJECTED).count()
+    return render(request, "policies/publicity.html", {"publicity": publicity, "rows": rows, "withdrawn": withdrawn})
 
 
 # --------------------------------------------------------------------------------- enterprise
@@ -111,9 +122,13 @@ def mine(request: HttpRequest) -> HttpResponse:
         if request.user.account_type != "enterprise":  # type: ignore[union-attr]
             raise PermissionDenied("“我的政策”仅供企业用户使用。")
         return render(request, "policies/mine.html", {"enterprise": None})
-    candidates = (
-        Candidate.objects.filter(enterprise=enterprise).select_related("item", "publicity").order_by("-created_at")
+    candidates = list(
+        Candidate.objects.filter(enterprise=enterprise)
+        .select_related("item", "publicity", "rule_file")
+        .order_by("-created_at")
     )
+    for candidate in candidates:
+        candidate.ceiling = services.amount_kind(candidate) == "maximum"  # type: ignore[attr-defined]
     taken = {c.item_id for c in candidates}
     today = timezone.localdate()
     checks = []
@@ -135,7 +150,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 def mine_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = selectors.enterprise_of(request.user)
     candidate = get_object_or_404(
-        Candidate.objects.select_related("item", "item__policy", "publicity", "rule_file"), pk=pk
+        Candidate.objects.select_related("item", "item__policy", "publicity", "rule_file", "enterprise"), pk=pk
     )
     if enterprise is None or candidate.enterprise_id != enterprise.pk:
         raise Http404
@@ -145,6 +160,7 @@ def mine_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 candidate_id=candidate.pk,
                 user=request.user,
                 bank_name=request.POST.get("bank_name", ""),
+                account_holder=request.POST.get("account_holder", ""),
                 bank_account=request.POST.get("bank_account", ""),
             )  # type: ignore[arg-type]
         except DomainError as error:
@@ -208,10 +224,16 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _officer(request)
     run = get_object_or_404(MatchRun, pk=pk)
     names = dict(BenefitItem.objects.values_list("code", "name"))
+    handled = set(selectors.handled_items(request.user).values_list("code", flat=True))  # type: ignore[arg-type]
     results = sorted(
         ((code, names.get(code, code), row) for code, row in run.by_item.items()), key=lambda r: -r[2]["pairs"]
     )
-    context = {"run": run, "results": results, "finished": run.status in (RunStatus.DONE, RunStatus.FAILED)}
+    context = {
+        "run": run,
+        "results": results,
+        "handled": handled,
+        "finished": run.status in (RunStatus.DONE, RunStatus.FAILED),
+    }
     if request.headers.get("HX-Request"):
         return render(request, "policies/_run_progress.html", context)
     return render(request, "policies/run.html", context)
@@ -221,10 +243,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def item_candidates(request: HttpRequest, code: str) -> HttpResponse:
     _officer(request)
     item = get_object_or_404(BenefitItem.objects.select_related("policy"), code=code)
-    status = request.GET.get("status", CandidateStatus.PENDING_REVIEW)
-    candidates = item.candidates.select_related("enterprise")
-    if status in CandidateStatus.values:
-        candidates = candidates.filter(status=status)
+    if not services.can_handle(request.user, item):  # type: ignore[arg-type]
+        raise PermissionDenied(f"“{item.name}”由{item.department_name or '外区或上级部门'}办理，您无权查看其名单。")
+    status = request.GET.get("status", "")
+    if status not in CandidateStatus.values:
+        status = CandidateStatus.PENDING_REVIEW
+    candidates = item.candidates.select_related("enterprise").filter(status=status)
     page = Paginator(candidates.order_by("-engine_amount_fen", "id"), 50).get_page(request.GET.get("page"))
     pool = getattr(item, "fund_pool", None)
     return render(
@@ -258,7 +282,10 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "candidate": candidate,
             "explanation": services.explain(candidate),
-            "amount_kind": services._amount_kind(candidate),
+            "amount_kind": services.amount_kind(candidate),
+            "live": services.precheck(candidate.enterprise, candidate.item, on=candidate.as_of)
+            if candidate.status == CandidateStatus.PENDING_REVIEW
+            else None,
             "objections": candidate.objections.all(),
             "pool": getattr(candidate.item, "fund_pool", None),
             "masked_account": services.mask_account(candidate.bank_account) if candidate.bank_account else "",

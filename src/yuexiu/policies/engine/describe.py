@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from yuexiu.policies.engine.attributes import ATTRIBUTES
 from yuexiu.policies.engine.reference import describe_expected, format_yuan
 from yuexiu.policies.engine.rules import Amount, Compare, Condition, Group, Manual, NotGranted
 
@@ -32,11 +35,11 @@ def amount_text(amount: Amount | None) -> str:
         return "奖励标准未录入"
     parts = []
     if amount.formula is not None:
-        parts.append(f"按 {amount.formula.text} 计算")
+        parts.append(f"按 {in_words(amount.formula.text)} 计算")
     elif amount.per_month is not None:
-        parts.append(f"逐月按 {amount.per_month.text} 计算并{amount.per_month_rounding}后求和")
+        parts.append(f"逐月按 {in_words(amount.per_month.text)} 计算并{amount.per_month_rounding}后求和")
     else:
-        tiers = "；".join(f"{_when(t.when)}：{t.value.text}" for t in amount.tiers)
+        tiers = "；".join(f"{_when(t.when)}：{in_words(t.value.text)}" for t in amount.tiers)
         parts.append(f"分档：{tiers}")
     if amount.rounding is not None:
         parts.append(str(amount.rounding))
@@ -50,3 +53,12 @@ def amount_text(amount: Amount | None) -> str:
 
 def _when(node: Condition) -> str:
     return node.label or "条件"
+
+
+def in_words(formula: str) -> str:
+    """A formula with its attribute names replaced by their Chinese labels, ``*`` by ``×``:
+    ``(revenue - revenue_prev) * 1%`` → ``(上年度营业收入（元） - 前年营业收入（元）) × 1%``."""
+    labelled = re.sub(
+        r"[a-z_]+", lambda m: ATTRIBUTES[m.group()].label if m.group() in ATTRIBUTES else m.group(), formula
+    )
+    return labelled.replace("*", "×").replace("min(", "较小值(").replace("max(", "较大值(")

@@ -64,6 +64,7 @@ class Decision:
     amount_fen: int | None  # None when the item has no amount (incomplete) or the enterprise is not eligible
     failed_mask: int
     conditions: list[ConditionResult]
+    ceiling: bool = False  # the amount is a "最高/不超过" ceiling: the review sets the grant
 
     @property
     def failed(self) -> list[ConditionResult]:
@@ -87,7 +88,8 @@ def decide(version: Version, row: dict[str, Any], context: Context, item_code: s
     amount = None
     if eligible and version.amount is not None:
         amount = amount_fen(version.amount, row, context, item_code)
-    return Decision(eligible, amount, mask, conditions)
+    ceiling = version.amount is not None and version.amount.kind == "maximum"
+    return Decision(eligible, amount, mask, conditions, ceiling)
 
 
 def _evaluate(
@@ -271,3 +273,16 @@ def evaluate_expr(expr: Expr, row: dict) -> Decimal | None:
         raise TypeError(f"unexpected formula node {ast.dump(node)}")
 
     return ev(expr.tree)
+
+
+def amount_inputs(amount: Amount | None, row: dict) -> list[tuple[str, str]]:
+    """The attributes an amount rule reads, with the values used: ``[("上年度营业收入（元）", "…元")]``."""
+    if amount is None:
+        return []
+    exprs = [e for e in (amount.formula, amount.per_month) if e is not None] + [t.value for t in amount.tiers]
+    names: list[str] = []
+    for expr in exprs:
+        for node in ast.walk(expr.tree):
+            if isinstance(node, ast.Name) and node.id in ATTRIBUTES and node.id not in names:
+                names.append(node.id)
+    return [(ATTRIBUTES[n].label, "无数据" if row.get(n) is None else describe_value(n, row[n])) for n in names]

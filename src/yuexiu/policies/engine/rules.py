@@ -40,6 +40,7 @@ ROUNDING_MODES = {
     "half_even": "银行家舍入",
 }
 MAX_CONDITIONS = 63  # one BIGINT bitmask of failed conditions per pair
+MAX_MONEY = Decimal("1e12")  # 1 万亿元: above any enterprise figure or grant; keeps products in 64 bits
 
 COMPARE_OPS = {"=", "!=", ">", ">=", "<", "<="}
 OPS_BY_TYPE: dict[str, set[str]] = {
@@ -266,9 +267,21 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in result:
+            loader.problems.append((line, f"字段“{key}”重复（第{result.key_lines[key]}行已有）"))
         result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
+        result.key_lines[key] = line
     return result
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """A date YAML recognises but the calendar refuses (2019-02-30) stays text, so the checker
+    reports it with its line instead of the parser failing."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
@@ -280,18 +293,30 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def parse_yaml(text: str, source: str = "") -> Any:
     """YAML text → values whose mappings and lists remember their line numbers.
     Raises ``RuleFileError`` for a YAML syntax error (with its line)."""
+    if "\x00" in text:
+        raise RuleFileError([(0, "规则文件含有不可见的控制字符（\\x00），请删除后再保存")], source)
+    loader = _Loader(text)
+    loader.problems = []
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise RuleFileError([(mark.line + 1 if mark else 0, f"YAML 格式错误：{exc.problem}")], source) from None
-    except yaml.YAMLError as exc:
-        raise RuleFileError([(0, f"YAML 格式错误：{exc}")], source) from None
+        mark = exc.problem_mark or exc.context_mark
+        where = f"（第{mark.column + 1}列附近）" if mark else ""
+        reason = f"YAML 格式错误{where}：请检查缩进、冒号、引号和括号是否配对"
+        raise RuleFileError([(mark.line + 1 if mark else 0, reason)], source) from None
+    except yaml.YAMLError:
+        raise RuleFileError([(0, "YAML 格式错误：文件无法解析")], source) from None
+    finally:
+        loader.dispose()
+    if loader.problems:
+        raise RuleFileError(loader.problems, source)
+    return data
 
 
 # ------------------------------------------------------------------------------------- checking
@@ -323,16 +348,26 @@ class _Checker:
                     self.line_of(mapping, key), f"{what}不认识的字段“{key}”（可用：{'、'.join(sorted(allowed))}）"
                 )
 
-    def text(self, mapping: _LineDict, key: str, what: str, *, required: bool = True) -> str:
+    def text(self, mapping: _LineDict, key: str, what: str, *, required: bool = True, limit: int = 200) -> str:
         value = mapping.get(key)
         if value is None or value == "":
             if required:
                 self.fail(self.line_of(mapping), f"{what}缺少“{key}”")
             return ""
-        if not isinstance(value, str | int):
+        if not isinstance(value, str | int) or isinstance(value, bool):
             self.fail(self.line_of(mapping, key), f"“{key}”应为文字")
             return ""
+        if len(str(value)) > limit:
+            self.fail(self.line_of(mapping, key), f"“{key}”最多 {limit} 个字，实际 {len(str(value))} 个")
+            return ""
         return str(value)
+
+    def url(self, mapping: _LineDict, key: str) -> str:
+        value = str(mapping.get(key) or "")
+        if value and not re.fullmatch(r"https?://\S{1,490}", value):
+            self.fail(self.line_of(mapping, key), f"“{key}”应为 http:// 或 https:// 开头的网址")
+            return ""
+        return value
 
     def date(self, mapping: _LineDict, key: str) -> date | None:
         value = mapping.get(key)
@@ -352,6 +387,9 @@ class _Checker:
         parsed = parse_money(value)
         if parsed is None:
             self.fail(line, f"{what}应写明金额和单位（元、万元或亿元），如“100万元”，实际为“{value}”")
+        elif not 0 <= parsed < MAX_MONEY:
+            self.fail(line, f"{what}应在 0 到 1 万亿元之间，实际为“{value}”")
+            return None
         return parsed
 
 
@@ -419,21 +457,25 @@ def load_rule_file(text: str, source: str = "") -> PolicyRules:
                 checker.fail(item.line, f"事项编码“{item.code}”重复")
             codes.add(item.code)
             items.append(item)
-    if checker.problems:
-        raise RuleFileError(checker.problems, source)
-    return PolicyRules(
-        code=checker.text(policy, "code", "policy "),
-        number=str(policy.get("number") or ""),
-        title=checker.text(policy, "title", "policy "),
-        issuer=str(policy.get("issuer") or ""),
+    code = checker.text(policy, "code", "policy ", limit=64)
+    if code and not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", code):
+        checker.fail(checker.line_of(policy, "code"), f"政策编码“{code}”只能用小写字母、数字和连字符")
+    rules = PolicyRules(
+        code=code,
+        number=checker.text(policy, "number", "policy ", required=False, limit=100),
+        title=checker.text(policy, "title", "policy ", limit=300),
+        issuer=checker.text(policy, "issuer", "policy ", required=False, limit=300),
         effective=effective,
         expires=expires,
-        source_url=str(policy.get("source_url") or ""),
+        source_url=checker.url(policy, "source_url"),
         confidence=confidence,
         illustration=bool(policy.get("illustration", False)),
         notes=str(policy.get("notes") or ""),
         items=items,
     )
+    if checker.problems:
+        raise RuleFileError(checker.problems, source)
+    return rules
 
 
 ITEM_KEYS = {
@@ -471,7 +513,7 @@ def _load_item(checker: _Checker, raw: Any, line: int, effective: date | None, e
     confidence = checker.text(item, "confidence", "兑现事项", required=False)
     if confidence and confidence not in CONFIDENCES:
         checker.fail(checker.line_of(item, "confidence"), f"confidence 应为 {'/'.join(CONFIDENCES)}")
-    incomplete = str(item.get("incomplete") or "")
+    incomplete = checker.text(item, "incomplete", "兑现事项", required=False, limit=500)
     versions_raw = item.get("versions")
     versions: list[Version] = []
     if not isinstance(versions_raw, list) or not versions_raw:
@@ -490,10 +532,10 @@ def _load_item(checker: _Checker, raw: Any, line: int, effective: date | None, e
     return Item(
         code=code,
         name=checker.text(item, "name", "兑现事项"),
-        clause=str(item.get("clause") or ""),
+        clause=checker.text(item, "clause", "兑现事项", required=False),
         mode=mode,
-        department=checker.text(item, "department", "兑现事项"),
-        fund_source=str(item.get("fund_source") or ""),
+        department=checker.text(item, "department", "兑现事项", limit=100),
+        fund_source=checker.text(item, "fund_source", "兑现事项", required=False, limit=100),
         budget=budget,
         confidence=confidence,
         incomplete=incomplete,
@@ -826,6 +868,14 @@ def parse_formula(checker: _Checker, raw: Any, line: int, *, series: bool) -> Ex
                 return None
         elif not isinstance(node, ast.Load | ast.operator | ast.unaryop | ast.expr_context):
             checker.fail(line, f"金额公式“{raw}”只能用数字、企业属性、+ - * 和 min、max")
+            return None
+    for value in literals.values():
+        if abs(value) >= MAX_MONEY or len(value.as_tuple().digits) > 18:
+            checker.fail(line, f"金额公式“{raw}”中的数字过大（应小于 1 万亿）")
+            return None
+    if not series_names and not any(isinstance(n, ast.Name) and n.id not in FUNCTIONS for n in ast.walk(tree)):
+        if not re.search(r"(元|万元|亿元)", str(raw)):
+            checker.fail(line, f"固定金额“{raw}”应写明单位（元、万元或亿元），如“50万元”")
             return None
     if series and len(series_names) != 1:
         checker.fail(line, "per_month 公式须且只能引用一个按月数据属性（如 insured_employees_monthly）")

@@ -56,24 +56,32 @@ class Command(BaseCommand):
             path = Path(options["file"])
             try:
                 rules = load_rule_file(path.read_text(encoding="utf-8"), path.name)
-            except (OSError, UnicodeDecodeError) as error:
-                raise CommandError(f"无法读取 {path}：{error}") from None
+            except (OSError, UnicodeDecodeError):
+                raise CommandError(f"无法读取 {path}：文件不存在或不是 UTF-8 文本") from None
             except RuleFileError as error:
                 raise CommandError("\n".join(services.iter_rule_problems(error))) from None
             self.stdout.write(f"{path.name}：通过，{len(rules.items)} 个事项")
         elif action == "generate":
+            if not 1 <= options["count"] <= 10_000_000:
+                raise CommandError("数量应在 1 到 10,000,000 之间")
             created = services.generate_registry(options["count"], seed=options["seed"])
             self.stdout.write(f"新增模拟企业 {created} 家")
         elif action == "match":
+            from yuexiu.core.errors import DomainError
             from yuexiu.core.models import User
-            from yuexiu.policies.models import MatchRun
 
             user = User.objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"找不到用户 {options['user']}")
-            as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
-            run = MatchRun.objects.create(period=options["period"] or as_of.year, as_of=as_of, started_by=user)
+            try:
+                as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
+                run = services.create_run(user=user, period=options["period"] or as_of.year, as_of=as_of)
+            except ValueError:
+                raise CommandError("--as-of 应为日期，如 2026-06-30") from None
+            except DomainError as error:
+                raise CommandError(error.message) from None
             run = services.execute_run(run.pk)
             self.stdout.write(
-                f"批次 {run.pk}：{run.get_status_display()}；{run.enterprises} 家企业，{run.pairs} 对，新增候选 {run.candidates}，引擎 {run.engine_seconds} 秒 {run.error}"  # noqa: E501
+                f"批次 {run.pk}：{run.get_status_display()}；{run.enterprises} 家企业，{run.pairs} 对，"
+                f"新增候选 {run.candidates}，引擎 {run.engine_seconds} 秒 {run.error}"
             )

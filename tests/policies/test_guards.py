@@ -1,0 +1,128 @@
+"""Guards found by a new user's trial: who may edit which rules, runs that cannot block matching or
+mismatch their year, amounts typed by people, one-off awards approved once across periods, rule
+files with duplicate keys, impossible dates, unsafe links or unitless money."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
+from yuexiu.policies import services
+from yuexiu.policies.engine.rules import RuleFileError, load_rule_file
+from yuexiu.policies.models import BenefitItem, Candidate, Enterprise, MatchRun, RunStatus
+
+RULES = Path(__file__).parent / "rules"
+TEXT = (RULES / "loop-policy.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def library(cast):
+    services.load_policy_library(RULES)
+    return cast
+
+
+def test_an_officer_edits_only_the_rules_of_their_departments_items(library):
+    with pytest.raises(PermissionDeniedError, match="无权修改其规则"):
+        services.save_rule_file(
+            text=TEXT.replace("25万元", "1亿元"), user=library["policy_rsj"], policy_code="loop-test-2025"
+        )
+    services.load_policy_library()  # the seed library, whose items belong to other policies
+    takeover = TEXT.replace("code: loop-test-2025-02", "code: yx-illustrations-01")
+    with pytest.raises(Conflict, match="属于政策“yx-illustrations”"):
+        services.save_rule_file(text=takeover, user=library["policy_kgsxj"], policy_code="loop-test-2025")
+    with pytest.raises(DomainError, match="不是本区单位"):
+        services.save_rule_file(
+            text=TEXT.replace(
+                "department: 区科工商信局\n    budget: 100万元", "department: 区不存在局\n    budget: 100万元"
+            ),
+            user=library["policy_kgsxj"],
+            policy_code="loop-test-2025",
+        )
+    with pytest.raises(DomainError, match="没有改动"):
+        services.save_rule_file(text=TEXT, user=library["policy_kgsxj"], policy_code="loop-test-2025")
+    assert BenefitItem.objects.get(code="yx-illustrations-01").policy.code == "yx-illustrations"
+
+
+def test_a_run_must_fall_in_its_year_and_a_stale_run_does_not_block_matching(library):
+    officer = library["policy_kgsxj"]
+    with pytest.raises(DomainError, match="不在所属年度"):
+        services.create_run(user=officer, period=2027, as_of=date(2026, 11, 30))
+    stuck = services.create_run(user=officer, period=2026, as_of=date(2026, 11, 30))
+    with pytest.raises(Conflict, match="尚未完成"):
+        services.create_run(user=officer, period=2026, as_of=date(2026, 11, 30))
+    MatchRun.objects.filter(pk=stuck.pk).update(
+        status=RunStatus.RUNNING, updated_at=timezone.now() - timedelta(minutes=16)
+    )
+    fresh = services.create_run(user=officer, period=2026, as_of=date(2026, 11, 30))
+    stuck.refresh_from_db()
+    assert (stuck.status, fresh.status) == (RunStatus.FAILED, RunStatus.QUEUED)
+    assert "后台任务中断" in stuck.error
+    with pytest.raises(PermissionDeniedError):
+        services.create_run(user=library["citizen_demo"], period=2026, as_of=date(2026, 11, 30))
+
+
+@pytest.mark.parametrize(
+    ("typed", "fen"),
+    [("12000.5", 1200050), ("12,000.50", 1200050), ("１２３", 12300), ("0.01", 1), ("999999999999.99", 99999999999999)],
+)
+def test_amounts_typed_by_people(typed, fen):
+    assert services.fen_from_text(typed) == fen
+
+
+@pytest.mark.parametrize("typed", ["NaN", "Infinity", "1e5", "1,2,3", "-1", "1.001", "", "1000000000000", "12,00"])
+def test_amounts_that_are_refused(typed):
+    with pytest.raises(DomainError):
+        services.fen_from_text(typed)
+
+
+def test_a_one_off_award_is_approved_once_even_across_periods(library):
+    officer = library["policy_kgsxj"]
+    ever = TEXT.replace("not_granted: year", "not_granted: ever").replace("expires: 2026-12-31", "expires: 2027-12-31")
+    services.save_rule_file(text=ever, user=officer, policy_code="loop-test-2025")
+    Enterprise.objects.create(
+        uscc="91440104MA5CYX1KXU", name="示范", district="越秀区", credit_status="良好", rd_expense=Decimal("1200000")
+    )
+    for as_of in (date(2026, 3, 2), date(2027, 3, 1)):
+        run = services.create_run(user=officer, period=as_of.year, as_of=as_of)
+        services.execute_run(run.pk)
+    first, second = Candidate.objects.order_by("period")
+    assert (first.period, second.period) == (2026, 2027)  # both matched while neither was granted
+    services.review(candidate_id=first.pk, user=officer, approve=True)
+    with pytest.raises(Conflict, match="2026年已获"):
+        services.review(candidate_id=second.pk, user=officer, approve=True)
+
+
+def test_an_item_without_a_fund_pool_takes_no_application(library):
+    Enterprise.objects.create(uscc="91440104MA5CYX1KXU", name="示范", district="越秀区")
+    item = BenefitItem.objects.get(code="loop-test-2025-02")
+    item.fund_pool.delete()
+    with pytest.raises(DomainError, match="尚未安排资金"):
+        services.apply(item_id=item.pk, user=library["enterprise_demo"], declarations=["门店为新开设的品牌首店"])
+
+
+def _problems(text: str) -> list[tuple[int, str]]:
+    with pytest.raises(RuleFileError) as error:
+        load_rule_file(text)
+    return error.value.problems
+
+
+def test_rule_files_with_duplicate_keys_bad_dates_unsafe_links_or_unitless_money_are_refused():
+    assert _problems(
+        TEXT.replace("  title: 测试用政策（流程测试）\n", "  title: 测试用政策（流程测试）\n  title: 另一个标题\n")
+    ) == [(5, "字段“title”重复（第4行已有）")]
+    assert _problems(TEXT.replace("effective: 2025-01-01", "effective: 2025-02-30"))[0] == (
+        6,
+        "“effective”应为日期，如 2025-01-01，实际为“2025-02-30”",
+    )
+    assert _problems(TEXT.replace("confidence: U\n", "confidence: U\n  source_url: javascript:alert(1)\n"))[0][1] == (
+        "“source_url”应为 http:// 或 https:// 开头的网址"
+    )
+    assert "应写明单位" in _problems(TEXT.replace("formula: 50万元", "formula: 500000"))[0][1]
+    assert "数字过大" in _problems(TEXT.replace("formula: 50万元", "formula: 99999999999999999999亿元"))[0][1]
+    assert "1 万亿元" in _problems(TEXT.replace("budget: 25万元", "budget: 99999999999亿元"))[0][1]
+    assert _problems("policy: [\n")[0][1] == "YAML 格式错误（第1列附近）：请检查缩进、冒号、引号和括号是否配对"
