@@ -1,4 +1,4 @@
-"""Request-wide middleware: audit context, and two-factor enforcement for staff."""
+"""Request-wide middleware: refusing control characters, audit context, two-factor enforcement for staff."""
 
 from __future__ import annotations
 
@@ -6,10 +6,39 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django_otp import user_has_device
 
 from yuexiu.core import audit
+
+
+class ControlCharacterMiddleware:
+    """Refuse a request whose path, query or form holds a NUL character: no text field can store it
+    (PostgreSQL refuses it outright), so it is a clear 4xx here instead of an error deep inside a
+    query. The API answers 422 in its error shape; pages answer 400."""
+
+    MESSAGE = "请求中含有不可见的控制字符（\\x00），请删除后重试。"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            if request.path.startswith("/api/"):
+                body = {"code": "invalid_characters", "message": self.MESSAGE, "details": {}}
+                return JsonResponse(body, status=422)
+            return render(request, "core/error.html", {"message": self.MESSAGE}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path:
+            return True
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            return True
+        if request.content_type == "application/x-www-form-urlencoded":
+            return any("\x00" in value for values in request.POST.lists() for value in values[1])
+        return False
 
 
 class RequestContextMiddleware:

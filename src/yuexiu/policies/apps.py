@@ -39,8 +39,10 @@ class PoliciesConfig(AppConfig):
         from yuexiu.core.services import has_role
         from yuexiu.policies import selectors
 
-        if not has_role(request.user, Role.POLICY_OFFICER):
+        if has_role(request.user, Role.POLICY_OFFICER):
+            context = {"queue": selectors.review_queue_counts(request.user), "officer": True}
+        elif has_role(request.user, Role.DATA_OFFICER):
+            context = {"officer": False}
+        else:
             return ""
-        return render_to_string(
-            "policies/_workbench_panel.html", {"queue": selectors.review_queue_counts(request.user)}, request=request
-        )
+        return render_to_string("policies/_workbench_panel.html", context, request=request)

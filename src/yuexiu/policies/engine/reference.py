@@ -191,7 +191,16 @@ def describe_expected(node: Compare, context: Context | None = None) -> str:
         return str(v)
 
     shown = "、".join(show(v) for v in target) if isinstance(target, list) else show(target)
-    return f"{ATTRIBUTES[node.attr].label}{OP_LABELS[node.op]}{shown}"
+    label = ATTRIBUTES[node.attr].label
+    worded = {
+        "prefix": f"{label}以 {shown} 开头",
+        "not_prefix": f"{label}不以 {shown} 开头",
+        "has": f"具有“{shown}”标签",
+        "lacks": f"不具有“{shown}”标签",
+        "has_any": f"具有以下任一标签：{shown}",
+        "has_none": f"不具有以下标签：{shown}",
+    }
+    return worded.get(node.op, f"{label}{OP_LABELS[node.op]}{shown}")
 
 
 def format_yuan(value: Decimal) -> str:

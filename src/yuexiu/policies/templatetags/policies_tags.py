@@ -22,3 +22,13 @@ def condition_lines(version: object) -> list[tuple[int, str]]:
 @register.filter
 def amount_text(version: object) -> str:
     return describe.amount_text(version.amount) if version is not None else "—"  # type: ignore[attr-defined]
+
+
+@register.filter
+def money(value: object) -> str:
+    """A registry amount in 元 (Decimal) → "1,234.56元"; None → "—"."""
+    from decimal import Decimal
+
+    from yuexiu.policies.engine.reference import format_yuan
+
+    return "—" if value is None else format_yuan(Decimal(str(value)))
