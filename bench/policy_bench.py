@@ -11,6 +11,7 @@ reference evaluation's time per pair, and the ratio.
 
 from __future__ import annotations
 
+import copy
 import csv
 import multiprocessing
 import resource
@@ -76,10 +77,35 @@ def engine_child(csv_path: str, out_dir: str, queue: multiprocessing.Queue) -> N
         f"INSERT INTO enterprises SELECT row_id, {select} FROM read_csv('{csv_path}', header=true, columns={{'row_id': 'BIGINT', {columns}}})"  # noqa: E501
     )
     load = time.perf_counter() - started
+    forced = copy.deepcopy(items)  # every item's versions made valid on the as-of date: all 78 evaluated
+    for item in forced:
+        for version in item.versions:
+            version.valid_from = version.valid_until = None
     runs = []
-    for label, batch in (("all items in one statement", None), ("batches of 8 items", 8), ("batches of 8 items", 8)):
-        result = sql.match(con, items, period=PERIOD, as_of=AS_OF, out_dir=Path(out_dir), batch_size=batch)
-        runs.append((label, result.seconds, result.pairs, len(items) - len(result.skipped)))
+    for label, library_items, batch in (
+        ("items in force on the as-of date, 8 per statement", items, 8),
+        ("all 78 items, 8 per statement", forced, 8),
+        ("all 78 items, one statement", forced, None),
+    ):
+        timings = []
+        for _ in range(3):
+            result = sql.match(con, library_items, period=PERIOD, as_of=AS_OF, out_dir=Path(out_dir), batch_size=batch)
+            timings.append(result.seconds)
+        runs.append((label, sorted(timings), result.pairs, len(library_items) - len(result.skipped)))
+    # Later in the year: 1% of enterprises already granted every item this year (780,000 grant rows):
+    # the "not already granted" conditions then read the grants table.
+    con.execute(
+        "INSERT INTO granted SELECT e.uscc, i.code, 2026 FROM (SELECT uscc FROM enterprises WHERE row_id % 100 = 0) e, "
+        "(SELECT unnest(?) AS code) i",
+        [[i.code for i in forced]],
+    )
+    timings = []
+    for _ in range(3):
+        result = sql.match(con, forced, period=PERIOD, as_of=AS_OF, out_dir=Path(out_dir), batch_size=8)
+        timings.append(result.seconds)
+    runs.append(
+        ("all 78 items, 8 per statement, 780,000 grants already made", sorted(timings), result.pairs, len(forced))
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put({"load": load, "runs": runs, "peak_mib": peak})
 
@@ -114,18 +140,21 @@ def main() -> None:
         seconds, pairs = reference_time(sample)
     per_pair = seconds / pairs
     print(f"registry load into DuckDB: {report['load']:.2f} s")
-    for label, secs, found, in_force in report["runs"]:
-        evaluated = n * in_force
+    for label, timings, found, evaluated_items in report["runs"]:
+        decisions = n * evaluated_items
+        median = timings[1]
         print(
-            f"engine ({label}): {secs:.2f} s for {n:,} × {in_force} items in force = {evaluated:,} decisions, {found:,} eligible pairs written; {evaluated / secs / 1e6:.1f} M decisions/s"  # noqa: E501
+            f"engine ({label}): median {median:.2f} s (min {timings[0]:.2f}, max {timings[2]:.2f}) for {n:,} × "
+            f"{evaluated_items} items = {decisions:,} decisions, {found:,} eligible pairs written with amounts and "
+            f"bitmasks; {decisions / median / 1e6:.1f} M decisions/s"
         )
-    best = min(secs for _, secs, _, _ in report["runs"])
-    in_force = report["runs"][0][3]
+    best = report["runs"][1][1][1]
+    in_force = report["runs"][1][3]
     print(f"engine process peak memory: {report['peak_mib']:.0f} MiB")
     print(
         f"plain Python per-enterprise evaluation: {pairs:,} decisions in {seconds:.2f} s = {per_pair * 1e6:.1f} µs per decision; {n:,} × {in_force} would take {per_pair * n * in_force:.0f} s"  # noqa: E501
     )
-    print(f"ratio (plain / vectorised): {per_pair * n * in_force / best:.0f}×")
+    print(f"ratio (plain / vectorised, all 78 items, 8 per statement, median): {per_pair * n * in_force / best:.0f}×")
 
 
 if __name__ == "__main__":

@@ -64,13 +64,17 @@ def _literal(kind: str, value: Any, period: int, as_of: date) -> str:
     return _quote(value)
 
 
-def leaf_sql(node: Condition, item_code: str, period: int, as_of: date) -> str:
-    """One leaf condition as a SQL boolean that is never NULL."""
+def leaf_sql(node: Condition, item_code: str, period: int, as_of: date, granted_items: set[str] | None = None) -> str:
+    """One leaf condition as a SQL boolean that is never NULL. ``granted_items``: the item codes
+    that have any grant at all (None: unknown); for another item "not granted" is simply TRUE."""
     if isinstance(node, Manual):
         return "TRUE"
     if isinstance(node, NotGranted):
+        if granted_items is not None and item_code not in granted_items:
+            return "TRUE"
         year = "" if node.within == "ever" else f" AND year = {int(period)}"
-        return f"NOT COALESCE(uscc IN (SELECT uscc FROM granted WHERE item_code = {_quote(item_code)}{year}), FALSE)"
+        granted = f"SELECT row_id FROM granted_rows WHERE item_code = {_quote(item_code)}{year}"
+        return f"NOT COALESCE(row_id IN ({granted}), FALSE)"
     assert isinstance(node, Compare)
     kind = ATTRIBUTES[node.attr].type
     col = _column(node.attr)
@@ -82,7 +86,14 @@ def leaf_sql(node: Condition, item_code: str, period: int, as_of: date) -> str:
         return f"COALESCE(({col} & {bits}) {test}, FALSE)"
     if op in ("prefix", "not_prefix"):
         prefixes = node.value if isinstance(node.value, list) else [node.value]
-        hit = " OR ".join(f"starts_with({col}, {_quote(p)})" for p in prefixes)
+        by_length: dict[int, list[str]] = {}
+        for prefix in prefixes:
+            by_length.setdefault(len(prefix), []).append(prefix)
+        # one set lookup per prefix length instead of one starts_with per prefix (31 for 制造业 13–43)
+        hit = " OR ".join(
+            f"substr({col}, 1, {length}) IN ({', '.join(_quote(p) for p in group)})"
+            for length, group in by_length.items()
+        )
         return f"COALESCE({'' if op == 'prefix' else 'NOT '}({hit}), FALSE)"
     if op in ("in", "not_in"):
         listed = ", ".join(_literal(kind, v, period, as_of) for v in node.value)
@@ -195,11 +206,22 @@ class Job:
     version: Version
 
 
-def item_select(job: Job, *, period: int, as_of: date, table: str = "enterprises", wide: bool = False) -> str:
+def item_select(
+    job: Job,
+    *,
+    period: int,
+    as_of: date,
+    table: str = "enterprises",
+    wide: bool = False,
+    granted_items: set[str] | None = None,
+) -> str:
     """SELECT row_id, item, failed_mask, amount_fen for the eligible enterprises of one item."""
     version, code = job.version, job.item.code
     leaves = version.leaves
-    columns = ", ".join(f"{leaf_sql(leaf, code, period, as_of)} AS c{leaf.index}" for leaf in leaves)  # type: ignore[attr-defined]
+    columns = ", ".join(
+        f"{leaf_sql(leaf, code, period, as_of, granted_items)} AS c{leaf.index}"  # type: ignore[attr-defined]
+        for leaf in leaves
+    )
     mask = " | ".join(f"(CASE WHEN c{leaf.index} THEN 0 ELSE {1 << leaf.index} END)" for leaf in leaves) or "0"  # type: ignore[attr-defined]
     eligible = tree_sql(version.eligibility, lambda node: f"c{node.index}")  # type: ignore[attr-defined]
     amount = (
@@ -239,6 +261,17 @@ def ensure_granted(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TEMP TABLE IF NOT EXISTS granted (uscc VARCHAR, item_code VARCHAR, year INTEGER)")
 
 
+def prepare_grants(con: duckdb.DuckDBPyConnection, table: str = "enterprises") -> set[str]:
+    """Resolve the grants to the registry's row ids once per run (an integer semi-join per item is
+    much cheaper than one on the 18-character code). Returns the item codes that have any grant."""
+    ensure_granted(con)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE granted_rows AS SELECT e.row_id, g.item_code, g.year "
+        f"FROM granted g JOIN {table} e USING (uscc)"
+    )
+    return {code for (code,) in con.execute("SELECT DISTINCT item_code FROM granted_rows").fetchall()}
+
+
 def match(
     con: duckdb.DuckDBPyConnection,
     items: Sequence[Item],
@@ -257,7 +290,7 @@ def match(
     docs/benchmarks.md, and lets a run report progress); ``progress(done,
     total)`` is called after each batch. Returns counts and amounts per item number."""
     started = time.perf_counter()
-    ensure_granted(con)
+    granted_items = prepare_grants(con, table)
     jobs, skipped = plan(items, as_of)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("pairs-*.parquet"):
@@ -269,7 +302,8 @@ def match(
             target = out_dir / f"pairs-{number:04d}.parquet"
             for wide in (False, True):
                 query = " UNION ALL ".join(
-                    item_select(job, period=period, as_of=as_of, table=table, wide=wide) for job in batch
+                    item_select(job, period=period, as_of=as_of, table=table, wide=wide, granted_items=granted_items)
+                    for job in batch
                 )
                 try:
                     con.execute(f"COPY ({query}) TO {_quote(target)} (FORMAT PARQUET)")
@@ -302,7 +336,7 @@ def decide_rows(
 ) -> dict[int, tuple[int, int | None]]:
     """row_id → (failed_mask, amount_fen) for the eligible rows of one item (tests compare it with
     the reference evaluation)."""
-    ensure_granted(con)
+    prepare_grants(con, table)
     try:
         rows = con.execute(item_select(job, period=period, as_of=as_of, table=table)).fetchall()
     except duckdb.OutOfRangeException:
