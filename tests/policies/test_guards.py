@@ -126,3 +126,20 @@ def test_rule_files_with_duplicate_keys_bad_dates_unsafe_links_or_unitless_money
     assert "数字过大" in _problems(TEXT.replace("formula: 50万元", "formula: 99999999999999999999亿元"))[0][1]
     assert "1 万亿元" in _problems(TEXT.replace("budget: 25万元", "budget: 99999999999亿元"))[0][1]
     assert _problems("policy: [\n")[0][1] == "YAML 格式错误（第1列附近）：请检查缩进、冒号、引号和括号是否配对"
+
+
+def test_an_unverified_enterprise_account_sees_no_registry_data_and_cannot_claim(client, library):
+    from yuexiu.core.models import User
+
+    Enterprise.objects.create(
+        uscc="91440104MA5CYX1KXU", name="示范", district="越秀区", revenue=Decimal("69601.61"), credit_status="良好"
+    )
+    User.objects.filter(username="enterprise_demo").update(enterprise_verified=False)
+    user = User.objects.get(username="enterprise_demo")
+    client.force_login(user)
+    html = client.get("/policies/mine/").content.decode()
+    assert "尚未完成企业身份核验" in html and "69,601.61" not in html
+    assert client.get("/api/v1/policies/items/loop-test-2025-02/precheck").status_code == 403
+    item = BenefitItem.objects.get(code="loop-test-2025-02")
+    with pytest.raises(PermissionDeniedError, match="身份核验"):
+        services.apply(item_id=item.pk, user=user, declarations=["门店为新开设的品牌首店"])

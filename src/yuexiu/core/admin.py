@@ -158,7 +158,19 @@ class UserAdmin(DjangoUserAdmin, AuditedAdmin):
     inlines = [RoleAssignmentInline]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("身份", {"fields": ("account_type", "full_name", "organisation", "enterprise_uscc", "enterprise_name")}),
+        (
+            "身份",
+            {
+                "fields": (
+                    "account_type",
+                    "full_name",
+                    "organisation",
+                    "enterprise_uscc",
+                    "enterprise_name",
+                    "enterprise_verified",
+                )
+            },
+        ),
         ("状态", {"fields": ("is_active", "is_staff", "last_login", "date_joined")}),
     )
     readonly_fields = ["last_login", "date_joined", "is_staff"]

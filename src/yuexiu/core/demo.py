@@ -64,6 +64,7 @@ def ensure_demo_accounts() -> int:
                 enterprise_name="广州越秀示范科技有限公司（演示）",
                 phone="13900139000",
             )
+            User.objects.filter(username=username).update(enterprise_verified=True)  # the demo is verified
         else:
             organisation = Organisation.objects.get(code=organisation_code)
             user = User(username=username, full_name=full_name, account_type=account_type, organisation=organisation)

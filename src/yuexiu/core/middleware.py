@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django_otp import user_has_device
 
@@ -13,9 +13,10 @@ from yuexiu.core import audit
 
 
 class ControlCharacterMiddleware:
-    """Refuse a request whose path, query or form holds a NUL character: no text field can store it
-    (PostgreSQL refuses it outright), so it is a clear 4xx here instead of an error deep inside a
-    query. The API answers 422 in its error shape; pages answer 400."""
+    """Keep NUL characters out of queries: no text column can store one (PostgreSQL refuses it
+    outright). A page request carrying one in its path, query or form is refused with 400. The API's
+    query parameters are free text by its schema, so there a NUL is removed (it cannot mean anything
+    in a search or a filter) and the request goes on."""
 
     MESSAGE = "请求中含有不可见的控制字符（\\x00），请删除后重试。"
 
@@ -23,10 +24,16 @@ class ControlCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._has_nul(request):
-            if request.path.startswith("/api/"):
-                body = {"code": "invalid_characters", "message": self.MESSAGE, "details": {}}
-                return JsonResponse(body, status=422)
+        if request.path.startswith("/api/"):
+            if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
+                request.path_info = request.path_info.replace("\x00", "")
+                request.path = request.path.replace("\x00", "")
+                cleaned = QueryDict(mutable=True)
+                for key, values in request.GET.lists():
+                    cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
+                cleaned._mutable = False
+                request.GET = cleaned
+        elif self._has_nul(request):
             return render(request, "core/error.html", {"message": self.MESSAGE}, status=400)
         return self.get_response(request)
 
@@ -37,7 +44,7 @@ class ControlCharacterMiddleware:
         if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
             return True
         if request.content_type == "application/x-www-form-urlencoded":
-            return any("\x00" in value for values in request.POST.lists() for value in values[1])
+            return any("\x00" in value for _, values in request.POST.lists() for value in values)
         return False
 
 

@@ -72,6 +72,11 @@ class User(AbstractUser):
         "统一社会信用代码", max_length=18, blank=True, validators=[identity.validate_uscc]
     )
     enterprise_name = models.CharField("企业名称", max_length=200, blank=True)
+    enterprise_verified = models.BooleanField(
+        "企业身份已核验",
+        default=False,
+        help_text="已核验本账号代表该企业（电子营业执照或法定代表人授权）。未核验的企业账号看不到企业库数据，也不能领取政策资金。",
+    )
     organisation = models.ForeignKey(
         Organisation,
         verbose_name="所属单位",

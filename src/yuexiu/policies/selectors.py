@@ -36,6 +36,8 @@ def review_queue_counts(user: User) -> dict[str, int]:
 
 
 def enterprise_of(user: User) -> Enterprise | None:
-    if not user.is_authenticated or user.account_type != "enterprise":
+    """The registry record of a verified enterprise account (None otherwise): an account that has
+    not been verified as the enterprise's sees none of its data."""
+    if not user.is_authenticated or user.account_type != "enterprise" or not user.enterprise_verified:
         return None
     return Enterprise.objects.filter(uscc=user.enterprise_uscc).first()

@@ -1018,6 +1018,8 @@ def confirm_account(
         candidate = _lock(candidate_id, None)
         if user.account_type != AccountType.ENTERPRISE or user.enterprise_uscc != candidate.enterprise.uscc:
             raise PermissionDeniedError("只能确认本企业的政策兑现。")
+        if not user.enterprise_verified:
+            raise PermissionDeniedError("企业账号尚未完成身份核验，不能确认领取。请联系主管部门核验。")
         if registry.normalise_name(holder) != registry.normalise_name(candidate.enterprise.name):
             raise DomainError(
                 f"户名须为本企业名称“{candidate.enterprise.name}”：扶持资金只拨付至企业本单位的对公账户。"
@@ -1122,6 +1124,8 @@ def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
     condition a person decides must be declared. The application enters review like a match."""
     if user.account_type != AccountType.ENTERPRISE:
         raise PermissionDeniedError("请使用企业账号申报。")
+    if not user.enterprise_verified:
+        raise PermissionDeniedError("企业账号尚未完成身份核验，不能申报。请联系主管部门核验。")
     enterprise = Enterprise.objects.filter(uscc=user.enterprise_uscc).first()
     if enterprise is None:
         raise NotFound("企业库中没有贵企业的数据，请联系主管部门核实。")
