@@ -52,6 +52,9 @@ def test_a_run_must_fall_in_its_year_and_a_stale_run_does_not_block_matching(lib
     officer = library["policy_kgsxj"]
     with pytest.raises(DomainError, match="不在所属年度"):
         services.create_run(user=officer, period=2027, as_of=date(2026, 11, 30))
+    with pytest.raises(DomainError, match="不能晚于今天"):
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        services.create_run(user=officer, period=tomorrow.year, as_of=tomorrow)
     stuck = services.create_run(user=officer, period=2026, as_of=date(2026, 11, 30))
     with pytest.raises(Conflict, match="尚未完成"):
         services.create_run(user=officer, period=2026, as_of=date(2026, 11, 30))
@@ -87,13 +90,13 @@ def test_a_one_off_award_is_approved_once_even_across_periods(library):
     Enterprise.objects.create(
         uscc="91440104MA5CYX1KXU", name="示范", district="越秀区", credit_status="良好", rd_expense=Decimal("1200000")
     )
-    for as_of in (date(2026, 3, 2), date(2027, 3, 1)):
+    for as_of in (date(2025, 6, 30), date(2026, 3, 2)):
         run = services.create_run(user=officer, period=as_of.year, as_of=as_of)
         services.execute_run(run.pk)
     first, second = Candidate.objects.order_by("period")
-    assert (first.period, second.period) == (2026, 2027)  # both matched while neither was granted
+    assert (first.period, second.period) == (2025, 2026)  # both matched while neither was granted
     services.review(candidate_id=first.pk, user=officer, approve=True)
-    with pytest.raises(Conflict, match="2026年已获"):
+    with pytest.raises(Conflict, match="2025年已获"):
         services.review(candidate_id=second.pk, user=officer, approve=True)
 
 
@@ -143,3 +146,91 @@ def test_an_unverified_enterprise_account_sees_no_registry_data_and_cannot_claim
     item = BenefitItem.objects.get(code="loop-test-2025-02")
     with pytest.raises(PermissionDeniedError, match="身份核验"):
         services.apply(item_id=item.pk, user=user, declarations=["门店为新开设的品牌首店"])
+
+
+def test_a_shared_rule_file_lets_each_department_change_only_its_own_items(library):
+    # The file has items of two departments (set up as an administrator's import would).
+    shared = TEXT.replace("department: 区科工商信局\n    budget: 100万元", "department: 区人社局\n    budget: 100万元")
+    services._store_rule_file(load_rule_file(shared), shared, None)
+    with pytest.raises(PermissionDeniedError, match="由区人社局管理"):  # nor takes one back
+        services.save_rule_file(
+            text=TEXT.replace("budget: 100万元", "budget: 90万元"),
+            user=library["policy_kgsxj"],
+            policy_code="loop-test-2025",
+        )
+    # Now 区人社局 changes its own item's budget, leaving 区科工商信局's item as it is: allowed.
+    services.save_rule_file(
+        text=shared.replace("budget: 100万元", "budget: 120万元"),
+        user=library["policy_rsj"],
+        policy_code="loop-test-2025",
+    )
+    # …but not the other department's item, nor the policy header.
+    with pytest.raises(PermissionDeniedError, match="由区科工商信局管理"):
+        services.save_rule_file(
+            text=shared.replace("budget: 100万元", "budget: 120万元").replace("cap: 15万元", "cap: 20万元"),
+            user=library["policy_rsj"],
+            policy_code="loop-test-2025",
+        )
+    with pytest.raises(PermissionDeniedError):
+        services.save_rule_file(
+            text=shared.replace("budget: 100万元", "budget: 120万元").replace("confidence: U", "confidence: L"),
+            user=library["policy_rsj"],
+            policy_code="loop-test-2025",
+        )
+    assert BenefitItem.objects.get(code="loop-test-2025-02").fund_pool.budget_fen == 120_000_000
+
+
+def test_a_candidate_whose_data_changed_is_refreshed_or_approved_knowingly(library):
+    officer = library["policy_kgsxj"]
+    Enterprise.objects.create(
+        uscc="91440104MA5CYX1KXU", name="示范", district="越秀区", credit_status="良好", rd_expense=Decimal("1200000")
+    )
+    run = services.create_run(user=officer, period=2026, as_of=date(2026, 3, 2))
+    services.execute_run(run.pk)
+    candidate = Candidate.objects.get()
+    Enterprise.objects.filter(uscc="91440104MA5CYX1KXU").update(rd_expense=Decimal("1100000"))
+    with pytest.raises(Conflict, match="测算为 110,000.00元"):
+        services.review(candidate_id=candidate.pk, user=officer, approve=True)
+    refreshed = services.refresh(candidate_id=candidate.pk, user=officer)
+    assert (refreshed.engine_amount_fen, refreshed.snapshot["rd_expense"]) == (11000000, "1100000.00")
+    services.review(candidate_id=candidate.pk, user=officer, approve=True)
+    Enterprise.objects.create(
+        uscc="91440104MA5D000020", name="另一家", district="越秀区", credit_status="良好", rd_expense=Decimal("1200000")
+    )
+    services.execute_run(services.create_run(user=officer, period=2026, as_of=date(2026, 3, 2)).pk)
+    other = Candidate.objects.get(enterprise__name="另一家")
+    Enterprise.objects.filter(name="另一家").update(credit_status="严重失信")
+    services.review(
+        candidate_id=other.pk, user=officer, approve=True, confirm_stale=True, note="失信记录在匹配基准日之后产生"
+    )
+    assert Candidate.objects.get(pk=other.pk).approved_fen == 12000000
+
+
+def test_notices_never_go_to_an_unverified_account_claiming_the_code(library):
+    from yuexiu.core.models import OutboxMessage
+    from yuexiu.core.services import register_enterprise_user
+
+    register_enterprise_user(
+        username="claimant",
+        password="Str0ng#Passw0rd!",
+        full_name="冒名",
+        enterprise_uscc="91440104MA5CYX1KXU",
+        enterprise_name="示范",
+        phone="13700137000",
+    )
+    Enterprise.objects.create(
+        uscc="91440104MA5CYX1KXU", name="示范", district="越秀区", credit_status="良好", rd_expense=Decimal("1200000")
+    )
+    services.execute_run(services.create_run(user=library["policy_kgsxj"], period=2026, as_of=date(2026, 3, 2)).pk)
+    assert list(OutboxMessage.objects.values_list("recipient__username", flat=True)) == ["enterprise_demo"]
+
+
+def test_rule_files_with_far_relative_dates_or_sub_cent_money_are_refused():
+    far = TEXT.replace(
+        '{label: 注册地在越秀区, attr: district, op: "=", value: 越秀区}',
+        '{label: 成立, attr: established_on, op: ">=", value: period_start - 9000y}',
+        1,
+    )
+    assert "最多 99 年" in _problems(far)[0][1]
+    assert "最多精确到分" in _problems(TEXT.replace("budget: 25万元", "budget: 0.001元"))[0][1]
+    assert "1 万亿元" in _problems(TEXT.replace("budget: 25万元", "budget: 99999999999999999999999999亿元"))[0][1]

@@ -65,6 +65,7 @@ def test_a_run_finds_exactly_the_qualifying_enterprises_with_exact_amounts(regis
         "amount_fen": 37000000,
         "mode": "免申即享",
         "in_force": True,
+        "ceiling": False,
     }
     # The 申报 item matched all 4 Yuexiu enterprises but creates no candidate: they apply.
     assert run.by_item["loop-test-2025-02"]["pairs"] == 4

@@ -51,3 +51,10 @@ def test_a_bad_row_imports_nothing_and_a_name_clash_is_reported(cast):
         services.import_registry(data="企业名称\n甲\n".encode(), filename="x.csv", user=officer)
     with pytest.raises(PermissionDeniedError):
         services.import_registry(data=clash.encode(), filename="clash.csv", user=cast["window_centre"])
+
+
+def test_a_number_too_large_for_any_enterprise_is_refused_with_its_row(cast):
+    data = "统一社会信用代码,企业名称,从业人数\n91440104MA5CYX1KXU,示范,3000000000\n"
+    with pytest.raises(DomainError, match="第2行 从业人数：从业人数“3000000000”过大"):
+        services.import_registry(data=data.encode(), filename="big.csv", user=cast["data_officer"])
+    assert not Enterprise.objects.exists()

@@ -118,6 +118,7 @@ class PrecheckOut(Schema):
     in_force: bool
     eligible: bool
     amount_fen: int | None
+    ceiling: bool = Field(False, description="amount_fen 是“最高/不超过”的上限，具体金额由审核核定")
     conditions: list[ConditionOut]
 
 
@@ -142,6 +143,7 @@ def precheck(request: HttpRequest, code: str) -> dict[str, object]:
         "in_force": explanation.version is not None,
         "eligible": decision.eligible,
         "amount_fen": decision.amount_fen,
+        "ceiling": decision.ceiling,
         "conditions": [
             {"label": c.label, "expected": c.expected, "seen": c.seen, "passed": c.passed} for c in decision.conditions
         ],
@@ -157,6 +159,7 @@ class CandidateOut(Schema):
     status: str
     status_label: str
     engine_amount_fen: int | None
+    ceiling: bool = Field(False, description="engine_amount_fen 是上限，核定金额见 approved_fen")
     approved_fen: int | None
     confirmed: bool
 
@@ -168,7 +171,7 @@ def my_candidates(request: HttpRequest) -> list[dict[str, object]]:
     enterprise = selectors.enterprise_of(request.user)  # type: ignore[arg-type]
     if enterprise is None:
         return []
-    rows = Candidate.objects.filter(enterprise=enterprise).select_related("item").order_by("-created_at")
+    rows = Candidate.objects.filter(enterprise=enterprise).select_related("item", "rule_file").order_by("-created_at")
     return [
         {
             "id": c.pk,
@@ -179,6 +182,7 @@ def my_candidates(request: HttpRequest) -> list[dict[str, object]]:
             "status": c.status,
             "status_label": c.get_status_display(),
             "engine_amount_fen": c.engine_amount_fen,
+            "ceiling": services.amount_kind(c) == "maximum",
             "approved_fen": c.approved_fen,
             "confirmed": c.confirmed_at is not None,
         }

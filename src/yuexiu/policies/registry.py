@@ -742,7 +742,12 @@ def _parse_count(text: str, what: str) -> int:
     cleaned = _THOUSANDS_RE.sub("", text).removesuffix("人").strip()
     if not cleaned.isdigit() or not cleaned.isascii():
         raise ValueError(f"{what}“{text}”应为不小于0的整数")
+    if len(cleaned) > 8 or int(cleaned) > MAX_PEOPLE:
+        raise ValueError(f"{what}“{text}”过大（不超过 {MAX_PEOPLE:,} 人）")
     return int(cleaned)
+
+
+MAX_PEOPLE = 10_000_000  # far above any enterprise's workforce; keeps the engine's INTEGER columns safe
 
 
 def _parse_monthly(text: str) -> list[int]:

@@ -42,7 +42,15 @@ from yuexiu.core.workdays import CalendarError, end_of_local_day, local_date
 from yuexiu.policies import registry
 from yuexiu.policies.engine import reference, sql
 from yuexiu.policies.engine.attributes import ATTRIBUTES, mask_to_tags, tags_to_mask
-from yuexiu.policies.engine.rules import Item, NotGranted, PolicyRules, RuleFileError, Version, load_rule_file
+from yuexiu.policies.engine.rules import (
+    Item,
+    NotGranted,
+    PolicyRules,
+    RuleFileError,
+    Version,
+    load_rule_file,
+    parse_yaml,
+)
 from yuexiu.policies.models import (
     HOLDS_FUNDS,
     BenefitItem,
@@ -207,7 +215,7 @@ def save_rule_file(*, text: str, user: User, policy_code: str | None = None) -> 
         current = RuleFile.objects.filter(policy__code=rules.code).order_by("-revision").first()
         if current is not None and current.text == text:
             raise DomainError("规则没有改动，未生成新版本。")
-        _check_rule_authority(rules, user)
+        _check_rule_authority(rules, text, current, user)
         rule_file = _store_rule_file(rules, text, user)
         record_event(
             action="policies.rules_saved",
@@ -218,20 +226,37 @@ def save_rule_file(*, text: str, user: User, policy_code: str | None = None) -> 
     return rule_file
 
 
-def _check_rule_authority(rules: PolicyRules, user: User) -> None:
-    """An officer edits only the rules of items their departments handle: every item the file
-    names, and every item the policy already has, must be theirs; an item code of another policy
-    cannot be taken over; a department must be one of the district's."""
+def _raw_parts(text: str) -> tuple[Any, dict[str, Any]]:
+    """(the policy header, item code → the item's mapping) of a rule file, as written."""
+    data = parse_yaml(text)
+    items = {str(raw.get("code")): raw for raw in data.get("items") or [] if isinstance(raw, dict)}
+    return data.get("policy"), items
+
+
+def _check_rule_authority(rules: PolicyRules, text: str, current: RuleFile | None, user: User) -> None:
+    """An officer changes only the rules of items their departments handle. Compared with the
+    revision in force: every item added, removed or changed must be theirs (before and after), and a
+    change to the policy header needs every item of the file to be theirs; an item code of another
+    policy cannot be taken over; a department must be one of the district's. Items of other
+    departments may share the file and stay as they are."""
     own = own_organisation_ids(user)
-    named = Q(policy__code=rules.code) | Q(code__in=[i.code for i in rules.items])
-    for existing in BenefitItem.objects.filter(named).select_related("policy"):
-        if existing.policy.code != rules.code:
-            raise Conflict(f"事项编码“{existing.code}”属于政策“{existing.policy.code}”，不能在本规则文件中使用。")
-        if existing.organisation_id not in own:
+    old_header, old_items = _raw_parts(current.text) if current is not None else (None, {})
+    new_header, new_items = _raw_parts(text)
+    changed = {code for code in old_items.keys() | new_items.keys() if old_items.get(code) != new_items.get(code)}
+    if current is None or old_header != new_header:
+        changed |= set(new_items) | set(old_items)
+    existing = {item.code: item for item in BenefitItem.objects.filter(code__in=changed).select_related("policy")}
+    for code in sorted(changed):
+        item = existing.get(code)
+        if item is not None and item.policy.code != rules.code:
+            raise Conflict(f"事项编码“{code}”属于政策“{item.policy.code}”，不能在本规则文件中使用。")
+        if item is not None and item.organisation_id not in own:
             raise PermissionDeniedError(
-                f"“{existing.name}”由{existing.department_name or '外区或上级部门'}管理，您无权修改其规则。"
+                f"“{item.name}”由{item.department_name or '外区或上级部门'}管理，您无权修改其规则。"
             )
     for item in rules.items:
+        if item.code not in changed:
+            continue
         organisation = _department(item.department)
         if organisation is None:
             raise DomainError(
@@ -403,14 +428,16 @@ def create_run(*, user: User, period: int, as_of: date) -> MatchRun:
         raise DomainError("所属年度应为 2000–2100 之间的年份。")
     if as_of.year != period:
         raise DomainError(f"匹配基准日 {as_of} 不在所属年度 {period} 年内。")
+    if as_of > timezone.localdate():
+        raise DomainError("匹配基准日不能晚于今天：只能按已有的数据判断。")
+    stale = timezone.now() - STALE_RUN
+    MatchRun.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING), updated_at__lt=stale).update(
+        status=RunStatus.FAILED,
+        stage="失败",
+        error="后台任务中断（超过 15 分钟无进展），已自动结束。",
+        finished_at=timezone.now(),
+    )  # committed on its own: a refusal below must not bring a dead run back
     with transaction.atomic():
-        stale = timezone.now() - STALE_RUN
-        MatchRun.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING), updated_at__lt=stale).update(
-            status=RunStatus.FAILED,
-            stage="失败",
-            error="后台任务中断（超过 15 分钟无进展），已自动结束。",
-            finished_at=timezone.now(),
-        )
         busy = MatchRun.objects.select_for_update().filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).first()
         if busy is not None:
             raise Conflict(f"匹配批次 {busy.pk} 尚未完成，请等待其完成后再发起。")
@@ -528,6 +555,7 @@ def _execute(run: MatchRun) -> None:
                 "amount_fen": amount,
                 "mode": library[code][1].mode,
                 "in_force": code not in result.skipped,
+                "ceiling": _is_ceiling(library[code][1], run.as_of),
             }
         created = _write_candidates(con, run, result, codes, library, benefit, granted)
     finally:
@@ -554,6 +582,11 @@ def _execute(run: MatchRun) -> None:
         target=run,
         changes={"enterprises": len(ids), "pairs": result.pairs, "candidates": created, "snapshot_sha256": digest},
     )
+
+
+def _is_ceiling(item: Item, on: date) -> bool:
+    version = item.version_on(on)
+    return version is not None and version.amount is not None and version.amount.kind == "maximum"
 
 
 def _csv_cell(value: Any) -> Any:
@@ -629,9 +662,8 @@ def _insert_candidates(batch: list[Candidate]) -> int:
 
 def _notify_matches(run: MatchRun) -> None:
     """越秀商家-style notice of new matches to the enterprise's own accounts (one per candidate)."""
-    usccs = (
-        User.objects.filter(account_type=AccountType.ENTERPRISE).exclude(enterprise_uscc="").values("enterprise_uscc")
-    )
+    accounts = User.objects.filter(account_type=AccountType.ENTERPRISE, enterprise_verified=True)
+    usccs = accounts.exclude(enterprise_uscc="").values("enterprise_uscc")
     candidates = list(Candidate.objects.filter(run=run, enterprise__uscc__in=usccs).select_related("item"))
     _notify(
         candidates,
@@ -773,13 +805,22 @@ def _save(candidate: Candidate, *fields: str) -> None:
 
 
 def review(
-    *, candidate_id: int, user: User, approve: bool, note: str = "", amount_text: str = "", version: int | None = None
+    *,
+    candidate_id: int,
+    user: User,
+    approve: bool,
+    note: str = "",
+    amount_text: str = "",
+    version: int | None = None,
+    confirm_stale: bool = False,
 ) -> Candidate:
     """Approve (committing the amount in the fund pool) or reject a candidate.
 
     For an exact amount the engine's amount is approved as is; for a "最高/不超过" amount the reviewer
-    sets the amount, at most the engine's. Raises ``Conflict`` when the pool cannot cover it (nothing
-    changes), ``DomainError`` for an item whose award was not read, a missing reason or a bad amount."""
+    sets the amount, at most the engine's. When the registry's current data no longer gives the
+    matched decision, approval needs ``confirm_stale`` and a note (or a ``refresh`` first). Raises
+    ``Conflict`` when the pool cannot cover it or the data changed (nothing changes), ``DomainError``
+    for an item whose award was not read, a missing reason or a bad amount."""
     note = note.strip()
     with transaction.atomic():
         candidate = _lock(candidate_id, version)
@@ -810,6 +851,13 @@ def review(
         if amount <= 0:
             raise DomainError("核定金额为 0，请选择不予兑现并写明理由。")
         _check_not_granted(candidate)
+        live = precheck(candidate.enterprise, candidate.item, on=candidate.as_of).decision
+        if (not live.eligible or live.amount_fen != candidate.engine_amount_fen) and not (confirm_stale and note):
+            raise Conflict(
+                "企业库数据在匹配后已变化（当前数据"
+                + ("已不符合" if not live.eligible else f"测算为 {yuan(live.amount_fen)}")
+                + "）：请先“按当前数据重新判断”，或勾选已核实并写明按匹配时数据核定的理由。"
+            )
         pool = FundPool.objects.select_for_update().filter(item=candidate.item).first()
         if pool is None:
             raise DomainError(f"“{candidate.item.name}”尚未设置资金池（预算），不能核定。")
@@ -843,6 +891,42 @@ def _check_not_granted(candidate: Candidate) -> None:
         passed, seen, _ = reference.leaf_outcome(leaf, {}, context, item.code)
         if passed is False:
             raise Conflict(f"不符合“{leaf.label}”：该企业{seen}本事项扶持。")
+
+
+def refresh(*, candidate_id: int, user: User, version: int | None = None) -> Candidate:
+    """Re-decide a pending candidate on the registry's current data and the rules in force: a new
+    snapshot, bitmask and amount; a candidate that no longer qualifies is set aside with the reason."""
+    with transaction.atomic():
+        candidate = _lock(candidate_id, version)
+        _check_handles(user, candidate.item)
+        if candidate.status != CandidateStatus.PENDING_REVIEW:
+            raise Conflict(f"该候选当前为“{candidate.get_status_display()}”，不能重新判断。")
+        explanation = precheck(candidate.enterprise, candidate.item, on=candidate.as_of)
+        before = {"amount_fen": candidate.engine_amount_fen, "failed_mask": candidate.failed_mask}
+        if not explanation.decision.eligible:
+            failed = "、".join(f"{c.label}（{c.seen}）" for c in explanation.decision.failed)
+            candidate.status = CandidateStatus.REJECTED
+            candidate.review_note = f"按企业库当前数据已不符合：{failed}"
+            candidate.reviewed_by, candidate.reviewed_at = user, timezone.now()
+            _save(candidate, "status", "review_note", "reviewed_by", "reviewed_at")
+        else:
+            held = Candidate.objects.filter(
+                item=candidate.item, enterprise=candidate.enterprise, status__in=HOLDS_FUNDS
+            )
+            snapshot = snapshot_of(enterprise_values(candidate.enterprise))
+            snapshot["granted_years"] = sorted(set(held.values_list("period", flat=True)))
+            candidate.snapshot = snapshot
+            candidate.rule_file = rules_of(candidate.item)[0]
+            candidate.failed_mask = explanation.decision.failed_mask
+            candidate.engine_amount_fen = explanation.decision.amount_fen
+            _save(candidate, "snapshot", "rule_file", "failed_mask", "engine_amount_fen")
+        record_event(
+            action="policies.refreshed",
+            actor=user,
+            target=candidate,
+            changes={"before": before, "amount_fen": candidate.engine_amount_fen, "status": candidate.status},
+        )
+    return candidate
 
 
 def publicity_end(start: datetime) -> datetime:
@@ -900,7 +984,8 @@ def publish(*, item_id: int, user: User, now: datetime | None = None) -> Publici
 def _enterprise_users(enterprise_ids: Iterable[int]) -> dict[int, list[User]]:
     usccs = dict(Enterprise.objects.filter(pk__in=list(enterprise_ids)).values_list("uscc", "pk"))
     out: dict[int, list[User]] = {}
-    for user in User.objects.filter(account_type=AccountType.ENTERPRISE, enterprise_uscc__in=list(usccs)):
+    verified = User.objects.filter(account_type=AccountType.ENTERPRISE, enterprise_verified=True)
+    for user in verified.filter(enterprise_uscc__in=list(usccs)):  # never an unverified claimant
         out.setdefault(usccs[user.enterprise_uscc], []).append(user)
     return out
 
@@ -1026,8 +1111,7 @@ def confirm_account(
             )
         if candidate.status not in (CandidateStatus.IN_PUBLICITY, CandidateStatus.PUBLICITY_PASSED):
             raise Conflict(f"当前状态为“{candidate.get_status_display()}”，不能确认收款账户。")
-        if candidate.confirmed_at is not None:
-            raise Conflict("已确认过收款账户。如需变更请联系主管部门。")
+        changed = candidate.confirmed_at is not None  # a change is allowed until the disbursement order
         candidate.bank_name, candidate.bank_account = bank_name, account
         candidate.confirmed_at, candidate.confirmed_by = timezone.now(), user
         _save(candidate, "bank_name", "bank_account", "confirmed_at", "confirmed_by")
@@ -1035,7 +1119,7 @@ def confirm_account(
             action="policies.account_confirmed",
             actor=user,
             target=candidate,
-            changes={"bank_account": mask_account(account), "holder": holder},
+            changes={"bank_account": mask_account(account), "holder": holder, "changed": changed},
         )
     return candidate
 
@@ -1114,8 +1198,9 @@ def open_for_application(item: BenefitItem) -> str:
         return f"由{item.department_name or '外区或上级部门'}受理，请向其申报"
     if item.incomplete:
         return f"奖励标准尚未录入（{item.incomplete}）"
-    if not FundPool.objects.filter(item=item).exists():
-        return "尚未安排资金"
+    pool = FundPool.objects.filter(item=item).first()
+    if pool is None or pool.available_fen <= 0:
+        return "尚未安排资金" if pool is None or pool.budget_fen == 0 else "本年度资金已用完"
     return ""
 
 

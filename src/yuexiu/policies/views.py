@@ -136,7 +136,8 @@ def mine(request: HttpRequest) -> HttpResponse:
         explanation = services.precheck(enterprise, item, on=today)
         if explanation.version is None:
             continue
-        checks.append((item, explanation.decision))
+        closed = services.open_for_application(item) if item.mode == Mode.APPLICATION else ""
+        checks.append((item, explanation.decision, closed))
     eligible = [row for row in checks if row[1].eligible]
     not_eligible = [row for row in checks if not row[1].eligible]
     return render(
@@ -251,6 +252,9 @@ def item_candidates(request: HttpRequest, code: str) -> HttpResponse:
     candidates = item.candidates.select_related("enterprise").filter(status=status)
     page = Paginator(candidates.order_by("-engine_amount_fen", "id"), 50).get_page(request.GET.get("page"))
     pool = getattr(item, "fund_pool", None)
+    _, rules_item = services.rules_of(item)
+    version = rules_item.version_on(timezone.localdate()) or (rules_item.versions[-1] if rules_item.versions else None)
+    ceiling = version is not None and version.amount is not None and version.amount.kind == "maximum"
     return render(
         request,
         "policies/item_candidates.html",
@@ -262,6 +266,7 @@ def item_candidates(request: HttpRequest, code: str) -> HttpResponse:
             "statuses": CandidateStatus.choices,
             "pool": pool,
             "can_handle": services.can_handle(request.user, item),
+            "ceiling": ceiling,
             "publicities": item.publicities.all()[:10],
         },  # type: ignore[arg-type]
     )
@@ -311,8 +316,17 @@ def candidate_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 note=post.get("note", ""),
                 amount_text=post.get("amount", ""),
                 version=version,
+                confirm_stale=post.get("confirm_stale") == "1",
             )  # type: ignore[arg-type]
             messages.success(request, "已审核通过，金额已在资金池中核定。" if action == "approve" else "已不予兑现。")
+        elif action == "refresh":
+            refreshed = services.refresh(candidate_id=pk, user=user, version=version)  # type: ignore[arg-type]
+            messages.success(
+                request,
+                "已按当前数据重新判断。"
+                if refreshed.status == CandidateStatus.PENDING_REVIEW
+                else refreshed.review_note,
+            )
         elif action == "objection":
             services.record_objection(
                 candidate_id=pk,

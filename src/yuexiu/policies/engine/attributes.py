@@ -85,6 +85,16 @@ TAGS: tuple[str, ...] = (
 
 CREDIT_STATUSES: tuple[str, ...] = ("良好", "一般失信", "严重失信")
 CURRENCIES: tuple[str, ...] = ("CNY", "HKD", "USD", "EUR", "GBP", "JPY", "MOP", "TWD")
+CURRENCY_NAMES: dict[str, str] = {
+    "CNY": "人民币",
+    "HKD": "港元",
+    "USD": "美元",
+    "EUR": "欧元",
+    "GBP": "英镑",
+    "JPY": "日元",
+    "MOP": "澳门元",
+    "TWD": "新台币",
+}
 
 
 def tags_to_mask(tags: object) -> int:

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from yuexiu.policies.engine.attributes import ATTRIBUTES, TAGS
+from yuexiu.policies.engine.attributes import ATTRIBUTES, CURRENCY_NAMES, TAGS
 from yuexiu.policies.engine.rules import (
     OP_LABELS,
     Amount,
@@ -174,6 +174,8 @@ def describe_value(attr: str, value: Any) -> str:
         return "是" if value else "否"
     if kind == "series":
         return "、".join(str(v) for v in value)
+    if attr == "capital_currency":
+        return CURRENCY_NAMES.get(str(value), str(value))
     return str(value)
 
 
@@ -188,6 +190,8 @@ def describe_expected(node: Compare, context: Context | None = None) -> str:
             return f"{v}（{v.resolve(period=context.period, as_of=context.as_of)}）" if context else str(v)
         if isinstance(v, bool):
             return "是" if v else "否"
+        if node.attr == "capital_currency":
+            return CURRENCY_NAMES.get(str(v), str(v))
         return str(v)
 
     shown = "、".join(show(v) for v in target) if isinstance(target, list) else show(target)
@@ -200,6 +204,15 @@ def describe_expected(node: Compare, context: Context | None = None) -> str:
         "has_any": f"具有以下任一标签：{shown}",
         "has_none": f"不具有以下标签：{shown}",
     }
+    if kind == "date":
+        worded.update(
+            {
+                ">=": f"{label}不早于{shown}",
+                ">": f"{label}晚于{shown}",
+                "<=": f"{label}不晚于{shown}",
+                "<": f"{label}早于{shown}",
+            }
+        )
     return worded.get(node.op, f"{label}{OP_LABELS[node.op]}{shown}")
 
 

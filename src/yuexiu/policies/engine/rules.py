@@ -70,7 +70,7 @@ OP_LABELS = {
 }
 MONEY_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(元|万元|亿元)\s*$")
 MONEY_UNITS = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
-RELATIVE_DATE_RE = re.compile(r"^\s*(period_start|period_end|as_of)\s*(?:([+-])\s*(\d+)\s*y)?\s*$")
+RELATIVE_DATE_RE = re.compile(r"^\s*(period_start|period_end|as_of)\s*(?:([+-])\s*(\d{1,2})\s*y)?\s*$")  # ≤ 99 years
 FUNCTIONS = {"min", "max"}
 
 
@@ -390,6 +390,9 @@ class _Checker:
         elif not 0 <= parsed < MAX_MONEY:
             self.fail(line, f"{what}应在 0 到 1 万亿元之间，实际为“{value}”")
             return None
+        elif parsed != parsed.quantize(Decimal("0.01")):
+            self.fail(line, f"{what}最多精确到分，实际为“{value}”")
+            return None
         return parsed
 
 
@@ -400,7 +403,7 @@ def parse_money(value: Any) -> Decimal | None:
     match = MONEY_RE.match(value.replace(",", "").replace("，", ""))
     if not match:
         return None
-    return (Decimal(match.group(1)) * MONEY_UNITS[match.group(2)]).quantize(Decimal("0.01"))
+    return Decimal(match.group(1)) * MONEY_UNITS[match.group(2)]  # exact: the checker bounds it
 
 
 def load_rule_file(text: str, source: str = "") -> PolicyRules:
@@ -693,7 +696,7 @@ def _parse_value(checker: _Checker, kind: str, value: Any, line: int, op: str) -
         if match:
             years = int(match.group(3) or 0) * (-1 if match.group(2) == "-" else 1)
             return RelativeDate(match.group(1), years)
-        checker.fail(line, f"应为日期（2025-01-01）或相对日期（period_start - 3y），实际为“{value}”")
+        checker.fail(line, f"应为日期（2025-01-01）或相对日期（period_start - 3y，最多 99 年），实际为“{value}”")
         return None
     if kind == "bool":
         if not isinstance(value, bool):
