@@ -40,7 +40,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
 from yuexiu.core.tabular import TableError, read_table, strip_formula_guard
-from yuexiu.policies.engine.attributes import ATTRIBUTES, CREDIT_STATUSES, CURRENCIES, TAGS
+from yuexiu.policies.engine.attributes import ATTRIBUTES, CREDIT_STATUSES, CURRENCIES, CURRENCY_NAMES, TAGS
 
 Row = dict[str, Any]
 
@@ -93,16 +93,6 @@ MAX_AMOUNT = Decimal(10) ** 16  # DECIMAL(18,2) holds 16 digits before the point
 # Cell texts that mean "no value" in registers exported from other systems.
 BLANK_MARKERS = frozenset({"", "-", "--", "—", "——", "/", "N/A", "NA", "NULL", "NONE", "无", "暂无", "不详"})
 
-CURRENCY_NAMES: dict[str, str] = {
-    "CNY": "人民币",
-    "HKD": "港元",
-    "USD": "美元",
-    "EUR": "欧元",
-    "GBP": "英镑",
-    "JPY": "日元",
-    "MOP": "澳门元",
-    "TWD": "新台币",
-}
 assert tuple(CURRENCY_NAMES) == CURRENCIES, "CURRENCY_NAMES must name every currency of the catalogue"
 
 
