@@ -13,7 +13,7 @@ import pytest
 
 from yuexiu.policies import registry
 from yuexiu.policies.engine import reference, sql, testing
-from yuexiu.policies.engine.attributes import ATTRIBUTES, tags_to_mask
+from yuexiu.policies.engine.attributes import ATTRIBUTES, to_engine_row
 from yuexiu.policies.engine.rules import RuleFileError, load_rule_file
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "yuexiu" / "policies" / "data"
@@ -68,11 +68,7 @@ def test_invalid_rules_are_refused_with_the_line_and_the_reason():
 def _registry_rows(n: int) -> list[dict]:
     rows = []
     for number, row in enumerate(registry.generate_synthetic(n, seed=7, year=2025)):
-        engine = {name: row.get(name) for name in ATTRIBUTES}
-        engine["tags"] = tags_to_mask(row.get("tags") or [])
-        for name, attribute in ATTRIBUTES.items():
-            if attribute.type in ("text", "code") and engine[name] == "":
-                engine[name] = None
+        engine = to_engine_row(row)
         engine["row_id"] = number
         rows.append(engine)
     return rows

@@ -10,7 +10,6 @@ its account) → paid. An upheld objection returns the committed money to the po
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
 import re
@@ -41,7 +40,7 @@ from yuexiu.core.tabular import TableError
 from yuexiu.core.workdays import CalendarError, end_of_local_day, local_date
 from yuexiu.policies import registry
 from yuexiu.policies.engine import reference, sql
-from yuexiu.policies.engine.attributes import ATTRIBUTES, mask_to_tags, tags_to_mask
+from yuexiu.policies.engine.attributes import ATTRIBUTES, mask_to_tags, to_engine_row
 from yuexiu.policies.engine.rules import (
     Item,
     NotGranted,
@@ -295,27 +294,6 @@ def rules_of(item: BenefitItem) -> tuple[RuleFile, Item]:
 REGISTRY_FIELDS = [name for name in ATTRIBUTES if name not in ("uscc",)]
 
 
-def engine_row(values: dict[str, Any]) -> dict[str, Any]:
-    """A registry record (model instance values or a snapshot) → the engine's row: tags as a bitmask,
-    money as Decimal, dates as date, empty text as None."""
-    row: dict[str, Any] = {}
-    for name, attribute in ATTRIBUTES.items():
-        value = values.get(name)
-        if value in ("", None):
-            row[name] = None
-        elif attribute.type == "tags":
-            row[name] = tags_to_mask(value)
-        elif attribute.type == "money":
-            row[name] = Decimal(str(value))
-        elif attribute.type == "date":
-            row[name] = value if isinstance(value, date) else date.fromisoformat(str(value))
-        else:
-            row[name] = value
-    if row.get("tags") is None:
-        row["tags"] = 0
-    return row
-
-
 def snapshot_of(values: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe copy of a registry record's attributes (the data a decision used)."""
     out: dict[str, Any] = {}
@@ -499,26 +477,13 @@ def _execute(run: MatchRun) -> None:
     run_dir.mkdir(parents=True)
     csv_path = run_dir / "enterprises.csv"
     names = list(ATTRIBUTES)
-    ids: list[int] = []
-    with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row_id", *names])
-        for values in Enterprise.objects.order_by("pk").values("pk", *names).iterator(chunk_size=5000):
-            ids.append(values["pk"])
-            row = engine_row(values)
-            writer.writerow([values["pk"], *(_csv_cell(row[n]) for n in names)])
-    _progress(run, 10, f"已导出 {len(ids)} 家企业，正在编译规则")
+    records = Enterprise.objects.order_by("pk").values("pk", *names).iterator(chunk_size=5000)
+    exported = sql.write_registry_csv(((values["pk"], to_engine_row(values)) for values in records), csv_path)
+    _progress(run, 10, f"已导出 {exported} 家企业，正在编译规则")
     parquet = run_dir / "enterprises.parquet"
     con = duckdb.connect()
     try:
-        sql.create_registry_table(con)
-        types = ", ".join(
-            f"'{a.name}': '{'VARCHAR' if a.type == 'series' else a.sql_type}'" for a in ATTRIBUTES.values()
-        )
-        con.execute(
-            f"INSERT INTO enterprises SELECT row_id, {', '.join(_from_csv(a.name) for a in ATTRIBUTES.values())} "
-            f"FROM read_csv('{csv_path}', header=true, columns={{'row_id': 'BIGINT', {types}}})"
-        )
+        sql.load_registry_csv(con, csv_path)
         con.execute(f"COPY enterprises TO '{parquet}' (FORMAT PARQUET)")
         csv_path.unlink()
         sql.ensure_granted(con)
@@ -566,7 +531,7 @@ def _execute(run: MatchRun) -> None:
         status=RunStatus.DONE,
         progress=100,
         stage="已完成",
-        enterprises=len(ids),
+        enterprises=exported,
         items=len(jobs),
         pairs=result.pairs,
         candidates=created,
@@ -580,29 +545,13 @@ def _execute(run: MatchRun) -> None:
         action="policies.run_finished",
         actor=run.started_by,
         target=run,
-        changes={"enterprises": len(ids), "pairs": result.pairs, "candidates": created, "snapshot_sha256": digest},
+        changes={"enterprises": exported, "pairs": result.pairs, "candidates": created, "snapshot_sha256": digest},
     )
 
 
 def _is_ceiling(item: Item, on: date) -> bool:
     version = item.version_on(on)
     return version is not None and version.amount is not None and version.amount.kind == "maximum"
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "[" + ",".join("" if v is None else str(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def _from_csv(name: str) -> str:
-    if ATTRIBUTES[name].type == "series":
-        return f"CAST(NULLIF(\"{name}\", '') AS INTEGER[])"
-    return f'"{name}"'
 
 
 def _write_candidates(con, run, result, codes, library, benefit, granted) -> int:
@@ -735,7 +684,7 @@ def explain(candidate: Candidate) -> Explanation:
     snapshot = dict(candidate.snapshot)
     years = set(snapshot.pop("granted_years", []) or [])
     context = reference.Context(period=candidate.period, as_of=candidate.as_of, granted={item.code: years})
-    explanation = _explanation(item, item.version_on(candidate.as_of), engine_row(snapshot), context)
+    explanation = _explanation(item, item.version_on(candidate.as_of), to_engine_row(snapshot), context)
     decision = explanation.decision
     explanation.reproduced = (
         decision.eligible
@@ -749,13 +698,30 @@ def precheck(enterprise: Enterprise, item: BenefitItem, *, on: date | None = Non
     """The item's decision for the enterprise's current registry data and today's grants (the 申报
     pre-check, the "why not" of My policies, and the reviewer's check of a candidate against data
     that changed since the match)."""
+    return precheck_all(enterprise, [item], on=on)[item.pk]
+
+
+def precheck_all(
+    enterprise: Enterprise, items: Iterable[BenefitItem], *, on: date | None = None
+) -> dict[int, Explanation]:
+    """``precheck`` for many items at once: item id → Explanation, with the library, the grants and
+    the enterprise's row read once (My policies checks every item)."""
     on = on or timezone.localdate()
-    _, rules_item = rules_of(item)
-    held = Candidate.objects.filter(item=item, enterprise=enterprise, status__in=HOLDS_FUNDS)
-    context = reference.Context(
-        period=on.year, as_of=on, granted={item.code: set(held.values_list("period", flat=True))}
-    )
-    return _explanation(rules_item, rules_item.version_on(on), engine_row(enterprise_values(enterprise)), context)
+    library = current_library()
+    held: dict[str, set[int]] = {}
+    for code, period in Candidate.objects.filter(enterprise=enterprise, status__in=HOLDS_FUNDS).values_list(
+        "item__code", "period"
+    ):
+        held.setdefault(code, set()).add(period)
+    row = to_engine_row(enterprise_values(enterprise))
+    out = {}
+    for item in items:
+        if item.code not in library:
+            raise NotFound(f"事项“{item.name}”没有生效的规则文件。")
+        rules_item = library[item.code][1]
+        context = reference.Context(period=on.year, as_of=on, granted={item.code: held.get(item.code, set())})
+        out[item.pk] = _explanation(rules_item, rules_item.version_on(on), row, context)
+    return out
 
 
 def amount_kind(candidate: Candidate) -> str:
@@ -1198,7 +1164,10 @@ def open_for_application(item: BenefitItem) -> str:
         return f"由{item.department_name or '外区或上级部门'}受理，请向其申报"
     if item.incomplete:
         return f"奖励标准尚未录入（{item.incomplete}）"
-    pool = FundPool.objects.filter(item=item).first()
+    try:
+        pool = item.fund_pool  # select_related("fund_pool") by lists: no query per item
+    except FundPool.DoesNotExist:
+        pool = None
     if pool is None or pool.available_fen <= 0:
         return "尚未安排资金" if pool is None or pool.budget_fen == 0 else "本年度资金已用完"
     return ""

@@ -132,8 +132,14 @@ def mine(request: HttpRequest) -> HttpResponse:
     taken = {c.item_id for c in candidates}
     today = timezone.localdate()
     checks = []
-    for item in BenefitItem.objects.exclude(pk__in=taken).select_related("policy").order_by("policy__code", "position"):
-        explanation = services.precheck(enterprise, item, on=today)
+    items = list(
+        BenefitItem.objects.exclude(pk__in=taken)
+        .select_related("policy", "fund_pool")
+        .order_by("policy__code", "position")
+    )
+    explanations = services.precheck_all(enterprise, items, on=today)
+    for item in items:
+        explanation = explanations[item.pk]
         if explanation.version is None:
             continue
         closed = services.open_for_application(item) if item.mode == Mode.APPLICATION else ""

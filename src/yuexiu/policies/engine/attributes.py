@@ -18,6 +18,9 @@ Types:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,22 @@ def tags_to_mask(tags: object) -> int:
 
 def mask_to_tags(mask: int) -> list[str]:
     return [tag for i, tag in enumerate(TAGS) if mask >> i & 1]
+
+
+def to_engine_row(values: dict[str, Any]) -> dict[str, Any]:
+    """A registry record (model values, a generated row or a JSON snapshot) → the engine's row:
+    tags as the bitmask, money as ``Decimal``, dates as ``date``, empty text as ``None``."""
+    row: dict[str, Any] = {}
+    for name, attribute in ATTRIBUTES.items():
+        value = values.get(name)
+        if value in ("", None):
+            row[name] = 0 if attribute.type == "tags" else None
+        elif attribute.type == "tags":
+            row[name] = value if isinstance(value, int) else tags_to_mask(value)
+        elif attribute.type == "money":
+            row[name] = Decimal(str(value))
+        elif attribute.type == "date":
+            row[name] = value if isinstance(value, date) else date.fromisoformat(str(value))
+        else:
+            row[name] = value
+    return row

@@ -15,8 +15,9 @@ empty strings must be stored as NULL. Grants already made are a table ``granted(
 from __future__ import annotations
 
 import ast
+import csv
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -323,6 +324,44 @@ def match(
             by_item[item] = (count, int(amount))
             total += count
     return MatchResult(out_dir, total, by_item, [i.code for i in skipped], time.perf_counter() - started)
+
+
+def write_registry_csv(rows: Iterable[tuple[int, dict[str, Any]]], path: Path) -> int:
+    """Write ``(row_id, engine row)`` pairs as the CSV ``load_registry_csv`` reads (fast to write
+    from Python, read in parallel by DuckDB). Returns the number of rows."""
+    names = list(ATTRIBUTES)
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row_id", *names])
+        for row_id, row in rows:
+            writer.writerow([row_id, *(_csv_cell(row[name]) for name in names)])
+            count += 1
+    return count
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "[" + ",".join("" if v is None else str(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def load_registry_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str = "enterprises") -> None:
+    """Create the registry table and fill it from a CSV written by ``write_registry_csv``."""
+    create_registry_table(con, table)
+    types = ", ".join(f"'{a.name}': '{'VARCHAR' if a.type == 'series' else a.sql_type}'" for a in ATTRIBUTES.values())
+    select = ", ".join(
+        f"CAST(NULLIF({_column(a.name)}, '') AS INTEGER[])" if a.type == "series" else _column(a.name)
+        for a in ATTRIBUTES.values()
+    )
+    con.execute(
+        f"INSERT INTO {table} SELECT row_id, {select} "
+        f"FROM read_csv({_quote(path)}, header=true, columns={{'row_id': 'BIGINT', {types}}})"
+    )
 
 
 def create_registry_table(con: duckdb.DuckDBPyConnection, table: str = "enterprises") -> None:
