@@ -11,12 +11,15 @@ from django_otp import user_has_device
 
 from yuexiu.core import audit
 
+REPLACEMENT = "\ufffd"
+
 
 class ControlCharacterMiddleware:
     """Keep NUL characters out of queries: no text column can store one (PostgreSQL refuses it
     outright). A page request carrying one in its path, query or form is refused with 400. The API's
-    query parameters are free text by its schema, so there a NUL is removed (it cannot mean anything
-    in a search or a filter) and the request goes on."""
+    query parameters are free text by its schema, so there a NUL becomes U+FFFD (the replacement
+    character: same length, so length limits still hold, and it matches nothing) and the request
+    goes on."""
 
     MESSAGE = "请求中含有不可见的控制字符（\\x00），请删除后重试。"
 
@@ -26,11 +29,13 @@ class ControlCharacterMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
             if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
-                request.path_info = request.path_info.replace("\x00", "")
-                request.path = request.path.replace("\x00", "")
+                request.path_info = request.path_info.replace("\x00", REPLACEMENT)
+                request.path = request.path.replace("\x00", REPLACEMENT)
                 cleaned = QueryDict(mutable=True)
                 for key, values in request.GET.lists():
-                    cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
+                    cleaned.setlist(
+                        key.replace("\x00", REPLACEMENT), [value.replace("\x00", REPLACEMENT) for value in values]
+                    )
                 cleaned._mutable = False
                 request.GET = cleaned
         elif self._has_nul(request):
