@@ -41,7 +41,9 @@ def test_the_loop_runs_to_the_callback_and_the_rates_count_it(client, catalogue,
         )
         services.advance_rectification(rectification=rectification, actor=approver, note="已调整窗口引导")
         services.advance_rectification(rectification=rectification, actor=approver, note="已答复评价人")
-        services.advance_rectification(rectification=rectification, actor=approver, note="回访满意", callback_level=4)
+        services.advance_rectification(
+            rectification=rectification, actor=catalogue["hotline_demo"], note="回访满意", callback_level=4
+        )
     rectification.refresh_from_db()
     assert (rectification.step, rectification.on_time, rectification.callback_level) == ("closed", True, 4)
     total, _ = services.rating_statistics(since=at("2026-03-01T00:00"), until=at("2026-03-31T00:00"))

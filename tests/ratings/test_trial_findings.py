@@ -49,7 +49,7 @@ def test_a_dissatisfied_callback_sends_the_rectification_back(catalogue, closed_
             rectification=rectification, actor=catalogue["approver_scj"], note=note, classification="immediate"
         )
     rectification = services.advance_rectification(
-        rectification=rectification, actor=catalogue["approver_scj"], note="仍不满意", callback_level=1
+        rectification=rectification, actor=catalogue["hotline_demo"], note="仍不满意", callback_level=1
     )
     assert (rectification.step, rectification.on_time) == ("rectify", False)
 

@@ -21,19 +21,18 @@ class RatingsConfig(AppConfig):
     ]
 
     def workbench_panel(self, request: Any) -> str:
-        """Open 差评 rectifications of the viewer's organisations."""
+        """The viewer's open 差评 (their units') and the steps waiting for them, callbacks included."""
         from django.template.loader import render_to_string
 
-        from yuexiu.core.selectors import visible_organisation_ids
-        from yuexiu.ratings.models import Rectification, Step
+        from yuexiu.ratings import selectors
+        from yuexiu.ratings.models import Step
 
-        visible = visible_organisation_ids(request.user)
-        rectifications = Rectification.objects.exclude(step=Step.CLOSED)
-        if visible is not None:
-            rectifications = rectifications.filter(organisation_id__in=visible)
-        return render_to_string(
-            "ratings/_workbench_panel.html", {"open_count": rectifications.count()}, request=request
-        )
+        context = {
+            "open_count": selectors.list_rectifications(request.user).exclude(step=Step.CLOSED).count(),
+            "to_record_count": selectors.list_steps_to_record(request.user).count(),
+            "callback_count": selectors.list_callbacks_due(request.user).count(),
+        }
+        return render_to_string("ratings/_workbench_panel.html", context, request=request)
 
     def case_panel(self, request: Any, case: Any) -> str:
         """The rating section of a finished case: its state, and for the applicant the QR code of the

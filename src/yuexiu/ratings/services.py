@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yuexiu.cases.models import Case, CaseStatus
+from yuexiu.cases.services import CENTRE_CODE
 from yuexiu.core import audit, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
@@ -445,8 +446,37 @@ def open_rectification(rating: Rating) -> Rectification:
 
 
 def can_handle_rectification(user: User, rectification: Rectification) -> bool:
-    """The rated unit's own staff handle its 差评 (not the district-wide overseers)."""
+    """The rated unit's own staff handle its 差评 from verification to the reply (not the district-wide
+    overseers); the callback is someone else's (``can_make_callback``)."""
     return rectification.organisation_id in own_organisation_ids(user)
+
+
+# The callback (回访) asks the rater whether the rectification satisfied them, so it is made by someone
+# other than the rated unit: the bureau's 12345 hotline, which routes 差评 work orders in Guangdong
+# practice (Shenzhen, domain/rules.md §1.3), or a supervisor, as the supervising department makes the
+# second return visit in Ruzhou's "123" rule (§1.4). Never the rated unit's staff or its officer.
+CALLBACK_ROLES: tuple[str, ...] = (Role.HOTLINE_OPERATOR, Role.SUPERVISOR)
+CALLBACK_REFUSED = (
+    "回访须由被评价单位以外的人员进行：被评价单位的工作人员不能回访本单位的差评，"
+    "请由区政务服务数据管理局的 12345 热线话务员或监督人员回访。"
+)
+# The bureau runs the 好差评 system and its hotline (organisations.csv): an overdue callback is its own.
+CALLBACK_ORGANISATION_CODE = CENTRE_CODE
+
+
+def makes_callbacks(user: User) -> bool:
+    """Whether ``user`` holds a role that makes 差评 callbacks (``CALLBACK_ROLES``)."""
+    return has_role(user, *CALLBACK_ROLES)
+
+
+def can_make_callback(user: User, rectification: Rectification, own: set[int] | None = None) -> bool:
+    """Whether ``user`` may record the callback of ``rectification``: a callback role, not staff of the
+    rated unit (``own``: the user's own organisation ids, passed by lists computing it once) and not
+    its responsible officer."""
+    if not makes_callbacks(user):
+        return False
+    own = own_organisation_ids(user) if own is None else own
+    return rectification.organisation_id not in own and rectification.officer_id != user.pk
 
 
 @transaction.atomic
@@ -461,11 +491,20 @@ def advance_rectification(
 ) -> Rectification:
     """Record the current step and move to the next, with the next step's deadline (working days,
     ``ratings.rectification_step_days``). 分类 needs a classification; 回访 needs the rater's
-    satisfaction. A step finished after its deadline makes the rectification late (差评整改率)."""
+    satisfaction. A step finished after its deadline makes the rectification late (差评整改率).
+
+    The rated unit's staff record 核实 to 答复; the 回访 is recorded by a 12345 hotline operator or a
+    supervisor from outside the rated unit (``can_make_callback``). Raises ``PermissionDeniedError``
+    (in Chinese) for anyone else, ``Conflict`` for a stale page or a closed rectification."""
     locked = (
         Rectification.objects.select_for_update(of=("self",)).select_related("rating__case").get(pk=rectification.pk)
     )
-    if not can_handle_rectification(actor, locked):
+    if locked.step == Step.CALLBACK:
+        if locked.organisation_id in own_organisation_ids(actor) or locked.officer_id == actor.pk:
+            raise PermissionDeniedError(CALLBACK_REFUSED)
+        if not makes_callbacks(actor):
+            raise PermissionDeniedError("回访由区政务服务数据管理局的 12345 热线话务员或监督人员进行。")
+    elif not can_handle_rectification(actor, locked):
         raise PermissionDeniedError("只有责任单位可以办理该差评整改。")
     if expected_version is not None and locked.version != expected_version:
         raise Conflict("该差评整改已被他人处理，请刷新页面后再操作。", code="rectification_changed")
@@ -522,10 +561,13 @@ def escalate_overdue_rectifications(now: datetime | None = None) -> int:
                 continue
             case = rectification.rating.case
             served = f"办件 {case.number}" if case else f"现场服务 {rectification.rating.visit.window_name}"  # type: ignore[union-attr]
+            responsible = rectification.organisation_id
+            if rectification.step == Step.CALLBACK:  # the callback is the bureau's, not the rated unit's
+                responsible = Organisation.objects.get(code=CALLBACK_ORGANISATION_CODE).pk
             order = SupervisionOrder.objects.create(
                 number=f"ZG{rectification.pk:08d}",
                 case=case,
-                organisation_id=rectification.organisation_id,
+                organisation_id=responsible,
                 subject=f"差评整改逾期：{served}（{rectification.get_step_display()}环节）",
                 issued_at=now,
                 due_at=supervision_services.order_due(now),

@@ -19,10 +19,10 @@ from yuexiu.cases.models import Case
 from yuexiu.core import identity
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
-from yuexiu.core.selectors import own_organisation_ids, visible_organisation_ids
+from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.views import staff_required
-from yuexiu.ratings import services
+from yuexiu.ratings import selectors, services
 from yuexiu.ratings.models import (
     Appeal,
     AppealKind,
@@ -34,6 +34,7 @@ from yuexiu.ratings.models import (
     RatingChannel,
     Rectification,
     SelfCheck,
+    Step,
     Visit,
 )
 
@@ -149,30 +150,34 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def workbench(request: HttpRequest) -> HttpResponse:
-    """差评整改 for the responsible units, and appeals for the bureau to decide. The rater's identity is
-    not shown (the contact for verification is the masked phone of the case)."""
+    """差评整改 for the responsible units, callbacks (回访) for the 12345 hotline and supervisors, and
+    appeals for the bureau to decide. The rater's identity is not shown (the contact for verification and
+    the callback is the masked phone of the case)."""
     user: User = request.user  # type: ignore[assignment]  # staff_required
-    visible = visible_organisation_ids(user)
-    rectifications = Rectification.objects.select_related(
-        "rating__case__item", "rating__visit", "organisation", "rating__appeal"
-    )
-    if visible is not None:
-        rectifications = rectifications.filter(organisation_id__in=visible)
     is_supervisor = has_role(user, Role.SUPERVISOR)
     own = own_organisation_ids(user)  # once, not per row
     appeals = Appeal.objects.filter(upheld__isnull=True).select_related("rating__case__item") if is_supervisor else []
+    rows = []
+    for rectification in selectors.list_rectifications(user)[:200]:
+        case = rectification.rating.case
+        in_unit = rectification.organisation_id in own
+        if rectification.step == Step.CALLBACK:
+            can_advance = services.can_make_callback(user, rectification, own)
+        else:
+            can_advance = in_unit and rectification.step != Step.CLOSED
+        rows.append(
+            {
+                "rectification": rectification,
+                "phone": identity.mask_phone(case.applicant_phone) if case else "",
+                "can_advance": can_advance,
+                "can_appeal": in_unit and rectification.step != Step.CLOSED,
+            }
+        )
     return render(
         request,
         "ratings/workbench.html",
         {
-            "rows": [
-                (
-                    rectification,
-                    identity.mask_phone(rectification.rating.case.applicant_phone) if rectification.rating.case else "",
-                    rectification.organisation_id in own,
-                )
-                for rectification in rectifications.order_by("closed_at", "step_due_at", "id")[:200]
-            ],
+            "rows": rows,
             "is_window": has_role(user, Role.WINDOW_OFFICER),
             "appeals": appeals,
             "is_supervisor": is_supervisor,

@@ -1,0 +1,44 @@
+"""Reads of 好差评, scoped to what the viewer may see and do: the rated unit's staff see and handle
+their units' 差评 up to the reply; the callback makers (12345 hotline operators, supervisors) see every
+差评 awaiting its callback and record the callbacks of units other than their own."""
+
+from __future__ import annotations
+
+from django.db.models import F, Q, QuerySet
+
+from yuexiu.core.models import User
+from yuexiu.core.selectors import own_organisation_ids, visible_organisation_ids
+from yuexiu.ratings import services
+from yuexiu.ratings.models import Rectification, Step
+
+
+def list_rectifications(user: User) -> QuerySet[Rectification]:
+    """The 差评 rectifications on ``user``'s workbench, open ones first (nearest step deadline first),
+    then closed ones: those of the organisations ``user`` may see and, for a callback maker, every one
+    awaiting its callback. Empty for citizens and enterprises."""
+    rectifications = Rectification.objects.select_related(
+        "rating__case__item", "rating__visit", "organisation", "rating__appeal", "escalation"
+    )
+    visible = visible_organisation_ids(user)
+    if visible is not None:
+        scope = Q(organisation_id__in=visible)
+        if services.makes_callbacks(user):
+            scope |= Q(step=Step.CALLBACK)
+        rectifications = rectifications.filter(scope)
+    return rectifications.order_by(F("closed_at").asc(nulls_first=True), F("step_due_at").asc(nulls_last=True), "id")
+
+
+def list_steps_to_record(user: User) -> QuerySet[Rectification]:
+    """The open 差评 whose current step ``user`` may record now: the verification, classification,
+    rectification and reply of their own units' 差评, and the callbacks they may make
+    (``services.can_make_callback``)."""
+    own = own_organisation_ids(user)
+    scope = Q(organisation_id__in=own) & ~Q(step__in=(Step.CALLBACK, Step.CLOSED))
+    if services.makes_callbacks(user):
+        scope |= Q(step=Step.CALLBACK) & ~Q(organisation_id__in=own) & ~Q(officer_id=user.pk)
+    return list_rectifications(user).filter(scope)
+
+
+def list_callbacks_due(user: User) -> QuerySet[Rectification]:
+    """The 差评 awaiting a callback that ``user`` may make (empty for everyone without a callback role)."""
+    return list_steps_to_record(user).filter(step=Step.CALLBACK)
