@@ -9,11 +9,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/yuexiu
 
 .PHONY: run test install install-test assets db serve test-sqlite test-postgres chromium lint clean bench
 
+# `yuexiu serve` runs the web server and the worker; Ctrl+C or SIGTERM stops both cleanly (status 0).
 run: install assets db ## set up and serve the platform with Yuexiu data at http://127.0.0.1:8000
-	@echo "数字越秀已启动：http://$(HOST):$(PORT)  （后台任务进程已同时启动，Ctrl+C 退出）"
-	@trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/yuexiu qcluster & \
-	  $(BIN)/yuexiu runserver $(HOST):$(PORT) --noreload
+	@$(BIN)/yuexiu serve $(HOST):$(PORT)
 
 test: install-test assets chromium ## every test, on SQLite and on PostgreSQL, browser journeys included
 	$(BIN)/ruff check src tests e2e bench scripts conftest.py

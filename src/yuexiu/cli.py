@@ -2,16 +2,31 @@
 
 yuexiu migrate
 yuexiu setup                      # reference data, demo accounts, schedules (idempotent)
+yuexiu serve 127.0.0.1:8000       # the web server and the background worker (what `make run` starts)
 yuexiu workdays add 2025-01-20 10 # prints 2025-02-08
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from types import FrameType
+
+# Commands that run until stopped. Ctrl+C (SIGINT) or SIGTERM stops them quietly with status 0, also
+# while Django is still starting (otherwise a signal then ends in a traceback or a kill by signal).
+# ``qcluster`` and ``serve`` replace these handlers with their own once started; ``runserver`` keeps them.
+LONG_RUNNING = frozenset({"qcluster", "runserver", "serve"})
+
+
+def _stop_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in LONG_RUNNING:
+        signal.signal(signal.SIGINT, _stop_quietly)
+        signal.signal(signal.SIGTERM, _stop_quietly)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuexiu.settings")
     from django.core.management import execute_from_command_line
 

@@ -113,9 +113,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "yuexiu.core",  # before django_q: its `qcluster` command (clean stop on SIGTERM) replaces django-q2's
     "django_q",
     "ninja",  # serves Swagger UI for /api/v1/docs from local static files (no CDN)
-    "yuexiu.core",
     "yuexiu.catalog",
     "yuexiu.cases",
     "yuexiu.supervision",
