@@ -42,6 +42,20 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
 
 
+_STARTED: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_behind():
+    """Whatever a failing test leaves running is killed (each process started leads its own group)."""
+    yield
+    while _STARTED:
+        try:
+            os.killpg(_STARTED.pop(), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _start(command: list[str], tmp_path: Path, cwd: Path | None = None) -> tuple[subprocess.Popen[bytes], Path, Path]:
     """Start ``command`` in a session of its own (as a terminal's foreground job), output to files."""
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
@@ -56,6 +70,7 @@ def _start(command: list[str], tmp_path: Path, cwd: Path | None = None) -> tuple
             # A shell started from a terminal has the default handlers; undo anything inherited.
             preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)],
         )
+    _STARTED.append(process.pid)
     return process, out, err
 
 
