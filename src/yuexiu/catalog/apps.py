@@ -35,6 +35,12 @@ class CatalogConfig(AppConfig):
             lines.append(f"办事指南检查：{run.item_count} 个事项，发现问题 {run.finding_count} 条")
         return lines
 
+    def load_demo_data(self) -> list[str]:
+        """Guide changes in review for the demo editors and reviewer (see catalog.demo)."""
+        from yuexiu.catalog.demo import load_demo_guides
+
+        return load_demo_guides()
+
     def workbench_panel(self, request: Any) -> str:
         """The guide-check counts per department the viewer may see, for the staff workbench."""
         from django.template.loader import render_to_string

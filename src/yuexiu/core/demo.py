@@ -1,11 +1,30 @@
-"""Demo accounts for the embedded platform: one per role, on Yuexiu's real organisations."""
+"""Demo accounts for the embedded platform (one per role, on Yuexiu's real organisations), and the
+story clock the apps' demo modules use to give every role something to do, whatever today's date is.
+
+The apps tell the demo's recent past as a ``Story``: steps at instants counted back from today in
+working days (``working_days_before``), each run by the real services inside ``story_time`` so that
+states, events, deadlines, alerts and audit entries carry the story's instants. Audit entries written
+by the demo name ``DEMO_USER_AGENT`` as their client, so they can be told from real work.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import time as monotonic_clock
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from unittest import mock
 
-from yuexiu.core import services
+from django.db import transaction
+from django.utils import timezone
+
+from yuexiu.core import audit, services
+from yuexiu.core.calendar import get_calendar
 from yuexiu.core.models import AccountType, Organisation, Role, User
+from yuexiu.core.workdays import LOCAL_TIMEZONE, WorkingDayCalendar, local_date
 
 DEMO_PASSWORD = "Yuexiu#2024demo"
 DISTRICT = "440104000000"
@@ -80,3 +99,84 @@ def describe_demo_accounts() -> str:
     for username, _, _, _, _, description in DEMO_ACCOUNTS:
         lines.append(f"  {username:<20} {description}")
     return "\n".join(lines)
+
+
+# ---- the story clock ---------------------------------------------------------------------------
+
+DEMO_USER_AGENT = "yuexiu setup --demo（演示数据）"
+
+
+@contextmanager
+def story_time(instant: datetime) -> Iterator[None]:
+    """Run the platform's services as if it were ``instant`` (aware, not in the future): Django's
+    ``timezone.now()`` starts at ``instant`` and ticks with the real clock while the block runs. For the
+    demo loader only (one process, no threads); audit entries name ``DEMO_USER_AGENT``."""
+    started = monotonic_clock.monotonic()
+    context = audit.RequestContext(ip_address=None, user_agent=DEMO_USER_AGENT, request_id=uuid.uuid4().hex)
+    token = audit.set_request_context(context)
+    try:
+        with mock.patch.object(
+            timezone, "now", lambda: instant + timedelta(seconds=monotonic_clock.monotonic() - started)
+        ):
+            yield
+    finally:
+        audit.reset_request_context(token)
+
+
+def working_days_before(day: date, count: int, calendar: WorkingDayCalendar | None = None) -> date:
+    """The ``count``-th working day before ``day`` (``day`` itself not counted; 0 returns ``day``), by
+    the platform calendar with 调休. Raises ``CalendarYearMissing`` as the calendar does."""
+    calendar = calendar or get_calendar()
+    current = day
+    while count > 0:
+        current -= timedelta(days=1)
+        if calendar.is_working_day(current):
+            count -= 1
+    return current
+
+
+def at(day: date, clock: str) -> datetime:
+    """The aware instant of ``clock`` (``"09:30"``, Beijing time) on ``day``."""
+    return datetime.combine(day, time.fromisoformat(clock), tzinfo=LOCAL_TIMEZONE)
+
+
+@dataclass(order=True)
+class _Step:
+    instant: datetime
+    sequence: int
+    action: Callable[[], Any] = field(compare=False)
+
+
+class Story:
+    """The demo's recent past: steps added in any order, played in time order (ties in the order
+    added), each inside ``story_time`` of its instant. ``today`` and ``day(k)`` (the k-th working day
+    before today) are fixed when the story is created."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or timezone.now()
+        self.today = local_date(self.now)
+        self.calendar = get_calendar()
+        self._steps: list[_Step] = []
+
+    def day(self, working_days_ago: int) -> date:
+        return working_days_before(self.today, working_days_ago, self.calendar)
+
+    def add(self, instant: datetime, action: Callable[[], Any]) -> None:
+        """Add a step; a story never runs ahead of the real clock (``ValueError``)."""
+        if instant > self.now:
+            raise ValueError(f"演示步骤的时间 {instant:%Y-%m-%d %H:%M} 晚于现在")
+        self._steps.append(_Step(instant, len(self._steps), action))
+
+    def every_day(self, since: date, clock: str, action: Callable[[], Any]) -> None:
+        """Add ``action`` at ``clock`` on every calendar day from ``since`` up to now (what a periodic
+        job of the worker would have done meanwhile)."""
+        day = since
+        while at(day, clock) <= self.now:
+            self.add(at(day, clock), action)
+            day += timedelta(days=1)
+
+    def play(self) -> None:
+        for step in sorted(self._steps):
+            with story_time(step.instant):
+                step.action()
+        self._steps = []

@@ -1,19 +1,27 @@
 """Demo data for `yuexiu setup --demo`: a synthetic registry (marked as such), the demo enterprise's
-own record, and one finished matching run so the pages have candidates to show."""
+own record, and one finished matching run so the pages have candidates to show: the policy officers
+review candidates, and the demo enterprise confirms its account for one in 公示. The run and the
+公示 are told as a ``core.demo.Story`` relative to today, through the policy services."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from yuexiu.core.demo import Story, at
+from yuexiu.core.errors import Conflict, DomainError
 from yuexiu.core.models import User
+from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.policies import services
-from yuexiu.policies.models import Enterprise, MatchRun
+from yuexiu.policies.models import BenefitItem, Candidate, CandidateStatus, Enterprise, MatchRun, Mode
 
 DEMO_REGISTRY_SIZE = 5000
 DEMO_ENTERPRISE_USCC = "91440104MA5CYX1KXU"
+DEMO_OFFICERS = ("policy_kgsxj", "policy_rsj")
 
 
 def ensure_demo_enterprise() -> Enterprise:
@@ -51,18 +59,76 @@ def ensure_demo_enterprise() -> Enterprise:
     return enterprise
 
 
+def demo_as_of(today: date) -> date:
+    """The as-of day of the demo's matching run: today, or, when a demo officer's department has no
+    免申即享 item in force today (policies expire), the last day up to today on which each demo officer's
+    department still had one, so every officer has candidates to review whatever today's date is."""
+    library = services.current_library()
+    departments = dict(BenefitItem.objects.filter(code__in=list(library)).values_list("code", "organisation_id"))
+    latest = []
+    for officer in User.objects.filter(username__in=DEMO_OFFICERS):
+        own = own_organisation_ids(officer)
+        ends = [
+            min(today, version.valid_until or today)
+            for code, (_, item) in library.items()
+            if item.mode == Mode.NO_APPLICATION and departments.get(code) in own
+            for version in item.versions
+            if version.valid_from is None or version.valid_from <= today
+        ]
+        if ends:
+            latest.append(max(ends))
+    return min(latest, default=today)
+
+
+def _approve_and_publish(officers: list[User], enterprise: Enterprise) -> Candidate | None:
+    """The first of the demo enterprise's candidates a demo officer can approve as matched (an exact
+    amount its fund pool covers) is approved and published (公示): the enterprise has an account to
+    confirm. Returns it, or ``None`` when no candidate qualifies."""
+    for candidate in (
+        Candidate.objects.filter(enterprise=enterprise, status=CandidateStatus.PENDING_REVIEW)
+        .select_related("item")
+        .order_by("item__code")
+    ):
+        officer = next((user for user in officers if services.can_handle(user, candidate.item)), None)
+        if officer is None or services.amount_kind(candidate) != "exact":
+            continue
+        try:
+            with transaction.atomic():
+                services.review(candidate_id=candidate.pk, user=officer, approve=True, note="演示：经审核符合条件")
+                services.publish(item_id=candidate.item_id, user=officer)
+        except (DomainError, Conflict):
+            continue  # this one cannot be approved as matched (pool, data, award): try the next
+        return candidate
+    return None
+
+
 def load_demo_registry() -> list[str]:
+    """The synthetic registry, the demo enterprise's record, and (once) a matching run three working
+    days ago with one of the demo enterprise's candidates approved and in 公示 since yesterday."""
     lines = []
     if not Enterprise.objects.filter(is_synthetic=True).exclude(uscc=DEMO_ENTERPRISE_USCC).exists():
         created = services.generate_registry(DEMO_REGISTRY_SIZE, seed=2024)
         lines.append(f"模拟企业库：新增 {created} 家（名称带“（模拟）”）")
-    ensure_demo_enterprise()
-    officer = User.objects.filter(username="policy_kgsxj").first()
-    if officer is not None and not MatchRun.objects.exists():
-        today = timezone.localdate()
-        run = MatchRun.objects.create(period=today.year, as_of=today, started_by=officer, stage="演示数据")
-        run = services.execute_run(run.pk)
-        lines.append(
-            f"演示匹配批次：{run.enterprises} 家企业，{run.pairs} 个符合条件的企业-事项对，{run.candidates} 个免申即享候选"  # noqa: E501
-        )
+    enterprise = ensure_demo_enterprise()
+    officers = list(User.objects.filter(username__in=DEMO_OFFICERS).order_by("username"))
+    if not officers or MatchRun.objects.exists():
+        return lines
+    story = Story()
+    as_of = demo_as_of(story.day(3))
+    result: dict[str, Any] = {}
+
+    def match() -> None:
+        run = services.create_run(user=officers[0], period=as_of.year, as_of=as_of)
+        result["run"] = services.execute_run(run.pk)
+
+    story.add(at(story.day(3), "09:00"), match)
+    story.add(at(story.day(1), "10:00"), lambda: result.update(published=_approve_and_publish(officers, enterprise)))
+    story.play()
+    run = result["run"]
+    lines.append(
+        f"演示匹配批次（{run.as_of:%Y-%m-%d}）：{run.enterprises} 家企业，{run.pairs} 个符合条件的企业-事项对，"
+        f"{run.candidates} 个免申即享候选"
+    )
+    if result.get("published") is not None:
+        lines.append(f"演示公示：{result['published'].item.name}（演示企业待确认收款账户）")
     return lines

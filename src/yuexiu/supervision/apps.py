@@ -7,7 +7,8 @@ from django.apps import AppConfig
 
 class SupervisionConfig(AppConfig):
     """监督一点通. Hooks for the core: its sweep as a periodic job, the supervised items as reference
-    data, and the viewer's open alerts and orders on the workbench."""
+    data, the cases in progress with their alerts and orders as demo data, and the viewer's open
+    alerts and orders on the workbench."""
 
     name = "yuexiu.supervision"
     label = "supervision"
@@ -33,6 +34,12 @@ class SupervisionConfig(AppConfig):
             SupervisedItem(item=item) for item in ServiceItem.objects.filter(is_active=True)
         )
         return [f"重点监督事项：{SupervisedItem.objects.count()} 个（可由监督人员调整；区 2024 年度报告为 55 个）"]
+
+    def load_demo_data(self) -> list[str]:
+        """Cases in every state, with the sweep's alerts and orders (see supervision.demo)."""
+        from yuexiu.supervision.demo import load_demo_work
+
+        return load_demo_work()
 
     def workbench_panel(self, request: Any) -> str:
         from django.template.loader import render_to_string
