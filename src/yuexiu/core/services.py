@@ -9,11 +9,15 @@ the service's transaction has rolled back, so the record of the refusal is never
 from __future__ import annotations
 
 import csv
+import math
+import unicodedata
 from pathlib import Path
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yuexiu.core import audit, identity
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
@@ -254,3 +258,42 @@ def reveal_personal_data(*, viewer: User, subject: User, field: str) -> str:
         raise PermissionDeniedError("无权查看他人的个人信息。")
     audit.record_event(action="personal_data.viewed", actor=viewer, target=subject, changes={"field": field})
     return getattr(subject, field) or ""
+
+
+def verify_two_factor(*, user: User, token: str) -> TOTPDevice:
+    """Check a TOTP code (RFC 6238, 6 digits, the authenticator app enrolled on the two-factor page)
+    against ``user``'s confirmed device and return the device for ``django_otp.login``.
+
+    The device is chosen here, never by the client. Full-width digits are accepted (an input method
+    may type them). A wrong code counts towards django-otp's throttle (1, 2, 4 … seconds) and is
+    audited; a code is accepted once only. Raises ``DomainError`` with a Chinese message:
+    ``two_factor_not_enrolled``, ``two_factor_throttled`` or ``two_factor_invalid``. Not wrapped in a
+    transaction: the failure count and the audit entry must stay when the code is refused.
+    """
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("-id").first()
+    if device is None:
+        raise DomainError("该账号尚未启用两步验证。", code="two_factor_not_enrolled")
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        audit.record_event(
+            action="auth.two_factor_failed", actor=user, target=user, outcome="denied", message="验证过于频繁"
+        )
+        wait = ""
+        if details and details.get("locked_until"):
+            seconds = max(1, math.ceil((details["locked_until"] - timezone.now()).total_seconds()))
+            wait = f"请 {seconds} 秒后"
+        raise DomainError(f"动态码错误次数过多，{wait or '请稍后'}再试。", code="two_factor_throttled")
+    digits = unicodedata.normalize("NFKC", token).strip()
+    if digits.isascii() and digits.isdigit() and len(digits) == device.digits:
+        verified = device.verify_token(digits)  # counts a failure itself
+    else:
+        verified = False
+        device.throttle_increment(commit=True)
+    if not verified:
+        audit.record_event(action="auth.two_factor_failed", actor=user, target=user, outcome="failed")
+        raise DomainError(
+            "动态码不正确或已过期，请输入身份验证器中当前显示的 6 位数字（每个动态码只能使用一次）。",
+            code="two_factor_invalid",
+        )
+    audit.record_event(action="auth.two_factor_verified", actor=user, target=user)
+    return device

@@ -22,7 +22,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
-from django_otp.forms import OTPTokenForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yuexiu.core import audit, calendar, selectors, services
@@ -149,7 +148,25 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 class TwoFactorSetupForm(forms.Form):
-    token = forms.CharField(label="验证码", max_length=6, min_length=6)
+    token = forms.CharField(
+        label="验证码",
+        max_length=6,
+        min_length=6,
+        error_messages={
+            "required": "请输入身份验证器中显示的 6 位数字。",
+            "min_length": "验证码为 6 位数字。",
+            "max_length": "验证码为 6 位数字。",
+        },
+    )
+
+
+class TwoFactorVerifyForm(forms.Form):
+    token = forms.CharField(
+        label="动态码",
+        max_length=12,
+        error_messages={"required": "请输入身份验证器中显示的 6 位动态码。", "max_length": "动态码为 6 位数字。"},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6}),
+    )
 
 
 @login_required
@@ -157,13 +174,15 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Verify a TOTP code, or enrol a TOTP device (authenticator app) when the account has none."""
     user: User = request.user  # type: ignore[assignment]  # login_required
     if user_has_device(user):
-        form = OTPTokenForm(user, request, request.POST or None)
+        form = TwoFactorVerifyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            otp_login(request, form.get_user().otp_device)
-            audit.record_event(action="auth.two_factor_verified", actor=user, target=user)
-            return redirect("workbench" if user.is_staff_account else "home")
-        if request.method == "POST":
-            audit.record_event(action="auth.two_factor_failed", actor=user, target=user, outcome="failed")
+            try:
+                device = services.verify_two_factor(user=user, token=form.cleaned_data["token"])
+            except DomainError as error:
+                form.add_error("token", error.message)
+            else:
+                otp_login(request, device)
+                return redirect("workbench" if user.is_staff_account else "home")
         return render(request, "core/two_factor.html", {"form": form, "mode": "verify"})
     device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "身份验证器"})
     form = TwoFactorSetupForm(request.POST or None)
