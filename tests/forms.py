@@ -40,3 +40,34 @@ def own_post_form(html: str) -> PageForm:
     parser = _FormParser()
     parser.feed(html)
     return next(form for form in parser.forms if not form.action)
+
+
+class _ErrorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: dict[str, list[str]] = {}
+        self.field = ""
+        self.capturing: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "label" and values.get("for", "").startswith("id_"):
+            self.field = values["for"][3:]
+        elif tag == "p" and "field-error" in values.get("class", "").split():
+            self.capturing = self.field
+            self.errors.setdefault(self.field, []).append("")
+
+    def handle_data(self, data: str) -> None:
+        if self.capturing is not None:
+            self.errors[self.capturing][-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self.capturing = None
+
+
+def field_errors(html: str) -> dict[str, list[str]]:
+    """The errors shown under each field of a page's form (``core/_form_fields.html``), by field name."""
+    parser = _ErrorParser()
+    parser.feed(html)
+    return parser.errors

@@ -181,6 +181,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 # out by one person's mistakes. Rotating user agents or cookies cannot bypass an account lock, which
 # is the concern of axes.W006, so that warning is silenced.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Failures count under the folded name that finds the account (full-width or upper-case spellings of
+# one name share one count).
+AXES_USERNAME_CALLABLE = "yuexiu.core.security.axes_username"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"

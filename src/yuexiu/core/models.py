@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -58,9 +59,23 @@ class AccountType(models.TextChoices):
     STAFF = "staff", "工作人员"
 
 
+USERNAME_TAKEN_MESSAGE = "该用户名已被注册（不区分大小写和全角半角），请换一个。"
+
+
+class AccountManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The account whose name is the same as ``username`` once width and case are set aside
+        (``identity.username_key``): the login form and django-axes find accounts through here."""
+        return self.get(username_key=identity.username_key(username or ""))
+
+
 class User(AbstractUser):
     """An account. Citizens carry a validated 身份证号, enterprise users a validated 统一社会信用代码,
-    staff a home organisation. Personal numbers are shown masked; full views are audited."""
+    staff a home organisation. Personal numbers are shown masked; full views are audited.
+
+    ``username`` keeps the name as registered (NFKC); ``username_key`` is its width- and case-folded
+    form, unique in the database, so that two concurrent registrations of look-alike names cannot
+    both succeed."""
 
     account_type = models.CharField("账号类型", max_length=16, choices=AccountType.choices, default="citizen")
     full_name = models.CharField("姓名", max_length=50, blank=True)
@@ -86,6 +101,9 @@ class User(AbstractUser):
         related_name="staff",
     )
     prefers_elder_mode = models.BooleanField("适老化模式", default=False)
+    username_key = models.CharField("用户名（规范形式）", max_length=300, unique=True, editable=False)
+
+    objects = AccountManager()
 
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
@@ -105,6 +123,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.username_key = identity.username_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Refuse a name that is the same as another account's once width and case are set aside
+        (the console's forms call this; registration checks it in ``services``)."""
+        super().clean()
+        clash = User.objects.filter(username_key=identity.username_key(self.username)).exclude(pk=self.pk)
+        if clash.exists():
+            raise ValidationError({"username": USERNAME_TAKEN_MESSAGE})
 
     @property
     def display_name(self) -> str:

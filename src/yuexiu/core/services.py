@@ -13,7 +13,6 @@ import math
 import unicodedata
 from pathlib import Path
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +22,7 @@ from yuexiu.core import audit, identity
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import (
     ADMINISTRATOR_ROLES,
+    USERNAME_TAKEN_MESSAGE,
     AccountType,
     Organisation,
     OrganisationKind,
@@ -30,6 +30,7 @@ from yuexiu.core.models import (
     RoleAssignment,
     User,
 )
+from yuexiu.core.security import password_problems
 
 ORGANISATION_DATA = Path(__file__).resolve().parent / "data" / "organisations.csv"
 ORGANISATION_FIELDS = ["name", "short_name", "kind", "parent_code", "sort_order", "source", "responsibilities"]
@@ -83,46 +84,103 @@ def load_organisations(path: Path = ORGANISATION_DATA) -> dict[str, int]:
     return {"created": created, "updated": updated}
 
 
-def _check_username(username: str) -> None:
-    """Letters, digits and @.+-_ only (Django's rule), unique regardless of case."""
+class RegistrationRefused(DomainError):
+    """A registration with one or more problems. ``details["fields"]`` maps each form field to its
+    Chinese messages (every problem at once, so the person corrects everything in one go);
+    ``message`` joins them all."""
+
+    code = "invalid_registration"
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("；".join(text for texts in problems.values() for text in texts), details={"fields": problems})
+        self.problems = problems
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def text(self, field: str, value: str, *, label: str) -> str:
+        """``value`` stripped; a missing value, or one longer than the account's column, is a problem
+        of ``field``."""
+        max_length = User._meta.get_field(field).max_length or 0
+        value = (value or "").strip()
+        if not value:
+            self.add(field, f"请填写{label}。")
+        elif len(value) > max_length:
+            self.add(field, f"{label}不能超过 {max_length} 个字符（现为 {len(value)} 个）。")
+        return value
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise RegistrationRefused(self.by_field)
+
+
+def _checked_username(username: str, problems: _Problems) -> str:
+    """``username`` in NFKC (full-width letters become ordinary ones); refuses an empty, too long or
+    malformed name and one that is the same as an existing account's once width and case are set
+    aside (``identity.username_key``)."""
+    username = User.normalize_username(problems.text("username", username, label="用户名"))
+    if not username or "username" in problems.by_field:
+        return username
     try:
         User.username_validator(username)
-    except ValidationError as error:
-        raise DomainError("用户名只能包含字母、数字和 @ . + - _ 符号，不能有空格。", code="invalid_username") from error
-    if User.objects.filter(username__iexact=username).exists():
-        raise Conflict("该用户名已被注册，请换一个。", code="username_taken")
+    except ValidationError:
+        problems.add("username", "用户名只能包含字母、数字和 @ . + - _ 符号，不能有空格。")
+        return username
+    if User.objects.filter(username_key=identity.username_key(username)).exists():
+        problems.add("username", USERNAME_TAKEN_MESSAGE)
+    return username
 
 
-def _validated_password(password: str, user: User) -> None:
+def _checked_phone(phone: str, problems: _Problems) -> str:
+    phone = (phone or "").strip()
     try:
-        validate_password(password, user)
+        identity.validate_mobile(phone)
     except ValidationError as error:
-        raise DomainError("；".join(error.messages), code="weak_password") from error
+        problems.add("phone", error.messages[0])
+    return phone
+
+
+def _save_new_account(user: User, password: str, problems: _Problems) -> User:
+    for message in password_problems(password, user):
+        problems.add("password", message)
+    problems.raise_if_any()
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # a concurrent registration took the name (the database's key) or number
+        raise Conflict("该用户名或证件号码刚刚已被注册，请换一个用户名，或直接登录。", code="account_taken") from error
+    return user
 
 
 @transaction.atomic
 def register_citizen(*, username: str, password: str, full_name: str, id_number: str, phone: str = "") -> User:
-    """Create a 自然人 account. ``id_number`` is checked (GB 11643-1999) and must be unused.
+    """Create a 自然人 account. ``id_number`` is checked (GB 11643-1999) and must be unused; the
+    username must differ from every other in more than letter width or case.
 
-    Raises ``DomainError`` (invalid number or weak password) or ``Conflict`` (username or number taken).
+    Raises ``RegistrationRefused`` with every problem of every field at once, or ``Conflict`` when a
+    concurrent registration took the name or number between the check and the save.
     """
-    try:
-        normalised = identity.normalise_id_number(id_number)
-        identity.validate_mobile(phone)
-    except ValidationError as error:
-        raise DomainError(error.messages[0], code="invalid_identity") from error
-    _check_username(username)
-    if User.objects.filter(id_number=normalised).exists():
-        raise Conflict("该身份证号已注册账号，请直接登录或找回密码。", code="id_number_taken")
-    user = User(
-        username=username, full_name=full_name, id_number=normalised, phone=phone, account_type=AccountType.CITIZEN
-    )
-    _validated_password(password, user)
-    user.set_password(password)
-    try:
-        user.save()
-    except IntegrityError as error:  # a concurrent registration took the name or number
-        raise Conflict("该用户名或身份证号已被注册。", code="account_taken") from error
+    problems = _Problems()
+    username = _checked_username(username, problems)
+    full_name = problems.text("full_name", full_name, label="姓名")
+    number = problems.text("id_number", id_number, label="身份证号")
+    if number:
+        try:
+            number = identity.normalise_id_number(number)
+        except ValidationError as error:
+            problems.add("id_number", error.messages[0])
+        else:
+            if User.objects.filter(id_number=number).exists():
+                problems.add("id_number", "该身份证号已注册账号，请直接登录或找回密码。")
+    phone = _checked_phone(phone, problems)
+    user = User(username=username, full_name=full_name, id_number=number, phone=phone, account_type=AccountType.CITIZEN)
+    _save_new_account(user, password, problems)
     audit.record_event(action="account.registered", actor=user, target=user, changes={"account_type": "citizen"})
     return user
 
@@ -133,30 +191,29 @@ def register_enterprise_user(
 ) -> User:
     """Create an enterprise account bound to a 统一社会信用代码 (GB 32100-2015, checked with python-stdnum).
 
-    Raises ``DomainError`` (invalid code or weak password) or ``Conflict`` (username taken).
+    Raises ``RegistrationRefused`` with every problem at once, or ``Conflict`` (a concurrent
+    registration took the name).
     """
-    try:
-        uscc = identity.normalise_uscc(enterprise_uscc)
-        identity.validate_mobile(phone)
-    except ValidationError as error:
-        raise DomainError(error.messages[0], code="invalid_identity") from error
-    if not enterprise_name.strip():
-        raise DomainError("请填写企业名称。", code="enterprise_name_required")
-    _check_username(username)
+    problems = _Problems()
+    username = _checked_username(username, problems)
+    full_name = problems.text("full_name", full_name, label="经办人姓名")
+    enterprise_name = problems.text("enterprise_name", enterprise_name, label="企业名称")
+    uscc = problems.text("enterprise_uscc", enterprise_uscc, label="统一社会信用代码")
+    if uscc:
+        try:
+            uscc = identity.normalise_uscc(uscc)
+        except ValidationError as error:
+            problems.add("enterprise_uscc", error.messages[0])
+    phone = _checked_phone(phone, problems)
     user = User(
         username=username,
         full_name=full_name,
         enterprise_uscc=uscc,
-        enterprise_name=enterprise_name.strip(),
+        enterprise_name=enterprise_name,
         phone=phone,
         account_type=AccountType.ENTERPRISE,
     )
-    _validated_password(password, user)
-    user.set_password(password)
-    try:
-        user.save()
-    except IntegrityError as error:
-        raise Conflict("该用户名已被注册。", code="account_taken") from error
+    _save_new_account(user, password, problems)
     audit.record_event(
         action="account.registered", actor=user, target=user, changes={"account_type": "enterprise", "uscc": uscc}
     )

@@ -89,29 +89,54 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+PASSWORD_HELP = "至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。"
+
+
+def _entry(label: str, max_length: int, **attrs: str) -> forms.CharField:
+    """A registration field that only carries the text: every check (required, length, format,
+    uniqueness) is the service's, so that all problems come back at once in our own wording."""
+    return forms.CharField(
+        label=label, required=False, widget=forms.TextInput(attrs={"maxlength": max_length, **attrs})
+    )
+
+
 class CitizenRegistrationForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150)
-    full_name = forms.CharField(label="姓名", max_length=50)
-    id_number = forms.CharField(label="身份证号", max_length=18)
-    phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
+    username = _entry("用户名", 150, autocomplete="username")
+    full_name = _entry("姓名", 50, autocomplete="name")
+    id_number = _entry("身份证号", 18)
+    phone = _entry("手机号（选填，用于找回密码）", 11, autocomplete="tel", inputmode="numeric")
     password = forms.CharField(
         label="密码",
-        widget=forms.PasswordInput,
-        help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
     )
 
 
 class EnterpriseRegistrationForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150)
-    full_name = forms.CharField(label="经办人姓名", max_length=50)
-    enterprise_name = forms.CharField(label="企业名称", max_length=200)
-    enterprise_uscc = forms.CharField(label="统一社会信用代码", max_length=18)
-    phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
+    username = _entry("用户名", 150, autocomplete="username")
+    full_name = _entry("经办人姓名", 50, autocomplete="name")
+    enterprise_name = _entry("企业名称", 200, autocomplete="organization")
+    enterprise_uscc = _entry("统一社会信用代码", 18)
+    phone = _entry("手机号（选填，用于找回密码）", 11, autocomplete="tel", inputmode="numeric")
     password = forms.CharField(
         label="密码",
-        widget=forms.PasswordInput,
-        help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
     )
+
+
+def show_problems(form: forms.Form, error: DomainError) -> None:
+    """Put a refusal's per-field problems (``details["fields"]``) under their fields, the rest on top."""
+    problems = error.details.get("fields") or {}
+    for name, texts in problems.items():
+        for text in texts:
+            form.add_error(name if name in form.fields else None, text)
+    if not problems:
+        form.add_error(None, error.message)
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -125,7 +150,7 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 services.register_citizen(**form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            show_problems(form, error)
         else:
             messages.success(request, "注册成功，请登录。")
             return redirect("login")
