@@ -373,3 +373,28 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient or identity.mask_phone(self.phone)}"
+
+
+class PasswordResetCode(models.Model):
+    """A one-time code sent by SMS to an account's registered phone to set a new password.
+
+    Only a keyed hash of the code is kept (the SMS in the outbox carries the code itself). A code
+    serves once, until ``expires_at``, and is spent after too many wrong attempts; a newer request
+    ends the older codes."""
+
+    user = models.ForeignKey(User, verbose_name="账号", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField("验证码摘要", max_length=64)
+    created_at = models.DateTimeField("发送时间")
+    expires_at = models.DateTimeField("失效时间")
+    failed_attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+    requested_from = models.GenericIPAddressField("请求 IP", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "找回密码验证码"
+        verbose_name_plural = "找回密码验证码"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

@@ -157,6 +157,91 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/register.html", {"form": form, "account_type": account_type})
 
 
+class PasswordResetRequestForm(forms.Form):
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        error_messages={"required": "请填写用户名。", "max_length": "用户名不能超过 150 个字符。"},
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    phone = forms.CharField(
+        label="注册时登记的手机号",
+        max_length=11,
+        error_messages={"required": "请填写手机号。", "max_length": "手机号为 11 位数字。"},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "numeric"}),
+    )
+
+
+class PasswordResetForm(forms.Form):
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        error_messages={"required": "请填写用户名。", "max_length": "用户名不能超过 150 个字符。"},
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    code = forms.CharField(
+        label="短信验证码",
+        max_length=12,
+        error_messages={"required": "请填写短信中的 6 位验证码。", "max_length": "验证码为 6 位数字。"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6}),
+    )
+    new_password = forms.CharField(
+        label="新密码",
+        strip=False,
+        error_messages={"required": "请设置新密码。"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
+    )
+    new_password_again = forms.CharField(
+        label="再次输入新密码",
+        strip=False,
+        error_messages={"required": "请再次输入新密码。"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password_again") not in (None, data["new_password"]):
+            self.add_error("new_password_again", "两次输入的新密码不一致。")
+        return data
+
+
+PASSWORD_RESET_SESSION_KEY = "password_reset_username"
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """找回密码, step 1: the username and the registered phone; a code goes out by SMS. The answer is
+    the same whether or not the account exists."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_password_reset(**form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            request.session[PASSWORD_RESET_SESSION_KEY] = form.cleaned_data["username"]
+            messages.success(request, services.RESET_SENT_MESSAGE)
+            return redirect("password_reset_confirm")
+    return render(request, "core/password_reset.html", {"form": form})
+
+
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    """找回密码, step 2: the code from the SMS and the new password."""
+    initial = {"username": request.session.get(PASSWORD_RESET_SESSION_KEY, "")}
+    form = PasswordResetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reset_password(username=data["username"], code=data["code"], new_password=data["new_password"])
+        except DomainError as error:
+            show_problems(form, error)
+        else:
+            request.session.pop(PASSWORD_RESET_SESSION_KEY, None)
+            messages.success(request, "密码已重置，请用新密码登录。")
+            return redirect("login")
+    return render(request, "core/password_reset_confirm.html", {"form": form})
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # login_required
