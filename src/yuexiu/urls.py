@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 
+handler400 = "yuexiu.core.views.bad_request"
 handler403 = "yuexiu.core.views.permission_denied"
 handler404 = "yuexiu.core.views.page_not_found"
 handler500 = "yuexiu.core.views.server_error"

@@ -26,7 +26,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yuexiu.core import audit, calendar, selectors, services
 from yuexiu.core.context_processors import ELDER_MODE_COOKIE, is_elder_mode
-from yuexiu.core.errors import DomainError, PermissionDeniedError
+from yuexiu.core.errors import (
+    CSRF_FAILURE,
+    DomainError,
+    PermissionDeniedError,
+    has_chinese,
+    http_status_message,
+    unreadable_request_message,
+)
 from yuexiu.core.models import AuditOutcome, HolidayYear, OrganisationKind, Role, User
 from yuexiu.core.workdays import CalendarError
 
@@ -530,6 +537,30 @@ def calendar_admin(request: HttpRequest) -> HttpResponse:
     )
 
 
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "请求方式不支持",
+    413: "提交内容过大",
+    500: "系统错误",
+}
+
+
+def error_response(
+    request: HttpRequest, status: int, *, message: str = "", code: str = "", title: str = "", details: Any = None
+) -> HttpResponse:
+    """A refusal in Chinese: under /api/ the API's ``{"code", "message", "details"}`` shape, elsewhere
+    the error page. ``message`` and ``code`` default to the status's (``errors.HTTP_STATUS_MESSAGES``)."""
+    default_code, default_message = http_status_message(status)
+    message, code = message or default_message, code or default_code
+    if request.path.startswith("/api/"):
+        body = {"code": code, "message": message, "details": details or {}}
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    title = title or ERROR_TITLES.get(status, "出错了")
+    return render(request, "core/error.html", {"message": message, "title": title}, status=status)
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """403 page; every refusal is written to the audit log."""
     audit.record_event(
@@ -538,19 +569,29 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         outcome="denied",
         message=f"{request.method} {request.path}"[:500],
     )
-    message = str(exception) if exception and str(exception) else "您没有权限访问该页面。"
-    return render(request, "core/error.html", {"message": message, "title": "无权访问"}, status=403)
+    text = str(exception) if exception else ""
+    return error_response(request, 403, message=text if has_chinese(text) else "您没有权限访问该页面。")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 page; under /api/ the API's error shape, so clients always get JSON."""
     if request.path.startswith("/api/"):
-        body = {"code": "not_found", "message": "接口不存在，请检查地址（接口文档：/api/v1/docs）。", "details": {}}
-        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
-    return render(
-        request, "core/error.html", {"message": "页面不存在，请检查地址。", "title": "页面不存在"}, status=404
-    )
+        return error_response(request, 404, message="接口不存在，请检查地址（接口文档：/api/v1/docs）。")
+    return error_response(request, 404, message="页面不存在，请检查地址。")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400 for a request Django could not read (too many fields, too large, a broken upload, a host
+    not served here), said in Chinese."""
+    code, message = unreadable_request_message(exception)
+    return error_response(request, 400, code=code, message=message)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form posted without a valid security token (an old tab, cookies off)."""
+    code, message = CSRF_FAILURE
+    return error_response(request, 403, code=code, message=message, title="安全校验未通过")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/error.html", {"message": "系统繁忙，请稍后再试。", "title": "系统错误"}, status=500)
+    return error_response(request, 500, message="系统繁忙，请稍后再试。")
