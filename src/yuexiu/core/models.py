@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from yuexiu.core import identity
+from yuexiu.core import audit_actions, identity
 
 
 class OrganisationKind(models.TextChoices):
@@ -277,6 +277,16 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("审计日志只能由保存期满清理任务删除")
+
+    @property
+    def action_label(self) -> str:
+        return audit_actions.action_label(self.action)
+
+    @property
+    def role_labels(self) -> str:
+        """``window_officer,approver`` as ``窗口工作人员、审批人员``."""
+        codes = [code for code in self.actor_roles.split(",") if code]
+        return "、".join(Role(code).label if code in Role.values else code for code in codes)
 
 
 class HolidayYearStatus(models.TextChoices):

@@ -364,7 +364,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 class AuditSearchForm(forms.Form):
     actor = forms.CharField(label="账号", required=False, max_length=150)
-    action = forms.CharField(label="事件（前缀）", required=False, max_length=64)
+    action = forms.CharField(
+        label="事件",
+        required=False,
+        max_length=64,
+        help_text="可输入事件名称中的文字，如“登录”“导入节假日安排”，或事件代码的开头，如 auth.",
+    )
     outcome = forms.ChoiceField(label="结果", required=False, choices=[("", "全部"), *AuditOutcome.choices])
     since = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="截止日期（含）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -433,6 +438,7 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
         "角色",
         "单位",
         "事件",
+        "事件代码",
         "结果",
         "对象类型",
         "对象编号",
@@ -449,8 +455,9 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
                 [
                     timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
                     event.actor_username,
-                    event.actor_roles,
+                    event.role_labels,
                     event.organisation.name if event.organisation else "",
+                    event.action_label,
                     event.action,
                     event.get_outcome_display(),
                     event.object_type,
