@@ -42,7 +42,15 @@ def recorded_actions() -> tuple[set[str], set[str], set[str]]:
     templates: set[str] = set()
     others: set[str] = set()
     for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {  # module-level NAME = "code"
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name) and isinstance(node.value.value, str)
+        }
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             if _name(node) == "record_event":
@@ -52,7 +60,9 @@ def recorded_actions() -> tuple[set[str], set[str], set[str]]:
             else:
                 continue
             for value in values:
-                if _strings(value):
+                if isinstance(value, ast.Name) and value.id in constants:
+                    literals.add(constants[value.id])
+                elif _strings(value):
                     literals.update(_strings(value))
                 elif isinstance(value, ast.JoinedStr):
                     templates.add(ast.unparse(value))
@@ -103,7 +113,12 @@ def test_every_action_code_recorded_anywhere_in_src_has_a_chinese_name():
     codes = literals | {code for expand in FAMILIES.values() for code in expand()}
     unnamed = sorted(code for code in codes if code not in audit_actions.ACTION_LABELS)
     assert unnamed == [], "add these to core/audit_actions.py ACTION_LABELS"
-    assert {"case.accepted", "rectification.callback", "policies.pay_refused"} <= codes
+    assert {
+        "case.accepted",
+        "rectification.callback",
+        "policies.pay_refused",
+        "security.foreign_object_requested",
+    } <= codes
 
 
 def test_every_name_is_chinese_and_no_two_events_share_one():

@@ -55,15 +55,20 @@ class ControlCharacterMiddleware:
 
 
 class RequestContextMiddleware:
-    """Make the client's IP, user agent and a request id available to ``audit.record_event``."""
+    """Make the client's IP, user agent and a request id available to ``audit.record_event``; when the
+    answer is a 404 for someone else's object (``audit.concealed``), record the security event."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = audit.set_request_context(audit.context_from_request(request))
+        context = audit.context_from_request(request)
+        token = audit.set_request_context(context)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if response.status_code == 404 and context.concealed:
+                audit.record_concealed_access(request, context)
+            return response
         finally:
             audit.reset_request_context(token)
 

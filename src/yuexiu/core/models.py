@@ -408,3 +408,20 @@ class PasswordResetCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SecurityEventThrottle(models.Model):
+    """Rate limit of one kind of security event per caller and route (``audit.record_concealed_access``):
+    when the current window began, and how many events it has held back since the last one recorded,
+    so that a scan of object numbers writes one audit entry a minute with a count, not one per request."""
+
+    key = models.CharField("键", max_length=255, unique=True)  # "<action>|<user id or ip:address>|<route>"
+    window_started_at = models.DateTimeField("本窗口开始")
+    suppressed = models.PositiveIntegerField("未单独记录的次数", default=0)
+
+    class Meta:
+        verbose_name = "安全事件限流"
+        verbose_name_plural = "安全事件限流"
+
+    def __str__(self) -> str:
+        return self.key
