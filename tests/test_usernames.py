@@ -116,8 +116,8 @@ def test_the_lockout_counts_every_spelling_of_a_name_together(client, cast, pass
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_keys_and_keeps_an_old_clash_apart(reference_data):
     executor = MigrationExecutor(connection)
-    executor.migrate([("core", "0006_user_username_key_added")])
-    old = executor.loader.project_state([("core", "0006_user_username_key_added")]).apps
+    executor.migrate([("core", "0007_user_username_key_added")])
+    old = executor.loader.project_state([("core", "0007_user_username_key_added")]).apps
     OldUser = old.get_model("core", "User")
     first = OldUser.objects.create(username="liming", account_type="citizen")
     later = OldUser.objects.create(username="ＬiMing", account_type="citizen")
@@ -125,7 +125,7 @@ def test_the_migration_fills_keys_and_keeps_an_old_clash_apart(reference_data):
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate([("core", "0008_user_username_key_unique")])
+    executor.migrate([("core", "0009_user_username_key_unique")])
 
     keys = dict(User.objects.filter(pk__in=[first.pk, later.pk, other.pk]).values_list("pk", "username_key"))
     assert keys == {first.pk: "liming", later.pk: f"liming#{later.pk}", other.pk: "zhang_san"}

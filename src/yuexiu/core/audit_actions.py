@@ -37,7 +37,8 @@ ACTION_LABELS: dict[str, str] = {
     "rule_parameter.loaded": "导入规则参数",
     "calendar.package_loaded": "载入节假日数据",
     "calendar.notice_imported": "导入节假日安排（国务院通知）",
-    "calendar.fallback_changed": "切换节假日周末兜底规则",
+    "calendar.deadlines_recomputed": "导入节假日安排后重算未结期限",
+    "calendar.fallback_changed": "切换节假日周末兜底规则",  # no longer recorded; named for older entries
     "audit.exported": "导出审计日志",
     "audit.retention_purged": "清理保存期满的审计日志",
     # service catalogue and guides
@@ -64,6 +65,7 @@ ACTION_LABELS: dict[str, str] = {
     "case.refused": "不予办理",
     "case.delivered": "送达办理结果",
     "case.closed": "办件办结",
+    "case.deadlines_recomputed": "按新节假日安排重算办件期限",
     "case.attachment_viewed": "查看办件材料",
     "bundle_case.submitted": "提交一件事申请",
     "bundle_case.delivered": "送达一件事办理结果",
@@ -99,6 +101,7 @@ ACTION_LABELS: dict[str, str] = {
     "policies.objection_received": "收到公示异议",
     "policies.objection_decided": "处理公示异议",
     "policies.publicity_closed": "公示结束",
+    "policies.publicity_rescheduled": "按新节假日安排调整公示截止时间",
     "policies.account_confirmed": "企业确认收款账户",
     "policies.disbursement_ordered": "下达拨付单",
     "policies.paid": "登记资金拨付",

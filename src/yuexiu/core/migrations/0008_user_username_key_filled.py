@@ -28,7 +28,7 @@ def fill_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0006_user_username_key_added"),
+        ("core", "0007_user_username_key_added"),
     ]
 
     operations = [

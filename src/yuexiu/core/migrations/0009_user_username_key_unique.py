@@ -7,7 +7,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0007_user_username_key_filled"),
+        ("core", "0008_user_username_key_filled"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ import yuexiu.core.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0005_policy_officer_role_and_outbox"),
+        ("core", "0006_holiday_year_without_weekend_fallback"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0008_user_username_key_unique"),
+        ("core", "0009_user_username_key_unique"),
     ]
 
     operations = [

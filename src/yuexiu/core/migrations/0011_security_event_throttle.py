@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0009_password_reset_code"),
+        ("core", "0010_password_reset_code"),
     ]
 
     operations = [
