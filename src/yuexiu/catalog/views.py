@@ -355,6 +355,9 @@ def guide_version(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as error:
                 problems = error.details.get("errors") or []
                 for problem in problems:
+                    if isinstance(problem, str):  # a text over its limit (core.text_limits.TextTooLong)
+                        form.add_error("change_summary", problem)
+                        continue
                     element = problem["element"]
                     form.add_error(element if element in form.fields else None, problem["reason"])
                 if not problems:
