@@ -1,12 +1,12 @@
 """Who applies, as one key across accounts and channels, and whether a repeat application was
-confirmed (issue 11: Back and resubmit made a silent duplicate). Schema only; 0003 fills the key."""
+confirmed (issue 11: Back and resubmit made a silent duplicate). Schema only; 0004 fills the key."""
 
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0001_case_handling"),
+        ("cases", "0002_case_deadline_is_provisional"),
     ]
 
     operations = [

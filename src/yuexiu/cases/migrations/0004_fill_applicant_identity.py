@@ -1,7 +1,7 @@
 """Fill ``Case.applicant_identity`` for the cases already made (as ``cases.services.applicant_identity``
 does for new ones). Where one person already has several open applications for one item outside a
 一件事, all but the oldest are marked ``repeat_confirmed`` (they were accepted before the rule), so the
-unique index of 0004 can be built."""
+unique index of 0005 can be built."""
 
 from django.db import migrations
 
@@ -39,7 +39,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0002_case_applicant_identity_and_repeat_confirmation"),
+        ("cases", "0003_case_applicant_identity_and_repeat_confirmation"),
     ]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]

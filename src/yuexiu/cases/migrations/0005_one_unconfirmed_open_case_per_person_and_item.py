@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0003_fill_applicant_identity"),
+        ("cases", "0004_fill_applicant_identity"),
         ("catalog", "0001_service_catalogue"),
     ]
 
