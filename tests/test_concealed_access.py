@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from tests.helpers import at, food_licence_uploads
+from tests.helpers import PDF, at
 from yuexiu.cases import services as case_services
+from yuexiu.cases.services import Upload
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.core import services
 from yuexiu.core.models import AuditEvent
@@ -34,16 +35,17 @@ def clock():
 
 @pytest.fixture
 def neighbours_case(catalogue, password, clock):
-    """张晓越's case, and 王邻居, another citizen who should not see it."""
+    """张晓越's application for a 居住证, and 王邻居, another citizen who should not see it."""
     services.register_citizen(
         username="neighbour", password=password, full_name="王邻居", id_number="11010519491231002X"
     )
+    residence = ServiceItem.objects.get(seed_key="residence-permit")  # 居住证: for natural persons
     return case_services.submit_application(
-        item=ServiceItem.objects.get(seed_key="food-business-licence-new"),
+        item=residence,
         applicant=catalogue["citizen_demo"],
         idempotency_key="neighbour-test",
         form_data={},
-        uploads=food_licence_uploads(),
+        uploads=[Upload(name, "材料.pdf", PDF) for name in case_services.required_uploads(residence)],
     )
 
 
