@@ -22,6 +22,12 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "yuexiu"
 JUNE_MORNING = datetime(2025, 6, 18, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(JUNE_MORNING, tick=False):
+        yield
+
+
 def _name(call: ast.Call) -> str:
     return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
 

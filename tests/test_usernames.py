@@ -113,6 +113,7 @@ def test_the_lockout_counts_every_spelling_of_a_name_together(client, cast, pass
     assert "_auth_user_id" not in client.session
 
 
+@frozen
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_keys_and_keeps_an_old_clash_apart(reference_data):
     executor = MigrationExecutor(connection)
