@@ -11,6 +11,7 @@ from yuexiu.catalog import exports, selectors
 from yuexiu.catalog.models import GuideVersion, ItemType, ServiceBundle, ServiceItem
 from yuexiu.core.api import ERRORS, PageIn
 from yuexiu.core.errors import NotFound
+from yuexiu.core.pagination import paginate
 
 router = Router(tags=["事项目录"])
 
@@ -88,15 +89,14 @@ class ItemFilter(PageIn):
 @router.get("/catalog/items", response={200: ItemPage, **ERRORS}, summary="事项列表与搜索")
 def list_items(request: HttpRequest, filters: Query[ItemFilter]) -> dict[str, object]:
     if filters.q and filters.q.strip():
-        items: list[ServiceItem] = selectors.search_catalogue(filters.q, limit=filters.offset + filters.limit).items
-        return {"count": len(items), "items": items[filters.offset :]}
-    queryset = selectors.list_items(
+        return paginate(selectors.rank_items(filters.q), filters)
+    items = selectors.list_items(
         organisation_code=filters.department or "",
         subdistrict_code=filters.subdistrict or "",
         item_type=filters.item_type or "",
         citywide=filters.citywide,
     )
-    return {"count": queryset.count(), "items": list(queryset[filters.offset : filters.offset + filters.limit])}
+    return paginate(items, filters)
 
 
 @router.get("/catalog/items/{slug}", response={200: ItemDetailOut, **ERRORS}, summary="事项详情（现行办事指南）")

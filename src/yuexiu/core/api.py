@@ -15,6 +15,7 @@ from ninja.security import django_auth
 from yuexiu.core import calendar, selectors
 from yuexiu.core.errors import DomainError
 from yuexiu.core.models import AuditEvent, Organisation, User
+from yuexiu.core.pagination import paginate
 from yuexiu.core.workdays import MAX_WORKING_DAYS, end_of_local_day
 
 router = Router()
@@ -80,10 +81,7 @@ def list_organisations(request: HttpRequest, filters: Query[OrganisationFilter])
     organisations = selectors.list_organisations(
         kind=filters.kind or "", parent_code=filters.parent or "", query=filters.q or ""
     )
-    return {
-        "count": organisations.count(),
-        "items": list(organisations[filters.offset : filters.offset + filters.limit]),
-    }
+    return paginate(organisations, filters)
 
 
 @router.get(
@@ -236,7 +234,7 @@ def list_audit_events(request: HttpRequest, filters: Query[AuditFilter]) -> dict
         until=_aware(filters.until),
         ip_address=str(filters.ip_address) if filters.ip_address else "",
     )
-    return {"count": events.count(), "items": list(events[filters.offset : filters.offset + filters.limit])}
+    return paginate(events, filters)
 
 
 def _aware(value: datetime | None) -> datetime | None:
