@@ -111,6 +111,9 @@ def get_item_version(request: HttpRequest, slug: str, number: int) -> GuideVersi
     return selectors.get_public_version(selectors.get_item(slug), number)
 
 
+ITEMS_COMPILING = "所含事项整理中：来源尚未列出具体事项，暂不受理网上申请"
+
+
 class BundleOut(Schema):
     slug: str
     name: str
@@ -118,11 +121,16 @@ class BundleOut(Schema):
     lead_organisation_code: str | None
     promised_limit_days: int | None
     item_count: int
+    items_compiling: bool = Field(description=ITEMS_COMPILING)
     confidence: str
 
     @staticmethod
     def resolve_lead_organisation_code(obj: ServiceBundle) -> str | None:
         return obj.lead_organisation.code if obj.lead_organisation else None
+
+    @staticmethod
+    def resolve_items_compiling(obj: ServiceBundle) -> bool:
+        return obj.item_count == 0  # type: ignore[attr-defined]  # annotated by selectors.list_bundles
 
 
 class MergedFieldOut(Schema):
@@ -153,6 +161,7 @@ class BundleDetailOut(Schema):
     promised_limit_days: int | None
     eligibility: list[str]
     items: list[ItemOut]
+    items_compiling: bool = Field(description=ITEMS_COMPILING)
     merged_form: list[MergedFieldOut]
     merged_materials: list[MergedMaterialOut]
     source_url: str
@@ -174,6 +183,7 @@ def list_bundles(request: HttpRequest, filters: Query[BundleFilter]) -> list[Ser
 def get_bundle(request: HttpRequest, slug: str) -> dict[str, object]:
     bundle = selectors.get_bundle(slug)
     merged = selectors.merge_bundle(bundle)
+    items = [link.item for link in bundle.bundleitem_set.all()]
     return {
         "slug": bundle.slug,
         "name": bundle.name,
@@ -181,7 +191,8 @@ def get_bundle(request: HttpRequest, slug: str) -> dict[str, object]:
         "lead_organisation_code": bundle.lead_organisation.code if bundle.lead_organisation else None,
         "promised_limit_days": bundle.promised_limit_days,
         "eligibility": bundle.eligibility,
-        "items": [link.item for link in bundle.bundleitem_set.all()],
+        "items": items,
+        "items_compiling": not items,
         "merged_form": merged.fields,
         "merged_materials": [
             {**material.__dict__, "must_submit": material.must_submit} for material in merged.materials

@@ -252,6 +252,15 @@ def diff_with_previous(version: GuideVersion, *, public: bool = False) -> list[E
 # ---- bundles ---------------------------------------------------------------------------------------
 
 
+# Said wherever a bundle has no constituent items: the national and Guangdong sources read so far
+# (data/one-thing-2024.yaml, domain/rules.md §3) name the bundle but not the matters it joins, and
+# none are invented. Public text, so it speaks of what the citizen can do instead.
+ITEMS_COMPILING = (
+    "所含事项整理中：国家和广东已公布的资料列出了这件“一件事”，但尚未列出它包含哪些具体事项，"
+    "我们正在整理。整理完成前暂不受理网上申请，如需办理请到区政务服务中心窗口咨询。"
+)
+
+
 def list_bundles(*, event_kind: str = "") -> QuerySet[ServiceBundle]:
     bundles = ServiceBundle.objects.filter(is_active=True).select_related("lead_organisation")
     if event_kind:
