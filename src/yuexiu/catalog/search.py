@@ -311,10 +311,9 @@ def _cover(part: str, name: str) -> list[str] | None:
     best[size] = []
     for start in range(size - _PIECE_MIN, -1, -1):
         for end in range(size, start + _PIECE_MIN - 1, -1):  # longest piece first
-            rest = best[end]
-            if rest is not None and part[start:end] in name:
-                if best[start] is None or len(rest) + 1 < len(best[start]):  # type: ignore[arg-type]
-                    best[start] = [part[start:end], *rest]
+            rest, current = best[end], best[start]
+            if rest is not None and (current is None or len(rest) + 1 < len(current)) and part[start:end] in name:
+                best[start] = [part[start:end], *rest]
     return best[0]
 
 
@@ -544,18 +543,20 @@ class SearchIndex:
         if len(text) < (_FUZZY_MIN_LATIN if latin else _FUZZY_MIN_CJK):
             return []
         cutoff = 100.0 * (len(text) - 1) / len(text) - _FUZZY_CUTOFF_MARGIN
+        choices: list[str] | dict[int, str]
         if latin:
-            choices: list[str] | dict[int, str] = self._pinyins.texts
-            limit = _FUZZY_MAX_CANDIDATES + len(taken)
+            pinyins = self._pinyins.texts
+            choices = pinyins
+            if taken:  # leave the documents already found out of rapidfuzz's scan and its candidate limit
+                choices = {index: pinyins[index] for index in range(len(pinyins)) if index not in taken}
         else:
             names = self._names.texts
             choices = {index: names[index] for index in sorted(self._holding_all_but_one(set(text)) - taken)}
-            limit = _FUZZY_MAX_CANDIDATES
-        matches = process.extract(text, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=limit)
+        matches = process.extract(
+            text, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=_FUZZY_MAX_CANDIDATES
+        )
         found = []
         for choice, similarity, index in matches:
-            if index in taken:
-                continue
             if len(choice) < len(text):
                 similarity = fuzz.ratio(text, choice, score_cutoff=cutoff)
                 if not similarity:
@@ -673,15 +674,14 @@ class SearchIndex:
         Window sizes len(text) - 1 .. len(text) + 1 cover one wrong, missing or extra letter.
         """
         pinyin, size = self._pinyins.texts[index], len(text)
-        return max(
-            (
-                fuzz.ratio(text, pinyin[start : start + width])
-                for start in self._bounds[index]
-                if start < len(pinyin)
-                for width in (size - 1, size, size + 1)
-            ),
-            default=0.0,
-        )
+        windows = [
+            pinyin[start : start + width]
+            for start in self._bounds[index]
+            if start < len(pinyin)
+            for width in (size - 1, size, size + 1)
+        ]
+        best = process.extractOne(text, windows, scorer=fuzz.ratio)  # one call into rapidfuzz, not one per window
+        return best[1] if best else 0.0
 
     def _score(self, tier: int, index: int, quality: float) -> float:
         brevity = _LENGTH_CAP - self._lengths[index]
