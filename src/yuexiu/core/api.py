@@ -16,6 +16,7 @@ from pydantic import BeforeValidator
 from yuexiu.core import calendar, selectors
 from yuexiu.core.errors import DomainError
 from yuexiu.core.models import AuditEvent, Organisation, User
+from yuexiu.core.pagination import paginate
 from yuexiu.core.text_limits import TextLimit, api_text
 from yuexiu.core.workdays import MAX_WORKING_DAYS, WorkingDayCalendar, end_of_local_day
 
@@ -82,10 +83,7 @@ def list_organisations(request: HttpRequest, filters: Query[OrganisationFilter])
     organisations = selectors.list_organisations(
         kind=filters.kind or "", parent_code=filters.parent or "", query=filters.q or ""
     )
-    return {
-        "count": organisations.count(),
-        "items": list(organisations[filters.offset : filters.offset + filters.limit]),
-    }
+    return paginate(organisations, filters)
 
 
 @router.get(
@@ -268,7 +266,7 @@ def list_audit_events(request: HttpRequest, filters: Query[AuditFilter]) -> dict
         until=_aware(filters.until),
         ip_address=str(filters.ip_address) if filters.ip_address else "",
     )
-    return {"count": events.count(), "items": list(events[filters.offset : filters.offset + filters.limit])}
+    return paginate(events, filters)
 
 
 def _aware(value: datetime | None) -> datetime | None:
