@@ -186,7 +186,12 @@ def _action(scenario: Scenario, action: str, actor: User, details: dict[str, Any
     item = ServiceItem.objects.get(seed_key=scenario.item)
     if action == "submit":
         return services.submit_application(
-            item=item, applicant=actor, idempotency_key=scenario.key, form_data={}, uploads=_uploads(item)
+            item=item,
+            applicant=actor,
+            idempotency_key=scenario.key,
+            form_data={},
+            uploads=_uploads(item),
+            confirm_repeat=True,  # the demo applicants have other cases of the same item open, and confirm
         )
     if action == "register":
         walk_in = scenario.walk_in
@@ -199,6 +204,7 @@ def _action(scenario: Scenario, action: str, actor: User, details: dict[str, Any
             applicant_name=walk_in.name,
             applicant_id_number=walk_in.id_number,
             applicant_phone=walk_in.phone,
+            confirm_repeat=True,
         )
     case = cases[scenario.key]
     calls: dict[str, Callable[..., Case]] = {

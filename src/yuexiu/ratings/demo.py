@@ -42,9 +42,9 @@ CALLBACK_NOTE = "回访满意"
 
 
 def _applicant(item: ServiceItem, users: dict[str, User]) -> User:
-    """Legal-person items are applied for by the demo enterprise, the others by the demo citizen."""
-    content = item.current_version.content if item.current_version else {}
-    return users["enterprise_demo" if content.get("service_object") == "legal_person" else "citizen_demo"]
+    """Items for 法人 are applied for by the demo enterprise, the others by the demo citizen."""
+    citizen = users["citizen_demo"]
+    return users["enterprise_demo"] if cases.service_object_refusal(item, citizen) else citizen
 
 
 def _finished_case(
@@ -63,6 +63,7 @@ def _finished_case(
             idempotency_key=key,
             form_data={},
             uploads=[Upload(name, "材料.pdf", PDF) for name in cases.required_uploads(item)],
+            confirm_repeat=True,  # the demo applicants apply often, and confirm a repeat application
         )
 
     story.add(accepted - timedelta(minutes=30), submit)
