@@ -63,6 +63,7 @@ def load_demo_registry() -> list[str]:
         run = MatchRun.objects.create(period=today.year, as_of=today, started_by=officer, stage="演示数据")
         run = services.execute_run(run.pk)
         lines.append(
-            f"演示匹配批次：{run.enterprises} 家企业，{run.pairs} 个符合条件的企业-事项对，{run.candidates} 个免申即享候选"  # noqa: E501
+            f"演示匹配批次：{run.enterprises} 家企业，{run.pairs} 个符合条件的企业-事项对，"
+            f"{run.candidates} 个免申即享候选，另有 {run.leads} 个申报线索（须主管部门认定）"
         )
     return lines

@@ -41,3 +41,9 @@ def enterprise_of(user: User) -> Enterprise | None:
     if not user.is_authenticated or user.account_type != "enterprise" or not user.enterprise_verified:
         return None
     return Enterprise.objects.filter(uscc=user.enterprise_uscc).first()
+
+
+def sees_research(user: User) -> bool:
+    """Research notes, confidence marks and why an award was not entered are for staff only: the
+    public and enterprises see the policy as issued."""
+    return bool(user.is_authenticated and user.is_staff_account)
