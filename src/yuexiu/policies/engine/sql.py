@@ -110,6 +110,26 @@ def tree_sql(node: Condition, leaf: Callable[[Condition], str]) -> str:
     return leaf(node)
 
 
+def _without_manual(node: Condition) -> bool | str:
+    """The tree with every manual leaf FALSE, simplified: ``False`` when it can never hold (a manual
+    leaf in the top-level ``all``: every pair passing the data is a lead), else the SQL of what remains
+    (over the leaf columns ``c{i}``); ``True`` only for an empty group."""
+    if isinstance(node, Manual):
+        return False
+    if not isinstance(node, Group):
+        return f"c{node.index}"  # type: ignore[attr-defined]
+    parts = [_without_manual(child) for child in node.children]
+    if node.kind == "all":
+        if any(part is False for part in parts):
+            return False
+        rest = [part for part in parts if part is not True]
+        return "(" + " AND ".join(rest) + ")" if rest else True  # type: ignore[arg-type]
+    if any(part is True for part in parts):
+        return True
+    rest = [part for part in parts if part is not False]
+    return "(" + " OR ".join(rest) + ")" if rest else False  # type: ignore[arg-type]
+
+
 def _scale(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
@@ -227,14 +247,9 @@ def item_select(
     )
     mask = " | ".join(f"(CASE WHEN c{leaf.index} THEN 0 ELSE {1 << leaf.index} END)" for leaf in leaves) or "0"  # type: ignore[attr-defined]
     passes = tree_sql(version.eligibility, lambda node: f"c{node.index}")  # type: ignore[attr-defined]
-    if any(isinstance(leaf, Manual) for leaf in leaves):
-        decided = tree_sql(
-            version.eligibility,
-            lambda node: "FALSE" if isinstance(node, Manual) else f"c{node.index}",  # type: ignore[attr-defined]
-        )
-        lead = f"NOT {decided}"
-    else:
-        lead = "FALSE"
+    # A pair passing the data is a lead when the tree cannot hold without the manual leaves.
+    decided = _without_manual(version.eligibility) if any(isinstance(leaf, Manual) for leaf in leaves) else True
+    lead = "FALSE" if decided is True else "TRUE" if decided is False else f"NOT {decided}"
     amount = (
         amount_sql(version.amount, code, period, as_of, wide=wide)
         if version.amount is not None
