@@ -24,6 +24,7 @@ from yuexiu.catalog.models import (
     ServiceItem,
 )
 from yuexiu.catalog.search import SearchDocument, SearchIndex
+from yuexiu.core import audit
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import Organisation, User
 from yuexiu.core.selectors import scope_to_user
@@ -370,5 +371,5 @@ def access_version(viewer: User, pk: int) -> GuideVersion:
     if version is None:
         raise NotFound("未找到该指南版本。")
     if not (services.can_edit(viewer, version.item) or services.can_review(viewer)):
-        raise NotFound("未找到该指南版本。")
+        raise audit.concealed(version, "未找到该指南版本。")
     return version

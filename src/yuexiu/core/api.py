@@ -216,8 +216,10 @@ class AuditEventOut(Schema):
     occurred_at: datetime
     actor_username: str
     actor_roles: str
+    actor_role_labels: str = Field(description="角色的中文名称，以顿号分隔")
     organisation_code: str | None
     action: str
+    action_label: str = Field(description="事件的中文名称")
     outcome: str
     object_type: str
     object_id: str
@@ -230,6 +232,10 @@ class AuditEventOut(Schema):
     def resolve_organisation_code(obj: AuditEvent) -> str | None:
         return obj.organisation.code if obj.organisation else None
 
+    @staticmethod
+    def resolve_actor_role_labels(obj: AuditEvent) -> str:
+        return obj.role_labels
+
 
 class AuditEventPage(Schema):
     count: int
@@ -238,7 +244,9 @@ class AuditEventPage(Schema):
 
 class AuditFilter(PageIn):
     actor: str | None = Field(None, max_length=150)
-    action: str | None = Field(None, max_length=64, description="事件前缀，如 auth.")
+    action: str | None = Field(
+        None, max_length=64, description="事件代码的开头（如 auth.）或事件中文名称中的文字（如 登录）"
+    )
     outcome: Literal["succeeded", "failed", "denied"] | None = None
     since: datetime | None = None
     until: datetime | None = None
