@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import time_machine
 from django.db import connection
@@ -98,6 +99,8 @@ def test_an_officer_matches_reviews_publishes_and_pays_an_enterprise_confirms(pa
         page.get_by_role("button", name="下达拨付").click()
         expect(page.locator("#candidate-status")).to_contain_text("已下达拨付")
         page.get_by_label("国库支付流水号").fill("GK2026120800001")
+        paid = (Decimal(candidate.approved_fen) / 1_000_000).normalize()
+        page.get_by_label("实付金额").fill(f"{paid:f}万元")  # as people type it: "12万元"
         page.get_by_role("button", name="登记已拨付").click()
         expect(page.locator("#paid")).to_contain_text("GK2026120800001")
         check_accessibility(page, "已拨付")

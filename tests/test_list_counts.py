@@ -25,7 +25,7 @@ LISTS = [
     ("/api/v1/catalog/items", {}, None, 35),
     ("/api/v1/catalog/items", {"q": "许可"}, None, 10),
     ("/api/v1/catalog/items", {"q": "公积金 退休"}, None, 2),
-    ("/api/v1/cases", {}, "citizen_demo", 3),
+    ("/api/v1/cases", {}, "enterprise_demo", 3),
     ("/api/v1/cases", {"status": "submitted"}, "approver_scj", 3),
     ("/api/v1/audit-events", {"action": "case."}, "auditadmin", 3),
     ("/api/v1/policies/items", {"mode": "免申即享"}, None, 12),
@@ -34,16 +34,18 @@ LISTS = [
 
 @pytest.fixture
 def lists(catalogue):
-    """The seeded catalogue and policy library, and three food-licence applications by 张晓越."""
+    """The seeded catalogue and policy library, and three food-licence applications by the demo enterprise
+    (the second and third confirmed as repeat applications)."""
     policy_services.load_policy_library()
     food = ServiceItem.objects.get(seed_key="food-business-licence-new")
     for number in range(3):
         case_services.submit_application(
             item=food,
-            applicant=catalogue["citizen_demo"],
+            applicant=catalogue["enterprise_demo"],
             idempotency_key=f"count-{number}",
             form_data={},
             uploads=food_licence_uploads(),
+            confirm_repeat=number > 0,
         )
     return catalogue
 

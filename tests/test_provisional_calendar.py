@@ -147,7 +147,7 @@ def food(catalogue) -> ServiceItem:
 def _accepted_food_case(catalogue, food, key: str = "k1") -> Case:
     case = services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key=key,
         form_data={},
         uploads=food_licence_uploads(),
@@ -164,7 +164,7 @@ def test_a_case_whose_limit_runs_into_a_year_without_its_notice_is_provisional_e
     clocks = selectors.case_clocks(case)
     assert clocks.statutory.provisional_years == (2027,)
 
-    client.force_login(catalogue["citizen_demo"])
+    client.force_login(catalogue["enterprise_demo"])
     page = client.get(f"/cases/{case.number}/").content.decode()
     assert "暂定：国务院办公厅2027年节假日安排通知尚未发布" in page
     body = client.get("/api/v1/cases").json()["items"][0]
@@ -181,7 +181,7 @@ def test_a_case_inside_a_year_with_its_notice_is_not_provisional(client, catalog
     case = _accepted_food_case(catalogue, food)
     case.refresh_from_db()
     assert case.deadline_is_provisional is False
-    client.force_login(catalogue["citizen_demo"])
+    client.force_login(catalogue["enterprise_demo"])
     assert "暂定" not in client.get(f"/cases/{case.number}/").content.decode()
 
 
@@ -313,7 +313,7 @@ def test_a_decided_case_shows_the_time_it_took_and_no_countdown(client, catalogu
     with time_machine.travel(at("2026-03-05T15:00"), tick=False):
         services.approve_case(case=case, actor=catalogue["approver_scj"])
     with time_machine.travel(at("2026-06-01T10:00"), tick=False):  # long after the deadline
-        client.force_login(catalogue["citizen_demo"])
+        client.force_login(catalogue["enterprise_demo"])
         page = client.get(f"/cases/{case.number}/").content.decode()
         clock = client.get("/api/v1/cases").json()["items"][0]["statutory_clock"]
     assert "已办结，用时 3 个工作日，按期办结（期限 2026-03-30）" in page

@@ -16,12 +16,14 @@ def library(cast):
     return cast
 
 
-def test_the_library_lists_78_items_and_12_without_application(client, library):
+def test_the_library_lists_78_items_53_for_yuexiu_and_12_without_application(client, library):
     body = client.get("/api/v1/policies/items?limit=100").json()
     assert body["count"] == 78 and len(body["items"]) == 78
+    assert sum(1 for item in body["items"] if item["other_district"]) == 25
     assert client.get("/api/v1/policies/items?mode=免申即享").json()["count"] == 12
     figures = client.get("/api/v1/policies/figures").json()
-    assert (figures["items"], figures["no_application_items"], figures["paid_fen"]) == (78, 12, 0)
+    assert (figures["items"], figures["other_district_items"], figures["no_application_items"]) == (53, 25, 12)
+    assert figures["paid_fen"] == 0
     missing = client.get("/api/v1/policies/items/no-such-item")
     assert missing.status_code == 404 and missing.json()["message"] == "兑现事项不存在。"
 

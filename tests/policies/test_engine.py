@@ -99,23 +99,24 @@ def test_the_vectorised_engine_agrees_with_the_reference_for_every_pair():
     )
     jobs, skipped = sql.plan(items, as_of)
     assert jobs and len(jobs) + len(skipped) == 78
-    compared = eligible = 0
+    compared = eligible = leads = 0
     for job in jobs:
         decided = sql.decide_rows(con, job, period=period, as_of=as_of)
         for row in rows:
             granted = {job.item.code: {2026}} if row["uscc"] == granted_uscc else {}
             decision = reference.decide(job.version, row, reference.Context(period, as_of, granted), job.item.code)
             got = decided.get(row["row_id"])
-            assert (got is not None) == decision.eligible, (
+            assert (got is not None) == decision.passes_data, (
                 job.item.code,
                 row["uscc"],
                 [c.label for c in decision.failed],
             )
             if got is not None:
-                assert got == (decision.failed_mask, decision.amount_fen), (job.item.code, row["uscc"])
-                eligible += 1
+                assert got == (decision.failed_mask, decision.amount_fen, decision.lead), (job.item.code, row["uscc"])
+                eligible += decision.eligible
+                leads += decision.lead
             compared += 1
-    assert compared == len(jobs) * 1500 and eligible > 500
+    assert (compared, eligible > 200, leads > 500) == (len(jobs) * 1500, True, True), (eligible, leads)
 
 
 def _money_thresholds(node) -> list:
@@ -136,7 +137,10 @@ def test_a_matching_run_writes_the_pairs_and_refuses_expired_policies(tmp_path):
         "INSERT INTO enterprises (row_id, uscc, district, rd_expense, credit_status) VALUES (1, 'A', '越秀区', 1000001, '良好'), (2, 'B', '越秀区', 1000000, '良好'), (3, 'C', '越秀区', 9000000, '严重失信')"  # noqa: E501
     )
     result = sql.match(con, rules.items, period=2026, as_of=date(2026, 12, 31), out_dir=tmp_path, batch_size=1)
-    assert (result.pairs, result.by_item[0], result.skipped) == (4, (1, 10000000), [])
+    # Item 0 (免申即享): one eligible enterprise. Item 1 (申报, 首店 decided by the department): three
+    # leads, counted apart, with no amount summed.
+    assert (result.pairs, result.leads, result.skipped) == (1, 3, [])
+    assert result.by_item == {0: sql.ItemResult(1, 10000000, 0), 1: sql.ItemResult(0, 0, 3)}
     later = sql.match(con, rules.items, period=2027, as_of=date(2027, 1, 1), out_dir=tmp_path)
     assert (later.pairs, later.skipped) == (0, ["loop-test-2025-01", "loop-test-2025-02"])
 
@@ -154,4 +158,4 @@ def test_a_product_too_large_for_64_bits_falls_back_to_128_bit_decimals():
         "INSERT INTO enterprises (row_id, uscc, district, rd_expense, credit_status) VALUES (1, 'A', '越秀区', 987654321.98, '良好')"  # noqa: E501
     )
     decided = sql.decide_rows(con, sql.Job(0, item, item.versions[0]), period=2026, as_of=date(2026, 1, 1))
-    assert decided == {1: (0, 10000000000)}
+    assert decided == {1: (0, 10000000000, False)}

@@ -71,13 +71,25 @@ def test_a_run_must_fall_in_its_year_and_a_stale_run_does_not_block_matching(lib
 
 @pytest.mark.parametrize(
     ("typed", "fen"),
-    [("12000.5", 1200050), ("12,000.50", 1200050), ("１２３", 12300), ("0.01", 1), ("999999999999.99", 99999999999999)],
+    [
+        ("12000.5", 1200050),
+        ("12,000.50", 1200050),
+        ("１２３", 12300),
+        ("0.01", 1),
+        ("999999999999.99", 99999999999999),
+        ("60万元", 60000000),
+        ("60 万", 60000000),
+        ("1.5亿元", 15000000000),
+        ("600,000元", 60000000),
+    ],
 )
 def test_amounts_typed_by_people(typed, fen):
     assert services.fen_from_text(typed) == fen
 
 
-@pytest.mark.parametrize("typed", ["NaN", "Infinity", "1e5", "1,2,3", "-1", "1.001", "", "1000000000000", "12,00"])
+@pytest.mark.parametrize(
+    "typed", ["NaN", "Infinity", "1e5", "1,2,3", "-1", "1.001", "", "1000000000000", "12,00", "60万美元", "60万5千"]
+)
 def test_amounts_that_are_refused(typed):
     with pytest.raises(DomainError):
         services.fen_from_text(typed)

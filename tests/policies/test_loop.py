@@ -63,12 +63,22 @@ def test_a_run_finds_exactly_the_qualifying_enterprises_with_exact_amounts(regis
     assert run.by_item["loop-test-2025-01"] == {
         "pairs": 3,
         "amount_fen": 37000000,
+        "leads": 0,
         "mode": "免申即享",
         "in_force": True,
         "ceiling": False,
     }
-    # The 申报 item matched all 4 Yuexiu enterprises but creates no candidate: they apply.
-    assert run.by_item["loop-test-2025-02"]["pairs"] == 4
+    # The 申报 item's 首店 condition is for the department to decide: all 4 Yuexiu enterprises are
+    # leads, not eligible; no amount is summed for them and no candidate is created: they apply.
+    assert run.by_item["loop-test-2025-02"] | {"mode": "", "in_force": True} == {
+        "pairs": 0,
+        "amount_fen": 0,
+        "leads": 4,
+        "mode": "",
+        "in_force": True,
+        "ceiling": True,
+    }
+    assert (run.pairs, run.leads) == (3, 4)
     assert len(run.snapshot_sha256) == 64 and Path(run.snapshot_path).exists()
     # The demo enterprise's account was told once, through the outbox.
     assert list(OutboxMessage.objects.values_list("recipient__username", "topic")) == [
@@ -86,9 +96,9 @@ def test_the_whole_loop_review_publicity_objection_confirmation_payment(registry
     plus = Candidate.objects.get(enterprise__name="多一元有限公司")
     explanation = services.explain(demo)
     assert explanation.reproduced and explanation.decision.eligible
-    assert [(c.label, c.seen, c.passed) for c in explanation.decision.conditions][:2] == [
-        ("注册地在越秀区", "越秀区", True),
-        ("上年度研发费用超过100万元", "1,200,000.00元", True),
+    assert [(c.label, c.used, c.passed) for c in explanation.decision.conditions][:2] == [
+        ("注册地在越秀区", "注册地：越秀区", True),
+        ("上年度研发费用超过100万元", "上年度研发费用：120万元", True),
     ]
     with pytest.raises(PermissionDeniedError):
         services.review(candidate_id=demo.pk, user=library["policy_rsj"], approve=True)
@@ -184,7 +194,7 @@ def test_registry_edits_after_a_decision_change_nothing_decided(registry, librar
     demo.refresh_from_db()
     explanation = services.explain(demo)
     assert (demo.approved_fen, explanation.reproduced) == (12000000, True)
-    assert explanation.decision.conditions[1].seen == "1,200,000.00元"
+    assert explanation.decision.conditions[1].used == "上年度研发费用：120万元"
     # …while the live pre-check sees today's data.
     live = services.precheck(Enterprise.objects.get(uscc=DEMO_USCC), demo.item, on=date(2026, 3, 2))
     assert [c.label for c in live.decision.failed] == [

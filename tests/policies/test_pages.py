@@ -41,12 +41,13 @@ def test_my_policies_shows_the_match_and_each_unmet_condition_with_the_enterpris
     client.force_login(matched["enterprise_demo"])
     html = client.get("/policies/mine/").content.decode()
     assert "测试：研发投入奖励" in html and "120,000.00元" in html
-    # the 申报 item: applicable, with one condition a department decides
-    assert "测试：首店落户奖励" in html and "另有 1 项条件需主管部门认定" in html
+    # the 申报 item: a lead, its 首店 condition decided by the department
+    leads = html.split('id="my-leads"')[1].split("</ul>")[0]
+    assert "测试：首店落户奖励" in leads and "须主管部门认定：门店为新开设的品牌首店" in leads
     Enterprise.objects.filter(uscc="91440104MA5CYX1KXU").update(district="天河区")
     Candidate.objects.all().delete()
     html = client.get("/policies/mine/").content.decode()
-    assert "注册地在越秀区（天河区）" in html
+    assert "注册地在越秀区（注册地：天河区）" in html
 
 
 def test_an_officer_sees_only_their_departments_lists_and_the_public_list_drops_withdrawn_names(client, matched):

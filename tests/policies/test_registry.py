@@ -131,12 +131,17 @@ def test_amounts_in_ten_thousand_yuan_are_converted_exactly() -> None:
     assert wan_to_yuan("1,234.5678") == Decimal("12345678.00")
     assert wan_to_yuan("12万元") == Decimal("120000.00")
     assert str(wan_to_yuan("0")) == "0.00"
-    with pytest.raises(ValueError, match="^金额“0.0000001”最多保留六位小数（以万元为单位，精确到分）$"):
+    # A unit written in the cell wins over the column's 万元 (the platform's one money reader).
+    assert wan_to_yuan("1,234,567元") == Decimal("1234567.00")
+    assert wan_to_yuan("1.2亿元") == Decimal("120000000.00")
+    with pytest.raises(ValueError, match="^无法识别金额“0.0000001”：金额最多精确到分$"):
         wan_to_yuan("0.0000001")
-    with pytest.raises(ValueError, match="^金额“-5”不能为负数$"):
+    with pytest.raises(ValueError, match="^无法识别金额“-5”：不能为负数$"):
         wan_to_yuan("-5")
-    with pytest.raises(ValueError, match="^“约5”不是金额：请填写以万元为单位的数字，如“123.45”$"):
+    with pytest.raises(ValueError, match="^无法识别金额“约5”：应为“123.45”这样的金额$"):
         wan_to_yuan("约5")
+    with pytest.raises(ValueError, match="^无法识别金额“5万美元”：只能填写人民币金额$"):
+        wan_to_yuan("5万美元")
 
 
 # --- USCC, industry codes, names -------------------------------------------------------------------------
@@ -371,7 +376,7 @@ def test_every_problem_of_every_row_is_reported_with_its_row_and_column() -> Non
         RowError(3, "成立日期", "日期“2015-02-30”不存在：请核对月份和日期"),
         RowError(3, "注册资本", "无法识别注册资本“很多”：应为“50(万元人民币)”这样的金额和币种"),
         RowError(3, "各月参保人数", "各月参保人数应为1至12月共12个整数，用逗号或顿号分隔，现有 3 个"),
-        RowError(3, "上年度营业收入（万元）", "金额“-1”不能为负数"),
+        RowError(3, "上年度营业收入（万元）", "无法识别金额“-1”：不能为负数"),
         RowError(3, "企业标签", f"未知的企业标签：独角兽（可用：{'、'.join(TAGS)}）"),
         RowError(3, "信用状况", "信用状况“差”无法识别：应为良好、一般失信、严重失信之一，空白表示良好"),
         RowError(4, "企业名称", "企业名称不能为空"),

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.security import django_auth
 
 from yuexiu.core.api import AUTH_ERRORS, ERRORS, ErrorOut, PageIn
-from yuexiu.core.errors import NotFound, PermissionDeniedError
+from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import User
 from yuexiu.core.pagination import paginate
 from yuexiu.policies import selectors, services
@@ -19,6 +19,13 @@ from yuexiu.policies.engine import describe
 from yuexiu.policies.models import BenefitItem, Candidate, MatchRun, Mode
 
 router = Router(tags=["政策兑现"])
+
+
+class ResearchOut(Schema):
+    confidence: str = Field(description="可信度 H/M/L/U（研究标注）")
+    notes: str = Field(description="事项研究说明")
+    policy_notes: str = Field(description="政策文件研究说明")
+    incomplete_reason: str = Field(description="奖励标准未录入的原因")
 
 
 class ItemOut(Schema):
@@ -29,14 +36,15 @@ class ItemOut(Schema):
     mode: str
     department: str
     illustration: bool
-    incomplete: str
-    confidence: str
+    incomplete: str = Field(description="“奖励标准未录入”或空：原因见 research（仅工作人员）")
+    other_district: str = Field(description="其他区政策所属区（仅供参考，不适用于越秀区企业）；空：适用于越秀区企业")
     in_force: bool
     conditions: list[str]
     amount_rule: str
+    research: ResearchOut | None = Field(None, description="研究说明和可信度：仅工作人员可见，公众和企业为 null")
 
 
-def _item_out(item: BenefitItem) -> dict[str, object]:
+def _item_out(item: BenefitItem, *, research: bool) -> dict[str, object]:
     _, rules_item = services.rules_of(item)
     today = timezone.localdate()
     version = rules_item.version_on(today) or (rules_item.versions[-1] if rules_item.versions else None)
@@ -48,8 +56,16 @@ def _item_out(item: BenefitItem) -> dict[str, object]:
         "mode": item.mode,
         "department": item.department_name,
         "illustration": item.illustration,
-        "incomplete": item.incomplete,
-        "confidence": item.confidence,
+        "incomplete": "奖励标准未录入" if item.incomplete else "",
+        "other_district": item.policy.other_district,
+        "research": {
+            "confidence": item.confidence or item.policy.confidence,
+            "notes": item.notes,
+            "policy_notes": item.policy.notes,
+            "incomplete_reason": item.incomplete,
+        }
+        if research
+        else None,
         "in_force": rules_item.version_on(today) is not None,
         "conditions": ["　" * depth + text for depth, text in describe.condition_lines(version.eligibility)]
         if version
@@ -73,7 +89,8 @@ def list_items(request: HttpRequest, filters: Query[ItemFilter]) -> dict[str, ob
     if filters.mode in Mode.values:
         items = items.filter(mode=filters.mode)
     page = paginate(items, filters)
-    return {**page, "items": [_item_out(item) for item in page["items"]]}
+    research = selectors.sees_research(request.user)  # type: ignore[arg-type]
+    return {**page, "items": [_item_out(item, research=research) for item in page["items"]]}
 
 
 @router.get("/policies/items/{code}", response={200: ItemOut, **ERRORS}, summary="兑现事项详情（条件和金额规则）")
@@ -81,14 +98,17 @@ def get_item(request: HttpRequest, code: str) -> dict[str, object]:
     item = BenefitItem.objects.select_related("policy").filter(code=code[:64]).first()
     if item is None:
         raise NotFound("兑现事项不存在。")
-    return _item_out(item)
+    return _item_out(item, research=selectors.sees_research(request.user))  # type: ignore[arg-type]
 
 
 class FiguresOut(Schema):
-    items: int
+    items: int = Field(description="适用于越秀区企业的事项")
     no_application_items: int
     illustration_items: int
     incomplete_items: int
+    other_district_items: int = Field(description="其他区政策（仅供参考）")
+    eligible_pairs: int = Field(description="最近一次匹配中符合条件的企业-事项对（数据可判断）")
+    leads: int = Field(description="最近一次匹配中的申报线索（须主管部门认定；只计数，不计金额）")
     enterprises_served: int
     enterprises_served_no_application: int
     paid_fen: int
@@ -110,14 +130,18 @@ def get_figures(
 class ConditionOut(Schema):
     label: str
     expected: str
-    seen: str
+    seen: str = Field(description="条件读取的值，如“越秀区”")
+    used: str = Field(description="所用数据：数据项和值，如“注册地：越秀区”")
     passed: bool | None
 
 
 class PrecheckOut(Schema):
     item_code: str
     in_force: bool
-    eligible: bool
+    eligible: bool = Field(description="数据即可判断符合（须认定的条件不影响结果）")
+    lead: bool = Field(
+        False, description="线索：是否符合取决于须由主管部门认定的条件；可以申报，但不算符合，金额不计入合计"
+    )
     amount_fen: int | None
     ceiling: bool = Field(False, description="amount_fen 是“最高/不超过”的上限，具体金额由审核核定")
     conditions: list[ConditionOut]
@@ -134,19 +158,23 @@ def precheck(request: HttpRequest, code: str) -> dict[str, object]:
     enterprise = selectors.enterprise_of(user)
     if enterprise is None:
         raise PermissionDeniedError("预检仅供企业库中已有数据的企业用户使用。")
-    item = BenefitItem.objects.filter(code=code[:64]).first()
+    item = BenefitItem.objects.select_related("policy").filter(code=code[:64]).first()
     if item is None:
         raise NotFound("兑现事项不存在。")
+    if item.policy.other_district:
+        raise DomainError(f"该事项是{item.policy.other_district}的政策，仅供参考，不对越秀区企业预检。")
     explanation = services.precheck(enterprise, item)
     decision = explanation.decision
     return {
         "item_code": item.code,
         "in_force": explanation.version is not None,
         "eligible": decision.eligible,
+        "lead": decision.lead,
         "amount_fen": decision.amount_fen,
         "ceiling": decision.ceiling,
         "conditions": [
-            {"label": c.label, "expected": c.expected, "seen": c.seen, "passed": c.passed} for c in decision.conditions
+            {"label": c.label, "expected": c.expected, "seen": c.seen, "used": c.used, "passed": c.passed}
+            for c in decision.conditions
         ],
     }
 
@@ -205,7 +233,8 @@ class RunOut(Schema):
     progress: int
     enterprises: int
     items: int
-    pairs: int
+    pairs: int = Field(description="符合条件的企业-事项对（数据可判断）")
+    leads: int = Field(description="申报线索（须主管部门认定；另计，不计金额）")
     candidates: int
     engine_seconds: float | None
     snapshot_sha256: str

@@ -127,7 +127,7 @@ def load_demo_registry() -> list[str]:
     run = result["run"]
     lines.append(
         f"演示匹配批次（{run.as_of:%Y-%m-%d}）：{run.enterprises} 家企业，{run.pairs} 个符合条件的企业-事项对，"
-        f"{run.candidates} 个免申即享候选"
+        f"{run.candidates} 个免申即享候选，另有 {run.leads} 个申报线索（须主管部门认定）"
     )
     if result.get("published") is not None:
         lines.append(f"演示公示：{result['published'].item.name}（演示企业待确认收款账户）")

@@ -76,6 +76,9 @@ class PolicyDocument(models.Model):
     confidence = models.CharField("可信度", max_length=1, blank=True)
     illustration = models.BooleanField("示例（非真实条款）", default=False)
     notes = models.TextField("说明", blank=True)
+    other_district = models.CharField(
+        "其他区政策所属区", max_length=20, blank=True, help_text="空白：适用于越秀区企业（区、市、省、国家政策）"
+    )
 
     class Meta:
         verbose_name = "政策文件"
@@ -195,6 +198,7 @@ class MatchRun(models.Model):
     enterprises = models.PositiveIntegerField("企业数", default=0)
     items = models.PositiveIntegerField("事项数", default=0)
     pairs = models.PositiveIntegerField("符合条件的企业-事项对", default=0)
+    leads = models.PositiveIntegerField("申报线索（须主管部门认定）", default=0)
     candidates = models.PositiveIntegerField("新增免申即享候选", default=0)
     by_item = models.JSONField("分事项结果", default=dict, blank=True)
     snapshot_path = models.CharField("数据快照", max_length=500, blank=True)

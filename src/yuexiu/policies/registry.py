@@ -39,8 +39,17 @@ from typing import Any
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
+from yuexiu.core.money import BLANK_MARKERS, MAX_STORED, MoneyError, read_money
 from yuexiu.core.tabular import TableError, read_table, strip_formula_guard
-from yuexiu.policies.engine.attributes import ATTRIBUTES, CREDIT_STATUSES, CURRENCIES, CURRENCY_NAMES, TAGS
+from yuexiu.policies.engine.attributes import (
+    ATTRIBUTES,
+    CREDIT_STATUSES,
+    CURRENCIES,
+    CURRENCY_NAMES,
+    GUANGZHOU_DISTRICTS,
+    TAGS,
+    YUEXIU,
+)
 
 Row = dict[str, Any]
 
@@ -49,7 +58,6 @@ ROW_FIELDS: tuple[str, ...] = (*ATTRIBUTES, "is_synthetic")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-YUEXIU = "越秀区"
 # The 18 subdistricts of 越秀区 (division codes 440104001000…440104022000).
 YUEXIU_SUBDISTRICTS: tuple[str, ...] = (
     "洪桥街道",
@@ -71,27 +79,8 @@ YUEXIU_SUBDISTRICTS: tuple[str, ...] = (
     "登峰街道",
     "矿泉街道",
 )
-# The 11 districts of 广州市 and their six-digit division codes (the region part of a USCC).
-GUANGZHOU_DISTRICTS: dict[str, str] = {
-    "越秀区": "440104",
-    "荔湾区": "440103",
-    "海珠区": "440105",
-    "天河区": "440106",
-    "白云区": "440111",
-    "黄埔区": "440112",
-    "番禺区": "440113",
-    "花都区": "440114",
-    "南沙区": "440115",
-    "从化区": "440117",
-    "增城区": "440118",
-}
 
-CENT = Decimal("0.01")
-TEN_THOUSAND = Decimal(10000)
-MAX_AMOUNT = Decimal(10) ** 16  # DECIMAL(18,2) holds 16 digits before the point
-
-# Cell texts that mean "no value" in registers exported from other systems.
-BLANK_MARKERS = frozenset({"", "-", "--", "—", "——", "/", "N/A", "NA", "NULL", "NONE", "无", "暂无", "不详"})
+MAX_AMOUNT = MAX_STORED  # DECIMAL(18,2) holds 16 digits before the point
 
 assert tuple(CURRENCY_NAMES) == CURRENCIES, "CURRENCY_NAMES must name every currency of the catalogue"
 
@@ -99,63 +88,8 @@ assert tuple(CURRENCY_NAMES) == CURRENCIES, "CURRENCY_NAMES must name every curr
 # --- registered capital --------------------------------------------------------------------------------
 
 
-class CapitalParseError(ValueError):
+class CapitalParseError(MoneyError):
     """A capital text that cannot be read; ``str(error)`` is a Chinese message naming ``text``."""
-
-    def __init__(self, message: str, text: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.text = text
-
-
-# Spellings of a currency once every "元" is removed and Latin letters are upper case:
-# "万元人民币" → "人民币", "万香港元" → "香港", "美元" → "美". "澳元" (Australian dollar) is not MOP.
-_CURRENCY_WORDS: dict[str, str] = {
-    "人民币": "CNY",
-    "RMB": "CNY",
-    "CNY": "CNY",
-    "¥": "CNY",
-    "港": "HKD",
-    "港币": "HKD",
-    "香港": "HKD",
-    "HKD": "HKD",
-    "HK$": "HKD",
-    "美": "USD",
-    "美金": "USD",
-    "美国": "USD",
-    "USD": "USD",
-    "US$": "USD",
-    "欧": "EUR",
-    "EUR": "EUR",
-    "€": "EUR",
-    "英镑": "GBP",
-    "GBP": "GBP",
-    "£": "GBP",
-    "日": "JPY",
-    "日本": "JPY",
-    "日币": "JPY",
-    "JPY": "JPY",
-    "澳门": "MOP",
-    "澳门币": "MOP",
-    "葡币": "MOP",
-    "MOP": "MOP",
-    "新台币": "TWD",
-    "新台": "TWD",
-    "台币": "TWD",
-    "TWD": "TWD",
-    "NTD": "TWD",
-}
-_MULTIPLIERS: dict[str, Decimal] = {
-    "亿": Decimal(100_000_000),
-    "千万": Decimal(10_000_000),
-    "百万": Decimal(1_000_000),
-    "万": Decimal(10_000),
-}
-_MULTIPLIER_RE = re.compile("千万|百万|亿|万")
-_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
-_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_BRACKETS = str.maketrans("", "", "()[]【】")
-_CHINESE_NUMERALS = frozenset("零〇一二两三四五六七八九十百千壹贰叁肆伍陆柒捌玖拾佰仟")
 
 
 def parse_capital(text: str, *, label: str = "注册资本") -> tuple[Decimal | None, str | None]:
@@ -166,52 +100,17 @@ def parse_capital(text: str, *, label: str = "注册资本") -> tuple[Decimal | 
     ``"1.5亿元"`` → ``(Decimal("150000000.00"), "CNY")``; ``"100万美元"`` → USD. Full-width digits and
     brackets are read as half-width; a number with "万"/"百万"/"千万"/"亿" and no currency is 人民币.
     The amount is in the registered currency, never converted. ``""``, ``"-"``, ``"N/A"``, ``"无"``,
-    ``"暂无"`` → ``(None, None)``.
+    ``"暂无"`` → ``(None, None)``. The platform's one money reader (``yuexiu.core.money``) does the work.
 
     Raises ``CapitalParseError`` (a ``ValueError``) with a Chinese message naming ``text`` (and
     ``label``, the column name) for anything else: a bare number without unit (``"500"``: 元 or 万元?),
     Chinese numerals (``"壹佰万元"``), an unknown currency, more than one number, an amount finer than
     a cent or of 10^16 元 and more. Decimal arithmetic only.
     """
-    cleaned = unicodedata.normalize("NFKC", text).strip()
-    if cleaned.upper() in BLANK_MARKERS:
-        return None, None
-    compact = _THOUSANDS_RE.sub("", "".join(cleaned.split()))
-    numbers = list(_NUMBER_RE.finditer(compact))
-
-    def refuse(reason: str) -> CapitalParseError:
-        return CapitalParseError(f"无法识别{label}“{text.strip()}”：{reason}", text)
-
-    if not numbers:
-        if any(char in _CHINESE_NUMERALS for char in compact.replace("百万", "").replace("千万", "")):
-            raise refuse("请用阿拉伯数字填写金额，如“100万元”")
-        raise refuse("应为“50(万元人民币)”这样的金额和币种")
-    if len(numbers) > 1:
-        raise refuse("应为“50(万元人民币)”这样的金额和币种")
-    number = numbers[0]
-    rest = (compact[: number.start()] + compact[number.end() :]).translate(_BRACKETS)
-    multipliers = _MULTIPLIER_RE.findall(rest)
-    if len(multipliers) > 1:
-        raise refuse("应为“50(万元人民币)”这样的金额和币种")
-    word = _MULTIPLIER_RE.sub("", rest)
-    has_yuan = "元" in word
-    word = word.replace("元", "").upper()
-    if word:
-        currency = _CURRENCY_WORDS.get(word)
-        if currency is None:
-            names = "、".join(CURRENCY_NAMES.values())
-            raise refuse(f"币种无法识别，可用的币种：{names}")
-    elif has_yuan or multipliers:
-        currency = "CNY"
-    else:
-        raise refuse(f"未注明单位，请写成“{number.group()}万元”或“{number.group()}元”")
-    amount = Decimal(number.group()) * (_MULTIPLIERS[multipliers[0]] if multipliers else 1)
-    if amount >= MAX_AMOUNT:
-        raise refuse("金额过大")
-    rounded = amount.quantize(CENT)
-    if rounded != amount:
-        raise refuse("金额最多精确到分")
-    return rounded, currency
+    try:
+        return read_money(text, label=label, example="50(万元人民币)", maximum=MAX_AMOUNT)
+    except MoneyError as error:
+        raise CapitalParseError(error.message.replace("这样的金额", "这样的金额和币种"), text) from None
 
 
 # --- unified social credit code (GB 32100-2015) ----------------------------------------------------------
@@ -400,7 +299,7 @@ MAX_TEXT_LENGTHS: dict[str, int] = {
 
 _DATE_RE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _COMPACT_DATE_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_AMOUNT_RE = re.compile(r"-?\d+(?:\.\d+)?")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _LIST_SEPARATORS_RE = re.compile(r"[、,;；\s]+")  # after NFKC, "，" is ","
 _TRUE_TEXTS = frozenset({"是", "Y", "YES", "TRUE", "1", "√"})
 _FALSE_TEXTS = frozenset({"否", "N", "NO", "FALSE", "0", "×"})
@@ -667,24 +566,16 @@ def _limited(attribute: str, text: str) -> str:
 
 
 def wan_to_yuan(text: str) -> Decimal:
-    """An amount written in 万元 as ``Decimal`` 元 with two decimals: ``"123.4567"`` → ``Decimal("1234567.00")``.
-
-    Accepts thousands separators and a trailing "万元" or "万". Raises ``ValueError`` (Chinese) for text
-    that is not a number, a negative amount, more than six decimals (finer than a cent) or 10^16 元 and more.
+    """An amount of a column in 万元 as ``Decimal`` 元 with two decimals: ``"123.4567"`` →
+    ``Decimal("1234567.00")``. A bare number is in 万元 (the column says so); a unit written in the
+    cell wins (``"12万元"``, ``"1,234,567元"``, ``"1.2亿元"``). Read by the platform's one money reader
+    (``yuexiu.core.money``); raises its ``MoneyError`` (a ``ValueError``, Chinese) for text that is not
+    one amount, a negative amount, an amount finer than a cent or of 10^16 元 and more.
     """
-    cleaned = _THOUSANDS_RE.sub("", "".join(unicodedata.normalize("NFKC", text).split()))
-    cleaned = cleaned.removesuffix("万元").removesuffix("万")
-    if not _AMOUNT_RE.fullmatch(cleaned):
-        raise ValueError(f"“{text.strip()}”不是金额：请填写以万元为单位的数字，如“123.45”")
-    amount = Decimal(cleaned) * TEN_THOUSAND
-    if amount < 0:
-        raise ValueError(f"金额“{text.strip()}”不能为负数")
-    if amount >= MAX_AMOUNT:
-        raise ValueError(f"金额“{text.strip()}”过大")
-    rounded = amount.quantize(CENT)
-    if rounded != amount:
-        raise ValueError(f"金额“{text.strip()}”最多保留六位小数（以万元为单位，精确到分）")
-    return rounded
+    amount, _ = read_money(text, unit="万元", example="123.45", maximum=MAX_AMOUNT, any_currency=False)
+    if amount is None:
+        raise MoneyError(f"无法识别金额“{text.strip()}”：请填写以万元为单位的数字，如“123.45”", text)
+    return amount
 
 
 def _normalise_district(text: str) -> str:

@@ -60,3 +60,9 @@ def access_own_candidate(user: User, pk: int) -> Candidate:
     if enterprise is None or candidate.enterprise_id != enterprise.pk:
         raise audit.concealed(candidate, "未找到该兑现记录。")
     return candidate
+
+
+def sees_research(user: User) -> bool:
+    """Research notes, confidence marks and why an award was not entered are for staff only: the
+    public and enterprises see the policy as issued."""
+    return bool(user.is_authenticated and user.is_staff_account)

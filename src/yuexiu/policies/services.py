@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, Count, F, Q, Sum
 from django.utils import timezone
 
+from yuexiu.core import money
 from yuexiu.core.audit import record_event
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
@@ -85,19 +86,17 @@ def yuan(fen: int | None) -> str:
 
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
-AMOUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d{1,13})(\.\d{1,2})?$")
 
 
-def fen_from_text(text: str) -> int:
-    """``"1,234.5"`` (元, as typed; full-width digits allowed) → ``123450``. Thousands separators must
-    group by three; at most two decimals; below 1 万亿元. Raises ``DomainError`` in Chinese."""
-    cleaned = unicodedata.normalize("NFKC", str(text)).replace("，", ",").strip()
-    if not AMOUNT_RE.match(cleaned):
-        raise DomainError(f"金额“{text}”无法识别：请填写以元为单位的数字，最多两位小数，如 12000.50 或 12,000.50。")
-    value = Decimal(cleaned.replace(",", ""))
-    if value >= Decimal("1e12"):
-        raise DomainError("金额过大。")
-    return int(value * 100)
+def fen_from_text(text: str, *, label: str = "金额") -> int:
+    """An amount of 人民币 a person typed, in 分: ``"60万元"``, ``"60 万"``, ``"1.5亿元"``,
+    ``"600,000元"`` and, as the field says 元, ``"12,000.50"`` (full-width digits allowed). Read by
+    the platform's one money reader (``yuexiu.core.money.read_yuan``): thousands separators in groups
+    of three, at most 分, below 1 万亿元. Raises ``DomainError`` in Chinese for anything ambiguous."""
+    try:
+        return money.fen_of(money.read_yuan(text, label=label, unit="元"))
+    except money.MoneyError as error:
+        raise DomainError(f"{error.message}（如 450000、45万元 或 450,000元）。") from None
 
 
 # ------------------------------------------------------------------------------------ library
@@ -143,6 +142,7 @@ def _store_rule_file(rules: PolicyRules, text: str, user: User | None) -> RuleFi
             "confidence": rules.confidence,
             "illustration": rules.illustration,
             "notes": rules.notes,
+            "other_district": rules.other_district,
         },
     )
     last = RuleFile.objects.select_for_update().filter(policy=policy).order_by("-revision").first()
@@ -495,7 +495,8 @@ def _execute(run: MatchRun) -> None:
         if granted:
             con.executemany("INSERT INTO granted VALUES (?, ?, ?)", granted)
         library = current_library()
-        codes = list(library)
+        # Other districts' policies are reference material: never matched against Yuexiu's enterprises.
+        codes = [code for code, (rule_file, _) in library.items() if not _other_district(rule_file)]
         items = [library[c][1] for c in codes]
         jobs, skipped = sql.plan(items, run.as_of)
         _progress(run, 15, f"正在匹配 {len(jobs)} 个有效事项")
@@ -516,10 +517,11 @@ def _execute(run: MatchRun) -> None:
         benefit = {b.code: b for b in BenefitItem.objects.filter(code__in=codes)}
         by_item = {}
         for number, code in enumerate(codes):
-            count, amount = result.by_item.get(number, (0, 0))
+            outcome = result.by_item.get(number, sql.ItemResult())
             by_item[code] = {
-                "pairs": count,
-                "amount_fen": amount,
+                "pairs": outcome.pairs,  # eligible: the data decide
+                "amount_fen": outcome.amount_fen,  # of the eligible pairs only; leads have no amount here
+                "leads": outcome.leads,  # a department decides: counted apart, never summed
                 "mode": library[code][1].mode,
                 "in_force": code not in result.skipped,
                 "ceiling": _is_ceiling(library[code][1], run.as_of),
@@ -536,6 +538,7 @@ def _execute(run: MatchRun) -> None:
         enterprises=exported,
         items=len(jobs),
         pairs=result.pairs,
+        leads=result.leads,
         candidates=created,
         by_item=by_item,
         snapshot_path=str(parquet),
@@ -547,8 +550,19 @@ def _execute(run: MatchRun) -> None:
         action="policies.run_finished",
         actor=run.started_by,
         target=run,
-        changes={"enterprises": exported, "pairs": result.pairs, "candidates": created, "snapshot_sha256": digest},
+        changes={
+            "enterprises": exported,
+            "pairs": result.pairs,
+            "leads": result.leads,
+            "candidates": created,
+            "snapshot_sha256": digest,
+        },
     )
+
+
+def _other_district(rule_file: RuleFile) -> str:
+    """The other district a rule file's policy belongs to ("" when it applies to Yuexiu)."""
+    return parse_rule_text(rule_file.text).other_district
 
 
 def _is_ceiling(item: Item, on: date) -> bool:
@@ -565,7 +579,7 @@ def _write_candidates(con, run, result, codes, library, benefit, granted) -> int
     rows = con.execute(
         f"SELECT p.item, p.failed_mask, p.amount_fen, e.row_id, {', '.join('e.' + chr(34) + n + chr(34) for n in names)} "  # noqa: E501
         f"FROM read_parquet('{pattern}') p JOIN enterprises e USING (row_id) "
-        f"WHERE p.item IN ({', '.join(map(str, no_application))}) ORDER BY p.item, e.row_id"
+        f"WHERE p.item IN ({', '.join(map(str, no_application))}) AND NOT p.lead ORDER BY p.item, e.row_id"
     ).fetchall()
     granted_years: dict[tuple[str, str], list[int]] = {}
     for uscc, code, year in granted:
@@ -689,7 +703,7 @@ def explain(candidate: Candidate) -> Explanation:
     explanation = _explanation(item, item.version_on(candidate.as_of), to_engine_row(snapshot), context)
     decision = explanation.decision
     explanation.reproduced = (
-        decision.eligible
+        decision.passes_data  # an application may be a lead: the reviewer decides its manual conditions
         and decision.failed_mask == candidate.failed_mask
         and decision.amount_fen == candidate.engine_amount_fen
     )
@@ -813,19 +827,19 @@ def review(
         if amount_kind(candidate) == "maximum":
             if not amount_text.strip():
                 raise DomainError(f"该事项为“最高 {yuan(candidate.engine_amount_fen)}”，请填写核定金额。")
-            amount = fen_from_text(amount_text)
+            amount = fen_from_text(amount_text, label="核定金额")
             if amount > candidate.engine_amount_fen:
                 raise DomainError(f"核定金额不能超过上限 {yuan(candidate.engine_amount_fen)}。")
-        elif amount_text.strip() and fen_from_text(amount_text) != amount:
+        elif amount_text.strip() and fen_from_text(amount_text, label="核定金额") != amount:
             raise DomainError("该事项按公式确定金额，不能另行核定。")
         if amount <= 0:
             raise DomainError("核定金额为 0，请选择不予兑现并写明理由。")
         _check_not_granted(candidate)
         live = precheck(candidate.enterprise, candidate.item, on=candidate.as_of).decision
-        if (not live.eligible or live.amount_fen != candidate.engine_amount_fen) and not (confirm_stale and note):
+        if (not live.passes_data or live.amount_fen != candidate.engine_amount_fen) and not (confirm_stale and note):
             raise Conflict(
                 "企业库数据在匹配后已变化（当前数据"
-                + ("已不符合" if not live.eligible else f"测算为 {yuan(live.amount_fen)}")
+                + ("已不符合" if not live.passes_data else f"测算为 {yuan(live.amount_fen)}")
                 + "）：请先“按当前数据重新判断”，或勾选已核实并写明按匹配时数据核定的理由。"
             )
         pool = FundPool.objects.select_for_update().filter(item=candidate.item).first()
@@ -873,7 +887,7 @@ def refresh(*, candidate_id: int, user: User, version: int | None = None) -> Can
             raise Conflict(f"该候选当前为“{candidate.get_status_display()}”，不能重新判断。")
         explanation = precheck(candidate.enterprise, candidate.item, on=candidate.as_of)
         before = {"amount_fen": candidate.engine_amount_fen, "failed_mask": candidate.failed_mask}
-        if not explanation.decision.eligible:
+        if not explanation.decision.passes_data:
             failed = "、".join(f"{c.label}（{c.seen}）" for c in explanation.decision.failed)
             candidate.status = CandidateStatus.REJECTED
             candidate.review_note = f"按企业库当前数据已不符合：{failed}"
@@ -1149,18 +1163,36 @@ def order_disbursement(*, candidate_id: int, user: User, version: int | None = N
     return disbursement
 
 
-def record_payment(*, candidate_id: int, user: User, reference_no: str, version: int | None = None) -> Disbursement:
-    """Record the payment of an ordered disbursement: committed money becomes paid money."""
+def record_payment(
+    *,
+    candidate_id: int,
+    user: User,
+    reference_no: str,
+    amount_text: str | None = None,
+    version: int | None = None,
+) -> Disbursement:
+    """Record the payment of an ordered disbursement: committed money becomes paid money.
+
+    ``amount_text`` is the amount on the treasury's payment voucher as the officer types it
+    (``"45万元"``, ``"450,000元"``, ``"450000"``; read by ``fen_from_text``): it must be the ordered
+    amount, so a slip of the keyboard or a partial payment is caught before the pool moves (None: the
+    caller did not ask, as for the periodic jobs). Raises ``DomainError`` for a missing reference or an
+    unreadable or different amount, ``Conflict`` when the candidate is not ordered."""
     reference_no = reference_no.strip()
     if not reference_no:
         raise DomainError("请填写支付流水号。")
     check_lengths(("支付流水号", reference_no, Disbursement._meta.get_field("payment_reference").max_length))
+    paid_fen = fen_from_text(amount_text, label="实付金额") if amount_text is not None else None
     with transaction.atomic():
         candidate = _lock(candidate_id, version)
         _check_handles(user, candidate.item)
         if candidate.status != CandidateStatus.ORDERED:
             raise Conflict(f"当前状态为“{candidate.get_status_display()}”，不能登记拨付。")
         disbursement = Disbursement.objects.select_for_update().get(candidate=candidate)
+        if paid_fen is not None and paid_fen != disbursement.amount_fen:
+            raise DomainError(
+                f"实付金额 {yuan(paid_fen)} 与拨付单金额 {yuan(disbursement.amount_fen)} 不一致，请核对国库支付凭证。"
+            )
         pool = FundPool.objects.select_for_update().get(item=candidate.item)
         pool.committed_fen = F("committed_fen") - disbursement.amount_fen
         pool.paid_fen = F("paid_fen") + disbursement.amount_fen
@@ -1190,12 +1222,15 @@ def record_payment(*, candidate_id: int, user: User, reference_no: str, version:
 
 
 def open_for_application(item: BenefitItem) -> str:
-    """Why an item cannot be applied for here ("" when it can): handled outside the district, award
-    not entered, or no fund pool to pay from."""
+    """Why an item cannot be applied for here ("" when it can), in words for the public: another
+    district's policy, handled outside the district, award not entered (the reason why is a research
+    note, for staff only), or no fund pool to pay from."""
+    if item.policy.other_district:  # select_related("policy") by lists
+        return f"{item.policy.other_district}政策，仅供参考，不适用于越秀区企业"
     if item.organisation_id is None:
         return f"由{item.department_name or '外区或上级部门'}受理，请向其申报"
     if item.incomplete:
-        return f"奖励标准尚未录入（{item.incomplete}）"
+        return "奖励标准尚未录入"
     try:
         pool = item.fund_pool  # select_related("fund_pool") by lists: no query per item
     except FundPool.DoesNotExist:
@@ -1215,7 +1250,7 @@ def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
     enterprise = Enterprise.objects.filter(uscc=user.enterprise_uscc).first()
     if enterprise is None:
         raise NotFound("企业库中没有贵企业的数据，请联系主管部门核实。")
-    item = BenefitItem.objects.filter(pk=item_id).first()
+    item = BenefitItem.objects.select_related("policy").filter(pk=item_id).first()
     if item is None:
         raise NotFound("兑现事项不存在。")
     if item.mode != Mode.APPLICATION:
@@ -1227,7 +1262,7 @@ def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
     explanation = precheck(enterprise, item, on=today)
     if explanation.version is None:
         raise DomainError("该政策不在有效期内。")
-    if not explanation.decision.eligible:
+    if not explanation.decision.passes_data:  # eligible, or a lead whose manual conditions it declares
         failed = "、".join(f"{c.label}（{c.seen}）" for c in explanation.decision.failed)
         raise DomainError(f"预检未通过：{failed}。")
     manual = [c.label for c in explanation.decision.manual]
@@ -1260,18 +1295,32 @@ def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
 
 
 def figures(year: int | None = None) -> dict[str, Any]:
-    """The loop's figures for the statistics pages and the annual report: items, 免申即享 items,
-    enterprises served (paid), amounts paid (分), candidates by status. ``year`` filters by period."""
+    """The loop's figures for the statistics pages and the annual report. ``year`` filters by period.
+
+    ``items``: items that apply to Yuexiu's enterprises (of them ``no_application_items`` 免申即享,
+    ``illustration_items`` illustrations, ``incomplete_items`` without an award); ``other_district_items``:
+    other districts' items kept for reference only. From the newest finished run of the year (of any
+    year without one): ``eligible_pairs`` (the data decide) and ``leads`` (a department decides: a
+    count only — no amount of a lead is ever summed). ``enterprises_served`` and ``paid_fen`` (分)
+    count paid candidates; ``by_status`` candidates per state; ``registry`` enterprises."""
     candidates = Candidate.objects.all()
     if year is not None:
         candidates = candidates.filter(period=year)
     paid = candidates.filter(status=CandidateStatus.PAID)
     by_status = dict(candidates.values_list("status").annotate(n=Count("id")))
+    applicable = BenefitItem.objects.filter(policy__other_district="")
+    runs = MatchRun.objects.filter(status=RunStatus.DONE)
+    if year is not None:
+        runs = runs.filter(period=year)
+    run = runs.order_by("-finished_at", "-pk").first()
     return {
-        "items": BenefitItem.objects.count(),
-        "no_application_items": BenefitItem.objects.filter(mode=Mode.NO_APPLICATION).count(),
-        "illustration_items": BenefitItem.objects.filter(illustration=True).count(),
-        "incomplete_items": BenefitItem.objects.exclude(incomplete="").count(),
+        "items": applicable.count(),
+        "no_application_items": applicable.filter(mode=Mode.NO_APPLICATION).count(),
+        "illustration_items": applicable.filter(illustration=True).count(),
+        "incomplete_items": applicable.exclude(incomplete="").count(),
+        "other_district_items": BenefitItem.objects.exclude(policy__other_district="").count(),
+        "eligible_pairs": run.pairs if run else 0,
+        "leads": run.leads if run else 0,
         "enterprises_served": paid.values("enterprise").distinct().count(),
         "enterprises_served_no_application": paid.filter(item__mode=Mode.NO_APPLICATION)
         .values("enterprise")

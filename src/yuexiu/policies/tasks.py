@@ -12,7 +12,8 @@ from yuexiu.policies.models import Objection, Publicity
 def execute_run(run_id: int) -> str:
     run = services.execute_run(run_id)
     return (
-        f"匹配批次 {run.pk}：{run.get_status_display()}，{run.enterprises} 家企业，{run.pairs} 个符合条件的企业-事项对"
+        f"匹配批次 {run.pk}：{run.get_status_display()}，{run.enterprises} 家企业，"
+        f"{run.pairs} 个符合条件的企业-事项对，另有 {run.leads} 个申报线索"
     )
 
 

@@ -40,6 +40,8 @@ from yuexiu.policies.models import (
 
 
 def library(request: HttpRequest) -> HttpResponse:
+    """The library: items that apply to Yuexiu's enterprises, and apart from them other districts'
+    items as reference (其他区政策参考). Research notes and confidence marks only for staff."""
     items = BenefitItem.objects.select_related("policy", "fund_pool").order_by("policy__code", "position")
     mode = request.GET.get("mode", "")
     if mode in Mode.values:
@@ -57,12 +59,16 @@ def library(request: HttpRequest) -> HttpResponse:
         request,
         "policies/library.html",
         {
-            "items": items,
+            "items": items.filter(policy__other_district=""),
+            "reference_items": items.exclude(policy__other_district="").order_by(
+                "policy__other_district", "policy__code", "position"
+            ),
             "mode": mode,
             "query": query,
             "modes": Mode.choices,
             "figures": services.figures(),
             "publicities": publicities,
+            "research": selectors.sees_research(request.user),  # type: ignore[arg-type]
         },
     )
 
@@ -73,11 +79,14 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     today = timezone.localdate()
     version = rules_item.version_on(today) or (rules_item.versions[-1] if rules_item.versions else None)
     enterprise = selectors.enterprise_of(request.user)
+    if item.policy.other_district:
+        enterprise = None  # reference material: no pre-check, nothing to apply for here
     check = services.precheck(enterprise, item, on=today) if enterprise is not None else None
     return render(
         request,
         "policies/item.html",
         {
+            "research": selectors.sees_research(request.user),  # type: ignore[arg-type]
             "item": item,
             "rules_item": rules_item,
             "version": version,
@@ -134,6 +143,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     checks = []
     items = list(
         BenefitItem.objects.exclude(pk__in=taken)
+        .filter(policy__other_district="")  # other districts' items are never offered as applicable
         .select_related("policy", "fund_pool")
         .order_by("policy__code", "position")
     )
@@ -144,12 +154,16 @@ def mine(request: HttpRequest) -> HttpResponse:
             continue
         closed = services.open_for_application(item) if item.mode == Mode.APPLICATION else ""
         checks.append((item, explanation.decision, closed))
-    eligible = [row for row in checks if row[1].eligible]
-    not_eligible = [row for row in checks if not row[1].eligible]
     return render(
         request,
         "policies/mine.html",
-        {"enterprise": enterprise, "candidates": candidates, "eligible": eligible, "not_eligible": not_eligible},
+        {
+            "enterprise": enterprise,
+            "candidates": candidates,
+            "eligible": [row for row in checks if row[1].eligible],
+            "leads": [row for row in checks if row[1].lead],
+            "not_eligible": [row for row in checks if not row[1].passes_data],
+        },
     )
 
 
@@ -231,7 +245,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     names = dict(BenefitItem.objects.values_list("code", "name"))
     handled = set(selectors.handled_items(request.user).values_list("code", flat=True))  # type: ignore[arg-type]
     results = sorted(
-        ((code, names.get(code, code), row) for code, row in run.by_item.items()), key=lambda r: -r[2]["pairs"]
+        ((code, names.get(code, code), row) for code, row in run.by_item.items()),
+        key=lambda r: (-r[2]["pairs"], -r[2].get("leads", 0)),
     )
     context = {
         "run": run,
@@ -355,7 +370,13 @@ def candidate_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
             services.order_disbursement(candidate_id=pk, user=user, version=version)  # type: ignore[arg-type]
             messages.success(request, "已下达拨付单。")
         elif action == "pay":
-            services.record_payment(candidate_id=pk, user=user, reference_no=post.get("reference", ""), version=version)  # type: ignore[arg-type]
+            services.record_payment(
+                candidate_id=pk,
+                user=user,
+                reference_no=post.get("reference", ""),
+                amount_text=post.get("amount", ""),
+                version=version,
+            )  # type: ignore[arg-type]
             messages.success(request, "已登记拨付，资金池已扣减。")
         else:
             raise Http404

@@ -22,6 +22,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from yuexiu.core import money
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -29,6 +31,12 @@ class Attribute:
     type: str
     label: str
     sql_type: str
+    short: str = ""  # the name shown before a value ("注册地：越秀区"); default: the label without its unit
+
+    @property
+    def shown(self) -> str:
+        """``"上年度营业收入（元）"`` → ``"上年度营业收入"``: the value says its unit itself."""
+        return self.short or self.label.split("（")[0]
 
 
 ATTRIBUTES: dict[str, Attribute] = {
@@ -36,11 +44,11 @@ ATTRIBUTES: dict[str, Attribute] = {
     for a in [
         Attribute("uscc", "text", "统一社会信用代码", "VARCHAR"),
         Attribute("name", "text", "企业名称", "VARCHAR"),
-        Attribute("district", "text", "注册地所在区", "VARCHAR"),
-        Attribute("subdistrict", "text", "注册地所在街道", "VARCHAR"),
+        Attribute("district", "text", "注册地所在区", "VARCHAR", "注册地"),
+        Attribute("subdistrict", "text", "注册地所在街道", "VARCHAR", "注册地街道"),
         Attribute("tax_district", "text", "税务征管关系所在区", "VARCHAR"),
         Attribute("stats_district", "text", "统计关系所在区", "VARCHAR"),
-        Attribute("industry_code", "code", "国民经济行业小类（GB/T 4754-2017）", "VARCHAR"),
+        Attribute("industry_code", "code", "国民经济行业小类（GB/T 4754-2017）", "VARCHAR", "行业小类"),
         Attribute("enterprise_type", "text", "企业类型", "VARCHAR"),
         Attribute("foreign_invested", "bool", "外商投资企业", "BOOLEAN"),
         Attribute("established_on", "date", "成立日期", "DATE"),
@@ -87,16 +95,25 @@ TAGS: tuple[str, ...] = (
 )
 
 CREDIT_STATUSES: tuple[str, ...] = ("良好", "一般失信", "严重失信")
-CURRENCIES: tuple[str, ...] = ("CNY", "HKD", "USD", "EUR", "GBP", "JPY", "MOP", "TWD")
-CURRENCY_NAMES: dict[str, str] = {
-    "CNY": "人民币",
-    "HKD": "港元",
-    "USD": "美元",
-    "EUR": "欧元",
-    "GBP": "英镑",
-    "JPY": "日元",
-    "MOP": "澳门元",
-    "TWD": "新台币",
+# The currencies a capital may be registered in, and their Chinese names: one table, kept with the
+# platform's money reader (``yuexiu.core.money``), which reads "800(万香港元)" as HKD.
+CURRENCIES = money.CURRENCIES
+CURRENCY_NAMES = money.CURRENCY_NAMES
+
+YUEXIU = "越秀区"
+# The 11 districts of 广州市 and their six-digit division codes (the region part of a USCC).
+GUANGZHOU_DISTRICTS: dict[str, str] = {
+    "越秀区": "440104",
+    "荔湾区": "440103",
+    "海珠区": "440105",
+    "天河区": "440106",
+    "白云区": "440111",
+    "黄埔区": "440112",
+    "番禺区": "440113",
+    "花都区": "440114",
+    "南沙区": "440115",
+    "从化区": "440117",
+    "增城区": "440118",
 }
 
 

@@ -62,3 +62,31 @@ def in_words(formula: str) -> str:
         r"[a-z_]+", lambda m: ATTRIBUTES[m.group()].label if m.group() in ATTRIBUTES else m.group(), formula
     )
     return labelled.replace("*", "×").replace("min(", "较小值(").replace("max(", "较大值(")
+
+
+_TRAILING_REMARK_RE = re.compile(r"\s*[（(][^（）()]*[）)]\s*$")
+_CLAUSE_NOT_READ_RE = re.compile(r"^未读到条号\s*(?:[（(](?P<section>[^（）()]*)[）)])?$")
+
+
+def public_issuer(issuer: str) -> str:
+    """The issuer as the public reads it, without the researchers' trailing remarks in brackets:
+    ``"广州市越秀区（转载稿，页面未载明发文机关）"`` → ``"广州市越秀区"``. Staff see the full text."""
+    text = issuer.strip()
+    while (stripped := _TRAILING_REMARK_RE.sub("", text)) != text and stripped:
+        text = stripped
+    return text
+
+
+def public_clause(clause: str) -> str:
+    """The clause as the public reads it: ``"未读到条号（资金保障措施）"`` (a research note that the
+    article number was not found) → ``"资金保障措施"``; ``"未读到条号"`` → ``""``."""
+    match = _CLAUSE_NOT_READ_RE.match(clause.strip())
+    if match is None:
+        return clause
+    return match.group("section") or ""
+
+
+def public_award_text(award_text: str) -> str:
+    """The award as the source says it, for the public; ``""`` when the text only records that the
+    researchers did not read it (``"未读到（…）"``): the page already says the award is not entered."""
+    return "" if award_text.strip().startswith("未读到") else award_text

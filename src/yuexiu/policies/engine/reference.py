@@ -18,6 +18,7 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from yuexiu.core import money
 from yuexiu.policies.engine.attributes import ATTRIBUTES, CURRENCY_NAMES, TAGS
 from yuexiu.policies.engine.rules import (
     OP_LABELS,
@@ -33,6 +34,7 @@ from yuexiu.policies.engine.rules import (
     Version,
 )
 
+CAPITAL_ATTRIBUTES = frozenset({"registered_capital", "paid_in_capital"})  # in the registered currency
 SCALE = Decimal("1e-10")  # intermediate precision, the same as the SQL engine's DECIMAL(38,10)
 FEN = Decimal("0.01")
 _MODES = {"half_up": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING, "half_even": ROUND_HALF_EVEN}
@@ -53,18 +55,33 @@ class ConditionResult:
     index: int
     label: str
     passed: bool | None  # None: checked by a person (manual)
-    seen: str  # the value seen, as shown to a person
+    seen: str  # the value the condition read, as shown to a person ("越秀区", "5,200万元")
     expected: str
     line: int
+    used: str = ""  # the data the condition used, named: "注册地：越秀区" (the "所用数据" column)
 
 
 @dataclass
 class Decision:
+    """One enterprise against one rule version.
+
+    ``eligible``: the data decide it — the tree holds even with every manual condition counted as
+    NOT met. ``lead`` (线索): the tree holds only when the manual conditions are met, so a department
+    decides (the manual conditions are decisive); the enterprise may apply, but it is not eligible and
+    its amount is never counted in a total. Neither: the data exclude it whatever a department decides.
+    See docs/policy-rules.md, "Eligible, lead, not eligible"."""
+
     eligible: bool
-    amount_fen: int | None  # None when the item has no amount (incomplete) or the enterprise is not eligible
+    amount_fen: int | None  # None when the item has no amount (incomplete) or the data exclude the enterprise
     failed_mask: int
     conditions: list[ConditionResult]
     ceiling: bool = False  # the amount is a "最高/不超过" ceiling: the review sets the grant
+    lead: bool = False  # eligible only if a department finds the manual conditions met
+
+    @property
+    def passes_data(self) -> bool:
+        """Every condition the data decide allows it: eligible, or a lead."""
+        return self.eligible or self.lead
 
     @property
     def failed(self) -> list[ConditionResult]:
@@ -82,14 +99,24 @@ def decide(version: Version, row: dict[str, Any], context: Context, item_code: s
     the rule says, then to the 分 half up), the bitmask of failed conditions (bit i = leaf i of the
     version, in the order of the rule file) and every condition with the value seen."""
     results: dict[int, ConditionResult] = {}
-    eligible = _evaluate(version.eligibility, row, context, item_code, results)
+    passes_data = _evaluate(version.eligibility, row, context, item_code, results)
+    eligible = passes_data and holds(version.eligibility, results, manual_met=False)
     conditions = [results[leaf.index] for leaf in version.leaves]  # type: ignore[attr-defined]
     mask = sum(1 << c.index for c in conditions if c.passed is False)
     amount = None
-    if eligible and version.amount is not None:
+    if passes_data and version.amount is not None:
         amount = amount_fen(version.amount, row, context, item_code)
     ceiling = version.amount is not None and version.amount.kind == "maximum"
-    return Decision(eligible, amount, mask, conditions, ceiling)
+    return Decision(eligible, amount, mask, conditions, ceiling, lead=passes_data and not eligible)
+
+
+def holds(node: Condition, results: dict[int, ConditionResult], *, manual_met: bool) -> bool:
+    """Whether the tree holds on decided leaves, with every manual leaf counted as ``manual_met``."""
+    if isinstance(node, Group):
+        outcomes = [holds(child, results, manual_met=manual_met) for child in node.children]
+        return all(outcomes) if node.kind == "all" else any(outcomes)
+    passed = results[node.index].passed  # type: ignore[attr-defined]
+    return manual_met if passed is None else passed
 
 
 def _evaluate(
@@ -102,8 +129,18 @@ def _evaluate(
         return all(outcomes) if node.kind == "all" else any(outcomes)
     passed, seen, expected = leaf_outcome(node, row, context, item_code)
     index = getattr(node, "index", -1)
-    results[index] = ConditionResult(index, node.label, passed, seen, expected, node.line)
+    results[index] = ConditionResult(index, node.label, passed, seen, expected, node.line, _used(node, seen))
     return passed is not False
+
+
+def _used(node: Condition, seen: str) -> str:
+    """The "所用数据" of a leaf: the value it read, named (``"注册地：越秀区"``)."""
+    if isinstance(node, Manual):
+        return "由主管部门审核认定"
+    if isinstance(node, NotGranted):
+        return f"本事项扶持记录：{seen}"
+    assert isinstance(node, Compare)
+    return f"{ATTRIBUTES[node.attr].shown}：{seen}"
 
 
 def leaf_outcome(node: Condition, row: dict, context: Context, item_code: str) -> tuple[bool | None, str, str]:
@@ -120,7 +157,19 @@ def leaf_outcome(node: Condition, row: dict, context: Context, item_code: str) -
     expected = describe_expected(node, context)
     if value is None or value == "":
         return False, "无数据", expected
-    return _compare(node, value, context), describe_value(node.attr, value), expected
+    return _compare(node, value, context), _seen(node, value, row), expected
+
+
+def _seen(node: Compare, value: Any, row: dict) -> str:
+    """The value a condition read, and only that: a tag condition shows the tags it asks about
+    (never every tag of the enterprise); capital shows its registered currency."""
+    if ATTRIBUTES[node.attr].type == "tags":
+        asked = node.value if isinstance(node.value, list) else [node.value]
+        held = [tag for tag in asked if value >> TAGS.index(tag) & 1]
+        if held:
+            return "具有" + "、".join(f"“{tag}”" for tag in held)
+        return "不具有" + "、".join(f"“{tag}”" for tag in asked)
+    return describe_value(node.attr, value, row.get("capital_currency"))
 
 
 def _compare(node: Compare, value: Any, context: Context) -> bool:
@@ -163,10 +212,15 @@ def _tag_bits(tags: list[str]) -> int:
     return sum(1 << TAGS.index(tag) for tag in tags)
 
 
-def describe_value(attr: str, value: Any) -> str:
+def describe_value(attr: str, value: Any, currency: str | None = None) -> str:
+    """A registry value as a person reads it: money in 万元 where exact (``"5,200万元"``); capital
+    in its registered currency when that is not 人民币 (``"1,000万港元"``)."""
     kind = ATTRIBUTES[attr].type
     if kind == "money":
-        return format_yuan(Decimal(value))
+        text = money.format_readable(Decimal(value))
+        if attr in CAPITAL_ATTRIBUTES and currency and currency != "CNY":
+            return text.removesuffix("元") + CURRENCY_NAMES.get(currency, currency)  # "1,000万港元", "5万英镑"
+        return text
     if kind == "tags":
         names = [tag for i, tag in enumerate(TAGS) if value >> i & 1]
         return "、".join(names) or "无标签"
@@ -185,7 +239,7 @@ def describe_expected(node: Compare, context: Context | None = None) -> str:
 
     def show(v: Any) -> str:
         if kind == "money":
-            return format_yuan(Decimal(v))
+            return money.format_readable(Decimal(v))
         if isinstance(v, RelativeDate):
             return f"{v}（{v.resolve(period=context.period, as_of=context.as_of)}）" if context else str(v)
         if isinstance(v, bool):
@@ -307,4 +361,7 @@ def amount_inputs(amount: Amount | None, row: dict) -> list[tuple[str, str]]:
         for node in ast.walk(expr.tree):
             if isinstance(node, ast.Name) and node.id in ATTRIBUTES and node.id not in names:
                 names.append(node.id)
-    return [(ATTRIBUTES[n].label, "无数据" if row.get(n) is None else describe_value(n, row[n])) for n in names]
+    currency = row.get("capital_currency")
+    return [
+        (ATTRIBUTES[n].shown, "无数据" if row.get(n) is None else describe_value(n, row[n], currency)) for n in names
+    ]

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from yuexiu.policies.engine.attributes import ATTRIBUTES, TAGS
+from yuexiu.core import money
+from yuexiu.policies.engine.attributes import ATTRIBUTES, GUANGZHOU_DISTRICTS, TAGS, YUEXIU
 
 MODES = ("免申即享", "申报")
 CONFIDENCES = ("H", "M", "L", "U")
@@ -68,8 +69,6 @@ OP_LABELS = {
     "has_any": "具有任一标签",
     "has_none": "不具有以下任何标签",
 }
-MONEY_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(元|万元|亿元)\s*$")
-MONEY_UNITS = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
 RELATIVE_DATE_RE = re.compile(r"^\s*(period_start|period_end|as_of)\s*(?:([+-])\s*(\d{1,2})\s*y)?\s*$")  # ≤ 99 years
 FUNCTIONS = {"min", "max"}
 
@@ -242,6 +241,9 @@ class PolicyRules:
     illustration: bool
     notes: str
     items: list[Item]
+    # Another district of 广州 whose own policy this is ("天河区"): reference material here, never
+    # applied to a Yuexiu enterprise. "" for Yuexiu's, the city's, the province's and national policies.
+    other_district: str = ""
 
 
 # ------------------------------------------------------------------------------ YAML with lines
@@ -384,26 +386,29 @@ class _Checker:
         return None
 
     def money(self, value: Any, line: int, what: str) -> Decimal | None:
-        parsed = parse_money(value)
-        if parsed is None:
+        if not isinstance(value, str):
             self.fail(line, f"{what}应写明金额和单位（元、万元或亿元），如“100万元”，实际为“{value}”")
-        elif not 0 <= parsed < MAX_MONEY:
-            self.fail(line, f"{what}应在 0 到 1 万亿元之间，实际为“{value}”")
             return None
-        elif parsed != parsed.quantize(Decimal("0.01")):
-            self.fail(line, f"{what}最多精确到分，实际为“{value}”")
+        try:
+            parsed = money.read_yuan(value, label=what, maximum=None)
+        except money.MoneyError as error:
+            self.fail(line, error.message)
+            return None
+        if not parsed < MAX_MONEY:
+            self.fail(line, f"{what}应在 0 到 1 万亿元之间，实际为“{value}”")
             return None
         return parsed
 
 
 def parse_money(value: Any) -> Decimal | None:
-    """``"3000万元"`` → ``Decimal("30000000")`` (元); ``None`` when the text is not money with a unit."""
+    """``"3000万元"``, ``"60 万"``, ``"600,000元"`` → ``Decimal`` 元, read by the platform's one money
+    reader (``yuexiu.core.money``); ``None`` when the value is not one amount of 人民币 with a unit."""
     if not isinstance(value, str):
         return None
-    match = MONEY_RE.match(value.replace(",", "").replace("，", ""))
-    if not match:
+    try:
+        return money.read_yuan(value, maximum=None)
+    except money.MoneyError:
         return None
-    return Decimal(match.group(1)) * MONEY_UNITS[match.group(2)]  # exact: the checker bounds it
 
 
 def load_rule_file(text: str, source: str = "") -> PolicyRules:
@@ -437,6 +442,7 @@ def load_rule_file(text: str, source: str = "") -> PolicyRules:
             "confidence",
             "illustration",
             "notes",
+            "district",
         },
         "policy ",
     )
@@ -476,9 +482,51 @@ def load_rule_file(text: str, source: str = "") -> PolicyRules:
         notes=str(policy.get("notes") or ""),
         items=items,
     )
+    rules.other_district = _other_district(checker, policy, rules)
     if checker.problems:
         raise RuleFileError(checker.problems, source)
     return rules
+
+
+# Names of other districts' bodies that do not contain the district's own name.
+DISTRICT_ALIASES: dict[str, str] = {
+    "广州开发区": "黄埔区",
+    "黄埔开发区": "黄埔区",
+    "南沙开发区": "南沙区",
+    "南沙新区": "南沙区",
+}
+
+
+def other_district_of(*texts: str) -> str:
+    """The other district of 广州 a policy belongs to, read from its metadata (issuer, the items'
+    departments): ``"广州市天河区商务局"`` → ``"天河区"``; ``"广州南沙开发区管委会办公室"`` → ``"南沙区"``.
+    ``""`` when any text names 越秀 (a Yuexiu policy, or one Yuexiu organises) or none names a
+    district (the city's, the province's and national policies apply to Yuexiu's enterprises)."""
+    if any("越秀" in text for text in texts):
+        return ""
+    for text in texts:
+        for district in GUANGZHOU_DISTRICTS:
+            if district != YUEXIU and district in text:
+                return district
+        for alias, district in DISTRICT_ALIASES.items():
+            if alias in text:
+                return district
+    return ""
+
+
+def _other_district(checker: _Checker, policy: _LineDict, rules: PolicyRules) -> str:
+    """``policy.district`` when written (the district whose enterprises the policy is for), else
+    inferred by ``other_district_of`` from the issuer and the items' departments."""
+    written = policy.get("district")
+    if written is None:
+        return other_district_of(rules.issuer, *(item.department for item in rules.items))
+    if written not in GUANGZHOU_DISTRICTS:
+        checker.fail(
+            checker.line_of(policy, "district"),
+            f"district 应为广州市的区（{'、'.join(GUANGZHOU_DISTRICTS)}），实际为“{written}”；市级及以上政策不写",
+        )
+        return ""
+    return "" if written == YUEXIU else str(written)
 
 
 ITEM_KEYS = {
@@ -794,8 +842,8 @@ def _load_rounding(checker: _Checker, raw: Any, line: int) -> Rounding | None:
 
 
 _UNIT_SUBSTITUTIONS = [
-    (re.compile(r"(\d+(?:\.\d+)?)\s*亿元"), r"(\1*100000000)"),
-    (re.compile(r"(\d+(?:\.\d+)?)\s*万元"), r"(\1*10000)"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*亿元?"), r"(\1*100000000)"),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*万元?"), r"(\1*10000)"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*元"), r"(\1)"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*‰"), r"(\1*0.001)"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*%"), r"(\1*0.01)"),
@@ -877,7 +925,7 @@ def parse_formula(checker: _Checker, raw: Any, line: int, *, series: bool) -> Ex
             checker.fail(line, f"金额公式“{raw}”中的数字过大（应小于 1 万亿）")
             return None
     if not series_names and not any(isinstance(n, ast.Name) and n.id not in FUNCTIONS for n in ast.walk(tree)):
-        if not re.search(r"(元|万元|亿元)", str(raw)):
+        if not re.search(r"(元|万|亿)", str(raw)):
             checker.fail(line, f"固定金额“{raw}”应写明单位（元、万元或亿元），如“50万元”")
             return None
     if series and len(series_names) != 1:

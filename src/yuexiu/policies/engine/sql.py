@@ -110,6 +110,26 @@ def tree_sql(node: Condition, leaf: Callable[[Condition], str]) -> str:
     return leaf(node)
 
 
+def _without_manual(node: Condition) -> bool | str:
+    """The tree with every manual leaf FALSE, simplified: ``False`` when it can never hold (a manual
+    leaf in the top-level ``all``: every pair passing the data is a lead), else the SQL of what remains
+    (over the leaf columns ``c{i}``); ``True`` only for an empty group."""
+    if isinstance(node, Manual):
+        return False
+    if not isinstance(node, Group):
+        return f"c{node.index}"  # type: ignore[attr-defined]
+    parts = [_without_manual(child) for child in node.children]
+    if node.kind == "all":
+        if any(part is False for part in parts):
+            return False
+        rest = [part for part in parts if part is not True]
+        return "(" + " AND ".join(rest) + ")" if rest else True  # type: ignore[arg-type]
+    if any(part is True for part in parts):
+        return True
+    rest = [part for part in parts if part is not False]
+    return "(" + " OR ".join(rest) + ")" if rest else False  # type: ignore[arg-type]
+
+
 def _scale(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
@@ -216,7 +236,9 @@ def item_select(
     wide: bool = False,
     granted_items: set[str] | None = None,
 ) -> str:
-    """SELECT row_id, item, failed_mask, amount_fen for the eligible enterprises of one item."""
+    """SELECT row_id, item, failed_mask, amount_fen, lead for the enterprises the data do not exclude
+    from one item: manual leaves count as met for the filter; ``lead`` is TRUE where the tree holds
+    only with them met (a department decides: see ``reference.Decision``)."""
     version, code = job.version, job.item.code
     leaves = version.leaves
     columns = ", ".join(
@@ -224,15 +246,18 @@ def item_select(
         for leaf in leaves
     )
     mask = " | ".join(f"(CASE WHEN c{leaf.index} THEN 0 ELSE {1 << leaf.index} END)" for leaf in leaves) or "0"  # type: ignore[attr-defined]
-    eligible = tree_sql(version.eligibility, lambda node: f"c{node.index}")  # type: ignore[attr-defined]
+    passes = tree_sql(version.eligibility, lambda node: f"c{node.index}")  # type: ignore[attr-defined]
+    # A pair passing the data is a lead when the tree cannot hold without the manual leaves.
+    decided = _without_manual(version.eligibility) if any(isinstance(leaf, Manual) for leaf in leaves) else True
+    lead = "FALSE" if decided is True else "TRUE" if decided is False else f"NOT {decided}"
     amount = (
         amount_sql(version.amount, code, period, as_of, wide=wide)
         if version.amount is not None
         else "CAST(NULL AS BIGINT)"
     )
     return (
-        f"SELECT row_id, {job.number} AS item, CAST({mask} AS BIGINT) AS failed_mask, {amount} AS amount_fen "
-        f"FROM (SELECT *, {columns} FROM {table}) WHERE {eligible}"
+        f"SELECT row_id, {job.number} AS item, CAST({mask} AS BIGINT) AS failed_mask, {amount} AS amount_fen, "
+        f"{lead} AS lead FROM (SELECT *, {columns} FROM {table}) WHERE {passes}"
     )
 
 
@@ -249,13 +274,24 @@ def plan(items: Sequence[Item], as_of: date) -> tuple[list[Job], list[Item]]:
     return jobs, skipped
 
 
+@dataclass(frozen=True)
+class ItemResult:
+    """One item's outcome in a run: eligible pairs with the sum of their amounts (分; for a
+    "最高" item the sum of ceilings), and leads, counted apart and never given an amount."""
+
+    pairs: int = 0
+    amount_fen: int = 0
+    leads: int = 0
+
+
 @dataclass
 class MatchResult:
     pairs_path: Path
-    pairs: int
-    by_item: dict[int, tuple[int, int]]  # item number -> (eligible pairs, sum of amounts in 分)
+    pairs: int  # eligible pairs (the data decide), leads excluded
+    by_item: dict[int, ItemResult]  # item number -> its outcome
     skipped: list[str]  # codes of items not in force
     seconds: float
+    leads: int = 0  # pairs a department decides (manual conditions decisive)
 
 
 def ensure_granted(con: duckdb.DuckDBPyConnection) -> None:
@@ -284,8 +320,9 @@ def match(
     progress: Callable[[int, int], None] | None = None,
     table: str = "enterprises",
 ) -> MatchResult:
-    """Evaluate every item in force on ``as_of`` over every row of ``table`` and write the eligible
-    pairs to Parquet files under ``out_dir`` (columns row_id, item, failed_mask, amount_fen).
+    """Evaluate every item in force on ``as_of`` over every row of ``table`` and write the pairs the
+    data do not exclude to Parquet files under ``out_dir`` (columns row_id, item, failed_mask,
+    amount_fen, lead): eligible pairs (lead FALSE) and leads (lead TRUE).
 
     ``batch_size`` items per statement (None: all in one; 8 measured fastest on 2 cores, see
     docs/benchmarks.md, and lets a run report progress); ``progress(done,
@@ -315,15 +352,21 @@ def match(
         if progress is not None:
             progress(sum(len(b) for b in batches[: number + 1]), len(jobs))
     pattern = _quote(out_dir / "pairs-*.parquet")
-    by_item: dict[int, tuple[int, int]] = {}
-    total = 0
+    by_item: dict[int, ItemResult] = {}
     if any(out_dir.glob("pairs-*.parquet")):
-        for item, count, amount in con.execute(
-            f"SELECT item, count(*), COALESCE(sum(amount_fen), 0) FROM read_parquet({pattern}) GROUP BY item"
+        for item, count, amount, leads in con.execute(
+            "SELECT item, count(*) FILTER (WHERE NOT lead), COALESCE(sum(amount_fen) FILTER (WHERE NOT lead), 0), "
+            f"count(*) FILTER (WHERE lead) FROM read_parquet({pattern}) GROUP BY item"
         ).fetchall():
-            by_item[item] = (count, int(amount))
-            total += count
-    return MatchResult(out_dir, total, by_item, [i.code for i in skipped], time.perf_counter() - started)
+            by_item[item] = ItemResult(count, int(amount), leads)
+    return MatchResult(
+        out_dir,
+        sum(r.pairs for r in by_item.values()),
+        by_item,
+        [i.code for i in skipped],
+        time.perf_counter() - started,
+        sum(r.leads for r in by_item.values()),
+    )
 
 
 def write_registry_csv(rows: Iterable[tuple[int, dict[str, Any]]], path: Path) -> int:
@@ -372,12 +415,12 @@ def create_registry_table(con: duckdb.DuckDBPyConnection, table: str = "enterpri
 
 def decide_rows(
     con: duckdb.DuckDBPyConnection, job: Job, *, period: int, as_of: date, table: str = "enterprises"
-) -> dict[int, tuple[int, int | None]]:
-    """row_id → (failed_mask, amount_fen) for the eligible rows of one item (tests compare it with
-    the reference evaluation)."""
+) -> dict[int, tuple[int, int | None, bool]]:
+    """row_id → (failed_mask, amount_fen, lead) for the rows of one item the data do not exclude
+    (tests compare it with the reference evaluation)."""
     prepare_grants(con, table)
     try:
         rows = con.execute(item_select(job, period=period, as_of=as_of, table=table)).fetchall()
     except duckdb.OutOfRangeException:
         rows = con.execute(item_select(job, period=period, as_of=as_of, table=table, wide=True)).fetchall()
-    return {row_id: (mask, amount) for row_id, _item, mask, amount in rows}
+    return {row_id: (mask, amount, lead) for row_id, _item, mask, amount, lead in rows}

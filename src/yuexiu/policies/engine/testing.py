@@ -12,7 +12,8 @@ A test file is a YAML list of cases::
         tags: [高新技术企业]
       granted: {sample-2025-01: [2024]}   # optional: years already granted, per item code
       output:
-        eligible: true
+        eligible: true               # the data decide it (manual conditions counted as NOT met)
+        lead: false                  # optional: true when only a department's finding makes it eligible
         amount: 100000元             # optional; money with its unit
         failed: [高新技术企业]        # optional: labels of the conditions that failed, exactly
       absolute_error_margin: 0.01   # optional, 元; default 0 (amounts are exact to the 分)
@@ -91,8 +92,8 @@ def row_from_input(values: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def sql_decision(job: sql.Job, row: dict[str, Any], context: reference.Context) -> tuple[bool, int | None, int]:
-    """(eligible, amount_fen, failed_mask) from the SQL engine on a one-row table."""
+def sql_decision(job: sql.Job, row: dict[str, Any], context: reference.Context) -> tuple[bool, int | None, int, bool]:
+    """(passes the data, amount_fen, failed_mask, lead) from the SQL engine on a one-row table."""
     con = duckdb.connect()
     try:
         sql.create_registry_table(con)
@@ -109,9 +110,9 @@ def sql_decision(job: sql.Job, row: dict[str, Any], context: reference.Context) 
     finally:
         con.close()
     if 1 in decided:
-        mask, amount = decided[1]
-        return True, amount, mask
-    return False, None, -1
+        mask, amount, lead = decided[1]
+        return True, amount, mask, lead
+    return False, None, -1, False
 
 
 def run_case(case: dict, items: dict[str, Item], source: str, line: int) -> CaseResult:
@@ -143,7 +144,7 @@ def run_case(case: dict, items: dict[str, Item], source: str, line: int) -> Case
     version = item.version_on(as_of)
     if version is None:
         decision = reference.Decision(False, None, 0, [])
-        sql_result = (False, None, -1)
+        sql_result = (False, None, -1, False)
     else:
         decision = reference.decide(version, row, context, item.code)
         sql_result = sql_decision(sql.Job(0, item, version), row, context)
@@ -153,6 +154,11 @@ def run_case(case: dict, items: dict[str, Item], source: str, line: int) -> Case
         )
         problems.append(
             f"应{'符合' if expected['eligible'] else '不符合'}，实际{'符合' if decision.eligible else '不符合'}；未满足：{failed}"  # noqa: E501
+        )
+    if decision.lead != bool(expected.get("lead", False)):
+        manual = "、".join(c.label for c in decision.manual)
+        problems.append(
+            f"应{'是' if expected.get('lead') else '不是'}线索，实际{'是线索（须认定：' + manual + '）' if decision.lead else '不是线索'}"  # noqa: E501
         )
     if "amount" in expected:
         want = parse_money(expected["amount"])
@@ -167,12 +173,9 @@ def run_case(case: dict, items: dict[str, Item], source: str, line: int) -> Case
         got_failed = {c.label for c in decision.failed}
         if want_failed != got_failed:
             problems.append(f"未满足的条件应为 {sorted(want_failed)}，实际 {sorted(got_failed)}")
-    if sql_result[0] != decision.eligible or (
-        decision.eligible and sql_result[1:] != (decision.amount_fen, decision.failed_mask)
-    ):
-        problems.append(
-            f"SQL 引擎与逐户计算不一致：SQL {sql_result}，逐户 {(decision.eligible, decision.amount_fen, decision.failed_mask)}"  # noqa: E501
-        )
+    reference_result = (decision.passes_data, decision.amount_fen, decision.failed_mask, decision.lead)
+    if sql_result[0] != decision.passes_data or (decision.passes_data and sql_result != reference_result):
+        problems.append(f"SQL 引擎与逐户计算不一致：SQL {sql_result}，逐户 {reference_result}")
     return CaseResult(source, line, name, not problems, problems)
 
 

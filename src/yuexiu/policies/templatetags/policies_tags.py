@@ -25,6 +25,21 @@ def amount_text(version: object) -> str:
 
 
 @register.filter
+def public_issuer(issuer: str) -> str:
+    return describe.public_issuer(issuer or "")
+
+
+@register.filter
+def public_clause(clause: str) -> str:
+    return describe.public_clause(clause or "")
+
+
+@register.filter
+def public_award_text(award_text: str) -> str:
+    return describe.public_award_text(award_text or "")
+
+
+@register.filter
 def money(value: object) -> str:
     """A registry amount in 元 (Decimal) → "1,234.56元"; None → "—"."""
     from decimal import Decimal

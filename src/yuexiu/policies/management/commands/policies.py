@@ -83,5 +83,5 @@ class Command(BaseCommand):
             run = services.execute_run(run.pk)
             self.stdout.write(
                 f"批次 {run.pk}：{run.get_status_display()}；{run.enterprises} 家企业，{run.pairs} 对，"
-                f"新增候选 {run.candidates}，引擎 {run.engine_seconds} 秒 {run.error}"
+                f"线索 {run.leads}（须认定），新增候选 {run.candidates}，引擎 {run.engine_seconds} 秒 {run.error}"
             )
