@@ -52,12 +52,25 @@ def _uploads(request: HttpRequest, item: ServiceItem) -> list[Upload]:
     return uploads
 
 
-def _form_context(item: ServiceItem, values: dict[str, str], errors: list[str]) -> dict[str, Any]:
+def _form_context(
+    item: ServiceItem, values: dict[str, str], errors: list[str], *, is_window: bool = False
+) -> dict[str, Any]:
+    """The apply form. Fields and materials are marked required exactly as ``submit_application`` checks
+    them (a field is required unless its guide says otherwise; a window registration uploads nothing
+    compulsory, the officer takes the paper)."""
     content = item.current_version.content  # type: ignore[union-attr]
+    required_materials = set() if is_window else set(services.required_uploads(item))
     return {
         "item": item,
-        "fields": [{**field, "value": values.get(field["key"], "")} for field in content.get("form_fields", [])],
-        "materials": list(enumerate(content.get("materials", []))),
+        "is_window": is_window,
+        "fields": [
+            {**field, "required": field.get("required", True), "value": values.get(field["key"], "")}
+            for field in content.get("form_fields", [])
+        ],
+        "materials": [
+            (index, {**material, "must_upload": material["name"] in required_materials})
+            for index, material in enumerate(content.get("materials", []))
+        ],
         "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
         "errors": errors,
         "values": values,
@@ -122,9 +135,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"已登记，办件编号 {case.number}。")
             return redirect("cases:detail", number=case.number)
-    context = _form_context(item, values, errors)
-    context["is_window"] = True
-    return render(request, "cases/apply.html", context)
+    return render(request, "cases/apply.html", _form_context(item, values, errors, is_window=True))
 
 
 @login_required
