@@ -51,7 +51,7 @@ def test_every_table_in_every_template_sits_in_a_focusable_region_named_by_its_c
             caption = TABLE.match(text, match.start())
             assert caption is not None, f"{where} has no caption"
             assert f'id="{attributes.get("aria-labelledby")}"' in caption.group(1), where
-    assert tables == 34
+    assert tables >= 34  # every table the platform had when this rule came in (issue 11); new ones join it
 
 
 def test_the_materials_table_of_an_item_page_is_a_region_named_after_its_caption(client, catalogue):
