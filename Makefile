@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/yuexiu
 
-.PHONY: run test install install-test assets db serve test-sqlite test-postgres chromium lint clean bench
+.PHONY: run test install install-test assets db serve test-sqlite test-postgres test-moved-clock chromium lint clean bench
 
 run: install assets db ## set up and serve the platform with Yuexiu data at http://127.0.0.1:8000
 	@echo "数字越秀已启动：http://$(HOST):$(PORT)  （后台任务进程已同时启动，Ctrl+C 退出）"
@@ -28,6 +28,12 @@ test-postgres:
 	@echo "== 测试：PostgreSQL ($(PG_URL)) =="
 	@$(BIN)/python scripts/check_postgres.py "$(PG_URL)"
 	DATABASE_URL=$(PG_URL) YUEXIU_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -q
+
+# Every date works: setup, serving and the browser journeys with the clock moved to the last week of
+# this year and to a year without any holiday data (libfaketime; run by .ci/run after `make test`).
+MOVED_CLOCK_DATES ?= $(shell date +%Y)-12-28 2031-12-28
+test-moved-clock: install-test assets chromium
+	@for day in $(MOVED_CLOCK_DATES); do bash scripts/moved-clock.sh "$$day 10:00:00" || exit 1; done
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -7,10 +7,29 @@ The cast: 陈窗口 (window_hongqiao) works at 洪桥街道, 黄窗口 (window_b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from yuexiu.core import calendar, demo, rules, services
 from yuexiu.core.models import User
+
+# Tests never read the wall clock: unless a test travels elsewhere itself, it runs on Wednesday
+# 2026-12-02 10:00 in Beijing, late in a year whose successor has no holiday notice yet. Browser
+# journeys (e2e/) are left on the machine's clock, which CI moves with libfaketime (see .ci/run).
+TEST_NOW = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.path.is_relative_to(request.config.rootpath / "e2e"):
+        yield
+        return
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The working-day calendar as the platform runs it: tables, notice import, fallback, CLI and API."""
+"""The working-day calendar as the platform runs it: tables, notice import, provisional years, CLI and API."""
 
 from __future__ import annotations
 
@@ -34,9 +34,20 @@ def test_the_cli_prints_the_tenth_working_day(reference_data):
     assert out.getvalue().strip() == "2025-02-08"
 
 
-def test_the_cli_explains_a_missing_year_in_chinese(reference_data):
-    with pytest.raises(CommandError, match="2027年的法定节假日安排尚未导入"):
-        call_command("workdays", "add", "2026-12-20", "10")
+def test_the_cli_marks_a_deadline_in_a_year_without_its_notice_as_provisional(reference_data):
+    out = StringIO()
+    call_command("workdays", "add", "2026-12-20", "10", stdout=out)
+    # 12-21…12-25, 12-28…12-31 are nine working days; 2027-01-01 is 元旦 (a statutory holiday), so the
+    # tenth is Monday 4 January, provisional until the 2027 notice is imported.
+    assert out.getvalue().strip() == (
+        "2027-01-04（暂定：国务院办公厅2027年节假日安排通知尚未发布，此期限按法定节假日和周末推算，"
+        "未计调休；通知发布后将重新计算。）"
+    )
+
+
+def test_the_cli_explains_a_year_outside_the_calendar_in_chinese(reference_data):
+    with pytest.raises(CommandError, match="2100年超出工作日历可计算的范围"):
+        call_command("workdays", "add", "2099-12-20", "10")
 
 
 def test_the_cli_refuses_a_malformed_date(reference_data):
@@ -52,7 +63,8 @@ def test_the_api_adds_working_days(client, reference_data):
         "days": 10,
         "date": "2025-02-08",
         "deadline": "2025-02-08T15:59:59.999Z",  # JSON keeps milliseconds
-        "is_fallback": False,
+        "is_provisional": False,
+        "provisional_note": "",
     }
 
 
@@ -61,16 +73,37 @@ def test_the_api_counts_and_checks_days(client, reference_data):
         client.get("/api/v1/workdays/count", {"start": "2025-01-20", "end": "2025-02-08"}).json()["working_days"] == 10
     )
     body = client.get("/api/v1/workdays/check", {"date": "2025-01-26"}).json()
-    assert body == {"date": "2025-01-26", "is_working_day": True, "name": "春节", "is_fallback": False}
+    assert body == {
+        "date": "2025-01-26",
+        "is_working_day": True,
+        "name": "春节",
+        "is_provisional": False,
+        "provisional_note": "",
+    }
 
 
-def test_the_api_reports_a_missing_year_as_a_409_in_chinese(client, reference_data):
-    response = client.get("/api/v1/workdays/add", {"start": "2026-12-20", "days": 10})
+def test_the_api_marks_a_deadline_in_a_provisional_year(client, reference_data):
+    body = client.get("/api/v1/workdays/add", {"start": "2026-12-20", "days": 10}).json()
+    assert body["date"] == "2027-01-04"
+    assert body["is_provisional"] is True
+    assert body["provisional_note"].startswith("暂定：国务院办公厅2027年节假日安排通知尚未发布")
+    day = client.get("/api/v1/workdays/check", {"date": "2027-02-05"}).json()
+    assert (day["is_working_day"], day["name"], day["is_provisional"]) == (False, "春节", True)
+
+
+def test_the_api_reports_a_year_outside_the_calendar_as_a_409_in_chinese(client, reference_data):
+    response = client.get("/api/v1/workdays/add", {"start": "2099-12-20", "days": 10})
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "calendar_year_missing"
-    assert body["details"] == {"year": 2027}
-    assert "2027年" in body["message"]
+    assert body["details"] == {"year": 2100}
+    assert "2100年" in body["message"]
+
+
+def test_the_api_refuses_a_number_for_a_date(client, reference_data):
+    response = client.get("/api/v1/workdays/check", {"date": "0"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
 
 
 def test_importing_a_notice_makes_the_year_computable_and_is_audited(client, reference_data, cast):
@@ -103,19 +136,6 @@ def test_reimporting_the_2026_notice_keeps_the_same_days(reference_data):
     assert HolidayYear.objects.get(year=2026).notice_number == "国办发明电〔2025〕7号"
 
 
-def test_the_fallback_lets_deadlines_run_into_a_year_without_a_notice(client, reference_data, cast):
-    calendar.set_weekend_fallback(year=2027, enabled=True, actor=cast["sysadmin"])
-    body = client.get("/api/v1/workdays/add", {"start": "2026-12-20", "days": 10}).json()
-    assert body["date"] == "2027-01-01"
-    assert body["is_fallback"] is True
-    assert AuditEvent.objects.filter(action="calendar.fallback_changed").count() == 1
-
-
-def test_the_fallback_is_refused_for_a_year_with_a_notice(reference_data):
-    with pytest.raises(DomainError, match="无需启用兜底规则"):
-        calendar.set_weekend_fallback(year=2026, enabled=True, actor=None)
-
-
 def test_the_system_administrator_imports_a_notice_through_the_page(client, cast):
     client.force_login(cast["sysadmin"])
     response = client.post(
@@ -133,7 +153,10 @@ def test_the_system_administrator_imports_a_notice_through_the_page(client, cast
 
 def test_other_staff_cannot_change_the_calendar(client, cast):
     client.force_login(cast["window_hongqiao"])
-    response = client.post("/workbench/calendar/", {"fallback_year": 2027, "enabled": "1"})
+    response = client.post(
+        "/workbench/calendar/",
+        {"notice-year": 2027, "notice-notice_number": "测试", "notice-text": NOTICE_2027_TEST},
+    )
     assert response.status_code == 403
     assert not HolidayYear.objects.filter(year=2027).exists()
 
@@ -161,8 +184,12 @@ def test_a_notice_titled_for_another_year_is_refused(reference_data):
 
 
 @pytest.mark.parametrize("year", ["-1", "0", "1999", "99999999999999999999"])
-def test_the_fallback_is_refused_for_an_implausible_year(client, cast, year):
+def test_a_notice_for_an_implausible_year_is_refused(client, cast, year):
     client.force_login(cast["sysadmin"])
-    response = client.post("/workbench/calendar/", {"fallback_year": year, "enabled": "1"}, follow=True)
-    assert "年份应在 2000 至 2100 之间" in response.content.decode()
+    response = client.post(
+        "/workbench/calendar/",
+        {"notice-year": year, "notice-notice_number": "测试", "notice-text": NOTICE_2027_TEST},
+    )
+    assert response.status_code == 200
     assert HolidayYear.objects.filter(year__lt=2004).count() == 0
+    assert not AuditEvent.objects.filter(action="calendar.notice_imported").exists()

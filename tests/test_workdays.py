@@ -21,18 +21,20 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class PackageSource:
-    """Years 2004–2026 from chinesecalendar; 2027 only when ``fallback_2027`` is set."""
+    """Years 2004–2026 from chinesecalendar; 2027 provisional (its statutory holidays) when
+    ``provisional_2027`` is set; nothing else."""
 
-    def __init__(self, fallback_2027: bool = False) -> None:
-        self.fallback_2027 = fallback_2027
+    def __init__(self, provisional_2027: bool = False) -> None:
+        self.provisional_2027 = provisional_2027
 
     def arrangement(self, year: int) -> YearArrangement | None:
         if 2004 <= year <= 2026:
             exceptions = {day: False for day in chinese_calendar.holidays if day.year == year}
             exceptions.update({day: True for day in chinese_calendar.workdays if day.year == year})
             return YearArrangement(year=year, exceptions=exceptions)
-        if year == 2027 and self.fallback_2027:
-            return YearArrangement(year=year, is_fallback=True)
+        if year == 2027 and self.provisional_2027:
+            days = {date(2027, 1, 1): "元旦", date(2027, 2, 5): "春节", date(2027, 2, 8): "春节"}
+            return YearArrangement(year=year, exceptions=dict.fromkeys(days, False), names=days, is_provisional=True)
         return None
 
 
@@ -75,18 +77,21 @@ def test_negative_and_huge_day_counts_are_refused_in_chinese(calendar):
         calendar.add_working_days(date(2025, 1, 20), 100_000)
 
 
-def test_a_year_without_data_raises_a_clear_error(calendar):
+def test_a_source_without_a_year_makes_the_calendar_raise_a_clear_error(calendar):
     with pytest.raises(CalendarYearMissing) as raised:
         calendar.add_working_days(date(2026, 12, 20), 10)
     assert raised.value.year == 2027
-    assert "2027年的法定节假日安排尚未导入" in raised.value.message
+    assert "2027年超出工作日历可计算的范围" in raised.value.message
 
 
-def test_the_fallback_counts_monday_to_friday_in_a_year_with_no_notice():
-    calendar = WorkingDayCalendar(PackageSource(fallback_2027=True))
-    # 2026-12-31 (Thu) is day 1; 2027-01-01 (Fri) counts under the fallback: no holiday is known yet.
-    assert calendar.add_working_days(date(2026, 12, 30), 2) == date(2027, 1, 1)
-    assert calendar.arrangement(2027).is_fallback is True
+def test_a_provisional_year_counts_its_statutory_holidays_and_says_so():
+    calendar = WorkingDayCalendar(PackageSource(provisional_2027=True))
+    # 2026-12-31 (Thu) is day 1; 2027-01-01 (Fri, 元旦) is a statutory holiday even before the notice.
+    assert calendar.add_working_days(date(2026, 12, 30), 2) == date(2027, 1, 4)
+    assert calendar.is_provisional(2027) is True
+    assert calendar.provisional_years(date(2026, 12, 30), date(2027, 1, 4)) == [2027]
+    assert calendar.provisional_years(date(2026, 1, 5), date(2026, 12, 31)) == []
+    assert calendar.holiday_name(date(2027, 2, 5)) == "春节"
 
 
 def test_the_deadline_is_the_end_of_the_final_day_in_shanghai_stored_in_utc(calendar):

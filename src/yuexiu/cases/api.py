@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -19,12 +20,19 @@ router = Router(tags=["办件"])
 
 
 class ClockOut(Schema):
-    deadline: datetime
-    used_working_days: int
-    left_working_days: int
-    paused_working_days: int
+    deadline: datetime = Field(description="期限届满时刻（最后一日北京时间 24 时，以 UTC 表示）")
+    unit: Literal["working_days", "natural_days"] = Field(description="时限单位：工作日或自然日")
+    used_days: int = Field(description="已用天数（按 unit）")
+    left_days: int = Field(description="剩余天数（按 unit；超期为负数；已办结时为办结时的剩余）")
+    paused_days: int = Field(description="整日暂停计时的天数（按 unit）")
     is_paused: bool
     is_overdue: bool
+    is_finished: bool = Field(description="已作出决定，计时已停止")
+    is_provisional: bool = Field(description="期限所跨年度的国务院节假日安排通知尚未导入，按法定节假日推算")
+    provisional_note: str = Field(description="暂定时的中文说明；否则为空字符串")
+    used_working_days: int | None = Field(description="同 used_days，仅工作日时限（兼容旧版）")
+    left_working_days: int | None = Field(description="同 left_days，仅工作日时限（兼容旧版）")
+    paused_working_days: int | None = Field(description="同 paused_days，仅工作日时限（兼容旧版）")
 
 
 class CaseOut(Schema):
@@ -95,13 +103,21 @@ def _clocks(case: Case) -> selectors.CaseClocks:
 def _clock(state: ClockState | None) -> dict[str, object] | None:
     if state is None:
         return None
+    working = not state.is_natural_days
     return {
         "deadline": state.deadline,
-        "used_working_days": state.used_days,
-        "left_working_days": state.left_days,
-        "paused_working_days": state.paused_days,
+        "unit": state.unit,
+        "used_days": state.used_days,
+        "left_days": state.left_days,
+        "paused_days": state.paused_days,
         "is_paused": state.is_paused,
         "is_overdue": state.is_overdue,
+        "is_finished": state.is_finished,
+        "is_provisional": state.is_provisional,
+        "provisional_note": state.provisional_note,
+        "used_working_days": state.used_days if working else None,
+        "left_working_days": state.left_days if working else None,
+        "paused_working_days": state.paused_days if working else None,
     }
 
 

@@ -1,7 +1,9 @@
-"""SLA clocks of a case, in working days. Pure module: a calendar and instants in, numbers out.
+"""SLA clocks of a case, in working days or natural days. Pure module: a calendar and instants in,
+numbers out.
 
 Rules (行政许可法 第八十二条: limits in working days without statutory holidays; 民法典 第二百零一条:
-the day an act happens is not counted):
+the day an act happens is not counted; 民法典 第二百零三条: a natural-day period whose last day is a
+day off ends on the first working day after it):
 
 - The clock starts on acceptance; the acceptance day is day 0, the limit ends at the last moment of the
   N-th working day after it (``WorkingDayCalendar.deadline``).
@@ -10,6 +12,12 @@ the day an act happens is not counted):
   the deadline moves by one working day for every working day the case was paused from its first to
   its last moment. A case paused Friday 17:00 and resumed Monday 09:00 ran on Friday and on Monday:
   it has lost nothing and its deadline does not move.
+- A natural-day limit (some guides set 自然日) runs the same way over natural days: every day fully
+  paused moves the deadline by one day, and the last day is moved past a day off.
+- A finished case (decided, or closed) has a stopped clock: the time it used, the deadline and whether
+  it was met; nothing counts down any more.
+- A clock whose span crosses a year whose holiday notice is not loaded is provisional
+  (``provisional_years``): it is shown as 暂定 and recomputed when the notice arrives.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from yuexiu.core.workdays import WorkingDayCalendar, end_of_local_day, local_date
+from yuexiu.core.workdays import WorkingDayCalendar, end_of_local_day, local_date, provisional_note
 
 
 @dataclass(frozen=True)
@@ -30,13 +38,20 @@ class Pause:
     end: datetime | None = None
 
 
+WORKING_DAYS = "working_days"
+NATURAL_DAYS = "natural_days"
+
+
 @dataclass(frozen=True)
 class ClockState:
     """The clock of one limit at an instant.
 
-    ``deadline``: aware UTC instant, moved by fully paused working days (an ongoing pause counts up to
-    ``now``); ``used_days`` / ``left_days``: working days (``left_days`` is negative when overdue);
-    ``paused_days``: working days fully paused; ``is_paused``: a pause is open.
+    ``deadline``: aware UTC instant, moved by fully paused days (an ongoing pause counts up to
+    ``now``); ``used_days`` / ``left_days``: days in ``unit`` (``working_days`` or ``natural_days``;
+    ``left_days`` is negative when overdue); ``paused_days``: days fully paused; ``is_paused``: a pause is
+    open; ``is_finished``: the case is decided and the clock stopped at that instant (``left_days`` is
+    then what was left when it stopped); ``provisional_years``: years without their holiday notice that
+    the deadline depends on.
     """
 
     deadline: datetime
@@ -44,6 +59,22 @@ class ClockState:
     left_days: int
     paused_days: int
     is_paused: bool
+    unit: str = WORKING_DAYS
+    is_finished: bool = False
+    provisional_years: tuple[int, ...] = ()
+
+    @property
+    def is_provisional(self) -> bool:
+        return bool(self.provisional_years)
+
+    @property
+    def is_natural_days(self) -> bool:
+        return self.unit == NATURAL_DAYS
+
+    @property
+    def provisional_note(self) -> str:
+        """The Chinese explanation shown beside a provisional deadline, "" otherwise."""
+        return provisional_note(self.provisional_years)
 
     @property
     def is_overdue(self) -> bool:
@@ -55,10 +86,12 @@ class ClockState:
 
 
 def fully_paused_working_days(calendar: WorkingDayCalendar, pauses: Sequence[Pause], now: datetime) -> list[date]:
-    """The working days (local dates) on which the case was paused from 00:00 to 24:00, up to ``now``.
+    """The working days (local dates) on which the case was paused from 00:00 to 24:00, up to ``now``."""
+    return [day for day in fully_paused_days(pauses, now) if calendar.is_working_day(day)]
 
-    Raises ``CalendarYearMissing`` (via the calendar) when a pause runs into a year without data.
-    """
+
+def fully_paused_days(pauses: Sequence[Pause], now: datetime) -> list[date]:
+    """The local dates on which the case was paused from 00:00 to 24:00, up to ``now``, sorted."""
     days: list[date] = []
     for pause in pauses:
         end = pause.end or now
@@ -74,8 +107,7 @@ def fully_paused_working_days(calendar: WorkingDayCalendar, pauses: Sequence[Pau
             last -= timedelta(days=1)
         day = first
         while day <= last:
-            if calendar.is_working_day(day):
-                days.append(day)
+            days.append(day)
             day += timedelta(days=1)
     return sorted(set(days))
 
@@ -91,14 +123,18 @@ def clock_state(
     limit_days: int,
     pauses: Sequence[Pause],
     now: datetime,
+    finished_at: datetime | None = None,
 ) -> ClockState:
     """The state of a limit of ``limit_days`` working days started at ``started_at``, at ``now``.
 
-    ``started_at`` and ``now`` are aware instants. Raises ``CalendarError`` / ``CalendarYearMissing``.
+    ``started_at`` and ``now`` are aware instants; with ``finished_at`` (the decision) the clock is read
+    at that instant and marked finished. A 0-day limit (即办件) started on a day off ends on the next
+    working day. Raises ``CalendarError``.
     """
+    now = finished_at or now
     paused = fully_paused_working_days(calendar, pauses, now)
     start_day = local_date(started_at)
-    deadline_day = calendar.add_working_days(start_day, limit_days + len(paused))
+    deadline_day = calendar.last_day(start_day, limit_days + len(paused))
     today = local_date(now)
     elapsed = calendar.count_working_days(start_day, today) if today > start_day else 0
     used = max(elapsed - sum(1 for day in paused if day <= today), 0)
@@ -112,7 +148,45 @@ def clock_state(
         used_days=used,
         left_days=left,
         paused_days=len(paused),
-        is_paused=any(pause.end is None for pause in pauses),
+        is_paused=finished_at is None and any(pause.end is None for pause in pauses),
+        is_finished=finished_at is not None,
+        provisional_years=tuple(calendar.provisional_years(start_day, deadline_day)),
+    )
+
+
+def natural_clock_state(
+    calendar: WorkingDayCalendar,
+    *,
+    started_at: datetime,
+    limit_days: int,
+    pauses: Sequence[Pause],
+    now: datetime,
+    finished_at: datetime | None = None,
+) -> ClockState:
+    """The state of a limit of ``limit_days`` natural days started at ``started_at``, at ``now``.
+
+    Day 0 is the start's local date; every day fully paused moves the end by one day; an end on a day
+    off moves to the next working day (民法典 第二百零三条). Days are natural days. Raises ``CalendarError``.
+    """
+    now = finished_at or now
+    paused = fully_paused_days(pauses, now)
+    start_day = local_date(started_at)
+    deadline_day = calendar.natural_last_day(start_day, limit_days + len(paused))
+    today = local_date(now)
+    used = max((today - start_day).days - sum(1 for day in paused if start_day < day <= today), 0)
+    if now > end_of_local_day(deadline_day):
+        left = min(-(today - deadline_day).days, -1)
+    else:
+        left = max((deadline_day - today).days, 0)
+    return ClockState(
+        deadline=end_of_local_day(deadline_day),
+        used_days=used,
+        left_days=left,
+        paused_days=len(paused),
+        is_paused=finished_at is None and any(pause.end is None for pause in pauses),
+        unit=NATURAL_DAYS,
+        is_finished=finished_at is not None,
+        provisional_years=tuple(calendar.provisional_years(start_day, deadline_day)),
     )
 
 
@@ -134,3 +208,15 @@ def warning_instant(
     paused = fully_paused_working_days(calendar, pauses, now)
     day = calendar.add_working_days(local_date(started_at), used_at_warning + len(paused))
     return _start_of_local_day(day)
+
+
+def limit_of(content: dict[str, object], kind: str) -> tuple[int, str] | None:
+    """The ``(days, unit)`` of a guide's ``promised_limit`` or ``statutory_limit`` (``kind``), or None
+    when the guide sets none or sets it in another unit. ``unit`` is ``working_days`` or ``natural_days``."""
+    limit = content.get(kind)
+    if not isinstance(limit, dict) or limit.get("unit") not in (WORKING_DAYS, NATURAL_DAYS):
+        return None
+    try:
+        return int(limit["value"]), str(limit["unit"])
+    except (KeyError, TypeError, ValueError):
+        return None

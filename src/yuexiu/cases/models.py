@@ -137,6 +137,11 @@ class Case(models.Model):
     # Instants at which supervision rules fire, kept current on every transition so that the sweep is
     # an indexed query (see cases.services.refresh_deadlines and supervision.services.sweep).
     due_at = models.DateTimeField("到期时间", null=True, blank=True, db_index=True)
+    deadline_is_provisional = models.BooleanField(
+        "期限暂定",
+        default=False,
+        help_text="期限所跨年度的国务院节假日安排通知尚未导入，按法定节假日推算；导入后自动重算。",
+    )
     warning_at = models.DateTimeField("预警时间", null=True, blank=True, db_index=True)
     pause_alert_at = models.DateTimeField("暂停过久预警时间", null=True, blank=True, db_index=True)
     correction_count = models.PositiveSmallIntegerField("补正次数", default=0)
@@ -220,6 +225,7 @@ ACTION_LABELS = {
     "refused": "不予办理",
     "delivered": "送达",
     "closed": "办结",
+    "deadlines_recomputed": "按节假日安排重算期限",
 }
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from yuexiu.cases.clock import ClockState, Pause, clock_state
+from yuexiu.cases.clock import NATURAL_DAYS, ClockState, Pause, clock_state, limit_of, natural_clock_state
 from yuexiu.cases.models import OPEN_STATUSES, BundleCase, Case, CasePause, CaseStatus
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import NotFound
@@ -78,6 +78,9 @@ def access_case(user: User, number: str) -> Case:
     raise NotFound("未找到该办件。")
 
 
+DECIDED = (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.DECLINED, CaseStatus.DELIVERED, CaseStatus.CLOSED)
+
+
 @dataclass(frozen=True)
 class CaseClocks:
     promised: ClockState | None
@@ -85,25 +88,34 @@ class CaseClocks:
 
 
 def case_clocks(case: Case, now: datetime | None = None, calendar: WorkingDayCalendar | None = None) -> CaseClocks:
-    """Time used and left on the promised and statutory limits (working days), or ``None`` for a
-    limit the guide does not set in working days, or before acceptance."""
+    """Time used and left on the promised and statutory limits, in the unit the guide sets them
+    (working days, or natural days), or ``None`` for a limit the guide does not set, or before
+    acceptance. A decided case's clocks are stopped at its decision (``is_finished``)."""
     if case.accepted_at is None:
         return CaseClocks(None, None)
-    now = now or case.decided_at or case.closed_at or timezone.now()
+    finished_at = (case.decided_at or case.closed_at) if case.status in DECIDED else None
+    now = now or timezone.now()
     calendar = calendar or get_calendar()  # a list passes one calendar for all its rows
     pauses = [Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()]
+    content = case.guide_version.content
 
-    def state(days: int | None) -> ClockState | None:
-        if days is None:
-            return None
-        return clock_state(calendar, started_at=case.accepted_at, limit_days=days, pauses=pauses, now=now)  # type: ignore[arg-type]
+    def state(days: int | None, kind: str) -> ClockState | None:
+        arguments = {"started_at": case.accepted_at, "pauses": pauses, "now": now, "finished_at": finished_at}
+        if days is not None:
+            return clock_state(calendar, limit_days=days, **arguments)  # type: ignore[arg-type]
+        limit = limit_of(content, kind)
+        if limit is not None and limit[1] == NATURAL_DAYS:
+            return natural_clock_state(calendar, limit_days=limit[0], **arguments)  # type: ignore[arg-type]
+        return None
 
-    return CaseClocks(promised=state(case.promised_limit_days), statutory=state(case.statutory_limit_days))
+    return CaseClocks(
+        promised=state(case.promised_limit_days, "promised_limit"),
+        statutory=state(case.statutory_limit_days, "statutory_limit"),
+    )
 
 
 # ---- 一件事 ---------------------------------------------------------------------------------------
 
-DECIDED = (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.DECLINED, CaseStatus.DELIVERED, CaseStatus.CLOSED)
 FINISHED = (CaseStatus.CLOSED, CaseStatus.DECLINED)
 
 
@@ -158,7 +170,8 @@ def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> Bun
             started_at=min(accepted),
             limit_days=bundle_case.promised_limit_days,
             pauses=pauses,
-            now=end or now or timezone.now(),
+            now=now or timezone.now(),
+            finished_at=end,
         )
     return BundleProgress(
         status=status,

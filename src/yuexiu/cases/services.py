@@ -21,10 +21,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from yuexiu.cases.clock import Pause, clock_state, warning_instant
+from yuexiu.cases.clock import NATURAL_DAYS, Pause, clock_state, limit_of, natural_clock_state, warning_instant
 from yuexiu.cases.models import (
+    PAUSED_STATUSES,
     Attachment,
     BundleCase,
     Case,
@@ -364,31 +366,34 @@ def _working_day_limit(limit: dict[str, Any] | None) -> int | None:
     return int(limit["value"]) if limit and limit.get("unit") == "working_days" else None
 
 
-def _natural_day_deadline(start: datetime, limit: dict[str, Any] | None) -> datetime | None:
-    if not limit or limit.get("unit") != "natural_days":
-        return None
-    return end_of_local_day(local_date(start) + timedelta(days=int(limit["value"])))
-
-
 def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
     """Recompute the stored deadlines from the limits, the acceptance instant and the pauses (the
     sweep of supervision reads ``due_at``, ``warning_at`` and ``pause_alert_at``, the instants at which
-    its rules fire; the warning share and the pause limit are the dated rules ``supervision.*``)."""
+    its rules fire; the warning share and the pause limit are the dated rules ``supervision.*``).
+
+    Working-day limits end on a working day (行政许可法 第八十二条); natural-day limits end on the
+    first working day after a day off (民法典 第二百零三条). ``deadline_is_provisional`` is set when any
+    of these instants depends on a year whose holiday notice is not loaded."""
     if case.accepted_at is None:
         return
     now = now or timezone.now()
     calendar = get_calendar()
     pauses = [Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()]
     content = case.guide_version.content
-    for field, days, limit in (
-        ("promised_deadline", case.promised_limit_days, content.get("promised_limit")),
-        ("statutory_deadline", case.statutory_limit_days, content.get("statutory_limit")),
+    provisional: set[int] = set()
+    for field, days, kind in (
+        ("promised_deadline", case.promised_limit_days, "promised_limit"),
+        ("statutory_deadline", case.statutory_limit_days, "statutory_limit"),
     ):
+        arguments = {"started_at": case.accepted_at, "pauses": pauses, "now": now}
+        limit = limit_of(content, kind)
+        state = None
         if days is not None:
-            state = clock_state(calendar, started_at=case.accepted_at, limit_days=days, pauses=pauses, now=now)
-            setattr(case, field, state.deadline)
-        else:
-            setattr(case, field, _natural_day_deadline(case.accepted_at, limit))
+            state = clock_state(calendar, limit_days=days, **arguments)  # type: ignore[arg-type]
+        elif limit is not None and limit[1] == NATURAL_DAYS:
+            state = natural_clock_state(calendar, limit_days=limit[0], **arguments)  # type: ignore[arg-type]
+        setattr(case, field, state.deadline if state else None)
+        provisional.update(state.provisional_years if state else ())
     case.due_at = case.promised_deadline or case.statutory_deadline
     governing = case.promised_limit_days if case.promised_limit_days is not None else case.statutory_limit_days
     case.warning_at = None
@@ -405,8 +410,70 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
     case.pause_alert_at = None
     if open_pause is not None:
         days = int(rules.get_rule_value("supervision.pause_alert_days"))
-        case.pause_alert_at = end_of_local_day(calendar.add_working_days(local_date(open_pause.start), days))
-    case.save(update_fields=["promised_deadline", "statutory_deadline", "due_at", "warning_at", "pause_alert_at"])
+        alert_day = calendar.add_working_days(local_date(open_pause.start), days)
+        case.pause_alert_at = end_of_local_day(alert_day)
+        provisional.update(calendar.provisional_years(local_date(open_pause.start), alert_day))
+    case.deadline_is_provisional = bool(provisional)
+    case.save(
+        update_fields=[
+            "promised_deadline",
+            "statutory_deadline",
+            "due_at",
+            "warning_at",
+            "pause_alert_at",
+            "deadline_is_provisional",
+        ]
+    )
+
+
+DEADLINE_FIELDS = ("promised_deadline", "statutory_deadline", "due_at", "warning_at", "pause_alert_at")
+
+
+def recompute_deadlines(*, years: Sequence[int], now: datetime | None = None) -> int:
+    """Recompute the stored deadlines of every accepted, undecided case whose clock spans one of
+    ``years`` (after a holiday notice is imported): each case is locked and refreshed in its own
+    transaction, and a case whose instants change gets a ``deadlines_recomputed`` event with the old and
+    new deadline. Supervision follows, as its sweep reads the stored instants. Returns the number of
+    cases whose deadlines changed."""
+    now = now or timezone.now()
+    first = end_of_local_day(date(min(years), 1, 1) - timedelta(days=1))
+    last = end_of_local_day(date(max(years), 12, 31))
+    spans_year = Q(deadline_is_provisional=True)
+    for field in DEADLINE_FIELDS:
+        spans_year |= Q(**{f"{field}__gt": first})
+    candidates = (
+        Case.objects.filter(accepted_at__isnull=False, accepted_at__lte=last, decided_at__isnull=True)
+        .filter(status__in=(CaseStatus.ACCEPTED, *PAUSED_STATUSES))
+        .filter(spans_year)
+        .values_list("pk", flat=True)
+    )
+    changed = 0
+    for case_id in list(candidates):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().select_related("guide_version").get(pk=case_id)
+            before = {field: getattr(case, field) for field in DEADLINE_FIELDS}
+            was_provisional = case.deadline_is_provisional
+            refresh_deadlines(case, now)
+            after = {field: getattr(case, field) for field in DEADLINE_FIELDS}
+            if before == after and was_provisional == case.deadline_is_provisional:
+                continue
+            changed += 1
+            note = "国务院节假日安排通知已导入，办理期限按正式安排重新计算"
+            if before["due_at"] != after["due_at"]:
+                note += f"：期限由 {_local_text(before['due_at'])} 调整为 {_local_text(after['due_at'])}"
+            CaseEvent.objects.create(
+                case=case,
+                action="deadlines_recomputed",
+                from_status=case.status,
+                to_status=case.status,
+                occurred_at=now,
+                note=note + "。",
+            )
+    return changed
+
+
+def _local_text(instant: datetime | None) -> str:
+    return f"{local_date(instant):%Y-%m-%d}" if instant else "无"
 
 
 @transaction.atomic

@@ -119,7 +119,7 @@ class HolidayDayInline(SystemAdminInline):
 
 @admin.register(HolidayYear)
 class HolidayYearAdmin(AuditedAdmin):
-    list_display = ["year", "status", "notice_number", "imported_from", "weekend_fallback_enabled", "updated_at"]
+    list_display = ["year", "status", "notice_number", "imported_from", "updated_at"]
     inlines = [HolidayDayInline]
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.security import django_auth
+from pydantic import BeforeValidator
 
 from yuexiu.core import calendar, selectors
 from yuexiu.core.errors import DomainError
 from yuexiu.core.models import AuditEvent, Organisation, User
-from yuexiu.core.workdays import MAX_WORKING_DAYS, end_of_local_day
+from yuexiu.core.workdays import MAX_WORKING_DAYS, WorkingDayCalendar, end_of_local_day
 
 router = Router()
 
@@ -93,31 +94,53 @@ def get_organisation(request: HttpRequest, code: str) -> Organisation:
     return selectors.get_organisation(code)
 
 
-class WorkdaysAddOut(Schema):
+def _iso_date_text(value: object) -> object:
+    """Query dates are written YYYY-MM-DD; a bare number is not read as a Unix timestamp."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return value
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError("日期格式应为 YYYY-MM-DD，例如 2025-01-20")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
+
+
+class ProvisionalMark(Schema):
+    is_provisional: bool = Field(
+        description="是否为暂定结果：所跨年度的国务院节假日安排通知尚未导入，按法定节假日和周末推算，未计调休"
+    )
+    provisional_note: str = Field(description="暂定时的中文说明；非暂定时为空字符串")
+
+
+class WorkdaysAddOut(ProvisionalMark):
     start: dt.date
     days: int = Field(description="工作日数")
     date: dt.date = Field(description="第 N 个工作日（不含起始日）")
-    deadline: datetime = Field(description="期限届满时刻（该日北京时间 23:59:59，以 UTC 表示）")
-    is_fallback: bool = Field(description="是否用了周末兜底规则（该年尚未导入国务院通知）")
+    deadline: datetime = Field(description="期限届满时刻（该日北京时间 24 时，以 UTC 表示）")
+
+
+def _provisional(working_calendar: WorkingDayCalendar, start: date, end: date) -> dict[str, object]:
+    years = working_calendar.provisional_years(start, end)
+    return {"is_provisional": bool(years), "provisional_note": calendar.provisional_note(years)}
 
 
 @router.get("/workdays/add", response={200: WorkdaysAddOut, **ERRORS}, tags=["工作日"], summary="加 N 个工作日")
 def add_working_days(
-    request: HttpRequest, start: date, days: int = Query(..., ge=0, le=MAX_WORKING_DAYS)
+    request: HttpRequest, start: IsoDate, days: int = Query(..., ge=0, le=MAX_WORKING_DAYS)
 ) -> dict[str, object]:
     working_calendar = calendar.get_calendar()
     result = working_calendar.add_working_days(start, days)
-    is_fallback = any(working_calendar.arrangement(year).is_fallback for year in range(start.year, result.year + 1))
     return {
         "start": start,
         "days": days,
         "date": result,
         "deadline": end_of_local_day(result),
-        "is_fallback": is_fallback,
+        **_provisional(working_calendar, start, result),
     }
 
 
-class WorkdaysCountOut(Schema):
+class WorkdaysCountOut(ProvisionalMark):
     start: date
     end: date
     working_days: int = Field(description="start 之后至 end（含）的工作日数")
@@ -126,20 +149,20 @@ class WorkdaysCountOut(Schema):
 @router.get(
     "/workdays/count", response={200: WorkdaysCountOut, **ERRORS}, tags=["工作日"], summary="两日之间的工作日数"
 )
-def count_working_days(request: HttpRequest, start: date, end: date) -> dict[str, object]:
-    working_days = calendar.get_calendar().count_working_days(start, end)
-    return {"start": start, "end": end, "working_days": working_days}
+def count_working_days(request: HttpRequest, start: IsoDate, end: IsoDate) -> dict[str, object]:
+    working_calendar = calendar.get_calendar()
+    working_days = working_calendar.count_working_days(start, end)
+    return {"start": start, "end": end, "working_days": working_days, **_provisional(working_calendar, start, end)}
 
 
-class WorkdayOut(Schema):
+class WorkdayOut(ProvisionalMark):
     date: dt.date
     is_working_day: bool
-    name: str
-    is_fallback: bool
+    name: str = Field(description="节日或调休名称；普通日期为空字符串")
 
 
 @router.get("/workdays/check", response={200: WorkdayOut, **ERRORS}, tags=["工作日"], summary="某日是否工作日")
-def check_working_day(request: HttpRequest, date: dt.date) -> dict[str, object]:
+def check_working_day(request: HttpRequest, date: IsoDate) -> dict[str, object]:
     return calendar.describe_day(date)
 
 

@@ -248,7 +248,7 @@ class AuditEvent(models.Model):
 
 class HolidayYearStatus(models.TextChoices):
     PUBLISHED = "published", "已发布（已导入国务院通知）"
-    PENDING = "pending", "未发布"
+    PENDING = "pending", "未发布（按法定节假日暂定）"
 
 
 class HolidayYear(models.Model):
@@ -259,11 +259,6 @@ class HolidayYear(models.Model):
     notice_number = models.CharField("通知文号", max_length=100, blank=True)
     notice_url = models.URLField("通知链接", blank=True)
     imported_from = models.CharField("数据来源", max_length=200, blank=True)
-    weekend_fallback_enabled = models.BooleanField(
-        "启用周末兜底规则",
-        default=False,
-        help_text="国务院通知发布前，按“周一至周五为工作日”临时计算该年期限。通知发布后请导入并关闭此开关。",
-    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:

@@ -6,13 +6,14 @@ import gzip
 import json
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from yuexiu.core import audit, rules
-from yuexiu.core.models import AuditEvent
+from yuexiu.core.models import AuditEvent, User
 
 ARCHIVE_FIELDS = [
     "id",
@@ -72,3 +73,23 @@ def purge_expired_audit_events() -> int:
             message=f"审计日志保存期满清理 {len(ids)} 条，已归档至 {path.name}",
         )
     return len(ids)
+
+
+def recompute_deadlines(years: list[int], actor_id: int | None = None) -> list[str]:
+    """After a holiday notice for ``years`` is imported (or a package upgrade loads them), recompute every
+    open deadline that depends on those years: each app offers a ``recompute_deadlines(years=, now=)``
+    hook on its AppConfig and reports what it changed. One audit event records the whole job. Safe to
+    run twice: a second run finds nothing to change. Returns the apps' report lines."""
+    now = timezone.now()
+    lines = [
+        app.recompute_deadlines(years=list(years), now=now)
+        for app in apps.get_app_configs()
+        if hasattr(app, "recompute_deadlines")
+    ]
+    audit.record_event(
+        action="calendar.deadlines_recomputed",
+        actor=User.objects.filter(pk=actor_id).first() if actor_id else None,
+        changes={"years": list(years), "results": lines},
+        message=f"{'、'.join(f'{year}年' for year in years)}节假日安排导入后重算期限：" + "；".join(lines),
+    )
+    return lines

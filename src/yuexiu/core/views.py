@@ -223,7 +223,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
         for app in django_apps.get_app_configs()
         if hasattr(app, "workbench_panel")
     ]
-    return render(request, "core/workbench.html", {"page": page, "roles": roles, "Role": Role, "panels": panels})
+    # From 1 November, system administrators are reminded that next year's holiday notice is missing.
+    reminder = calendar.notice_reminder(timezone.localdate()) if Role.SYSTEM_ADMIN in roles else ""
+    return render(
+        request,
+        "core/workbench.html",
+        {"page": page, "roles": roles, "Role": Role, "panels": panels, "calendar_reminder": reminder},
+    )
 
 
 class AuditSearchForm(forms.Form):
@@ -350,49 +356,53 @@ def _require_system_admin(user: User) -> None:
 
 @staff_required
 def calendar_admin(request: HttpRequest) -> HttpResponse:
-    """The holiday tables: years loaded, notice import, the fallback switch, and a deadline calculator."""
+    """The holiday tables: years loaded or provisional, the notice import, and a deadline calculator."""
     user: User = request.user  # type: ignore[assignment]  # staff_required
     is_system_admin = services.has_role(user, Role.SYSTEM_ADMIN)
     notice_form = HolidayNoticeForm(prefix="notice")
     calculator = WorkdayCalculatorForm(request.GET or None)
+    working_calendar = calendar.get_calendar()
     result = None
     if calculator.is_bound and calculator.is_valid():
         try:
             start, days = calculator.cleaned_data["start"], calculator.cleaned_data["days"]
-            result = {"date": calendar.get_calendar().add_working_days(start, days), "start": start, "days": days}
+            final_day = working_calendar.add_working_days(start, days)
+            note = calendar.provisional_note(working_calendar.provisional_years(start, final_day))
+            result = {"date": final_day, "start": start, "days": days, "provisional_note": note}
         except CalendarError as error:
             calculator.add_error(None, error.message)
     if request.method == "POST":
         _require_system_admin(user)
-        if "fallback_year" in request.POST:
+        notice_form = HolidayNoticeForm(request.POST, prefix="notice")
+        if notice_form.is_valid():
             try:
-                year = int(request.POST["fallback_year"])
-                services_result = calendar.set_weekend_fallback(
-                    year=year, enabled=request.POST.get("enabled") == "1", actor=user
+                record = calendar.import_holiday_notice(actor=user, **notice_form.cleaned_data)
+            except DomainError as error:
+                notice_form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request,
+                    f"已导入{record.year}年节假日安排（{record.notice_number}），"
+                    f"涉及{record.year}年的未结期限正在后台重新计算。",
                 )
-                messages.success(request, f"{services_result.year}年兜底规则已更新。")
                 return redirect("calendar_admin")
-            except (ValueError, DomainError) as error:
-                messages.error(request, getattr(error, "message", "年份无效。"))
-        else:
-            notice_form = HolidayNoticeForm(request.POST, prefix="notice")
-            if notice_form.is_valid():
-                try:
-                    record = calendar.import_holiday_notice(actor=user, **notice_form.cleaned_data)
-                except DomainError as error:
-                    notice_form.add_error(None, error.message)
-                else:
-                    messages.success(request, f"已导入{record.year}年节假日安排（{record.notice_number}）。")
-                    return redirect("calendar_admin")
-    this_year = timezone.localdate().year
-    years = list(HolidayYear.objects.filter(year__gte=this_year - 2).order_by("-year"))
-    missing = [year for year in (this_year, this_year + 1) if year not in {record.year for record in years}]
+    today = timezone.localdate()
+    records = {record.year: record for record in HolidayYear.objects.filter(year__gte=today.year - 2)}
+    years = [
+        {
+            "year": year,
+            "record": records.get(year),
+            "is_provisional": working_calendar.is_provisional(year),
+            "holidays": working_calendar.arrangement(year).names,
+        }
+        for year in sorted({*records, today.year, today.year + 1}, reverse=True)
+    ]
     return render(
         request,
         "core/calendar_admin.html",
         {
             "years": years,
-            "missing_years": missing,
+            "reminder": calendar.notice_reminder(today),
             "notice_form": notice_form,
             "calculator": calculator,
             "result": result,

@@ -13,6 +13,12 @@ class PoliciesConfig(AppConfig):
     label = "policies"
     verbose_name = "政策兑现"
 
+    def recompute_deadlines(self, *, years: list[int], now: Any) -> str:
+        """Hook for the core's calendar job: move the end of open 公示 periods after a holiday notice."""
+        from yuexiu.policies import services
+
+        return f"公示期重算：{services.recompute_publicity_ends(years=years)} 项"
+
     periodic_jobs = [
         {
             "name": "政策兑现：公示期满自动结束",

@@ -15,7 +15,7 @@ import logging
 import re
 import shutil
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -901,6 +901,31 @@ def publicity_end(start: datetime) -> datetime:
     days = int(get_rule_value("policies.publicity_working_days", local_date(start)))
     first = local_date(start) - timedelta(days=1)
     return end_of_local_day(get_calendar().add_working_days(first, days))
+
+
+def recompute_publicity_ends(*, years: Sequence[int]) -> int:
+    """Recompute the end of every open 公示 period that runs into one of ``years`` (after a holiday notice
+    is imported), with an audit event for each that moves. Returns the number moved."""
+    first = end_of_local_day(date(min(years), 1, 1) - timedelta(days=1))
+    moved = 0
+    open_periods = Publicity.objects.filter(closed_at__isnull=True, ends_at__gt=first).values_list("pk", flat=True)
+    for publicity_id in list(open_periods):
+        with transaction.atomic():
+            publicity = Publicity.objects.select_for_update().get(pk=publicity_id)
+            ends_at = publicity_end(publicity.starts_at)
+            if ends_at == publicity.ends_at:
+                continue
+            before = publicity.ends_at
+            publicity.ends_at = ends_at
+            publicity.save(update_fields=["ends_at"])
+            record_event(
+                action="policies.publicity_rescheduled",
+                target=publicity,
+                changes={"ends_at": [before.isoformat(), ends_at.isoformat()]},
+                message=f"节假日安排导入后重算公示截止时间：{local_date(before)} → {local_date(ends_at)}",
+            )
+            moved += 1
+    return moved
 
 
 def publish(*, item_id: int, user: User, now: datetime | None = None) -> Publicity:

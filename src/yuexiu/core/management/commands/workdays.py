@@ -4,7 +4,6 @@ yuexiu workdays add 2025-01-20 10        -> 2025-02-08
 yuexiu workdays count 2025-01-20 2025-02-08   -> 10
 yuexiu workdays check 2025-02-08         -> 2025-02-08 工作日（春节调休上班）
 yuexiu workdays import-notice 2027 notice.txt --number "国办发明电〔2026〕X号"
-yuexiu workdays fallback 2027 on|off
 """
 
 from __future__ import annotations
@@ -52,9 +51,6 @@ class Command(BaseCommand):
         notice.add_argument("file", help="通知正文文本文件（UTF-8）")
         notice.add_argument("--number", required=True, help="通知文号")
         notice.add_argument("--url", default="")
-        fallback = sub.add_parser("fallback", help="启用或关闭某年的周末兜底规则")
-        fallback.add_argument("year")
-        fallback.add_argument("state", choices=["on", "off"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -65,16 +61,23 @@ class Command(BaseCommand):
     def _handle(self, options: dict[str, Any]) -> None:
         action = options["action"]
         if action == "add":
-            result = calendar.get_calendar().add_working_days(_date(options["start"]), _int(options["days"]))
-            self.stdout.write(result.isoformat())
+            start, days = _date(options["start"]), _int(options["days"])
+            working_calendar = calendar.get_calendar()
+            result = working_calendar.add_working_days(start, days)
+            note = calendar.provisional_note(working_calendar.provisional_years(start, result))
+            self.stdout.write(result.isoformat() + (f"（{note}）" if note else ""))
         elif action == "count":
-            count = calendar.get_calendar().count_working_days(_date(options["start"]), _date(options["end"]))
-            self.stdout.write(str(count))
+            start, end = _date(options["start"]), _date(options["end"])
+            working_calendar = calendar.get_calendar()
+            count = working_calendar.count_working_days(start, end)
+            note = calendar.provisional_note(working_calendar.provisional_years(start, end))
+            self.stdout.write(str(count) + (f"（{note}）" if note else ""))
         elif action == "check":
             info = calendar.describe_day(_date(options["date"]))
             label = "工作日" if info["is_working_day"] else "休息日"
             suffix = f"（{info['name']}）" if info["name"] else ""
-            self.stdout.write(f"{info['date']} {label}{suffix}")
+            note = f"（{info['provisional_note']}）" if info["provisional_note"] else ""
+            self.stdout.write(f"{info['date']} {label}{suffix}{note}")
         elif action == "import-notice":
             path = Path(options["file"])
             if not path.is_file():
@@ -87,9 +90,3 @@ class Command(BaseCommand):
                 actor=None,
             )
             self.stdout.write(f"已导入{record.year}年节假日安排：{record.days.count()} 个日期")
-        elif action == "fallback":
-            record = calendar.set_weekend_fallback(
-                year=_int(options["year"]), enabled=options["state"] == "on", actor=None
-            )
-            state = "启用" if record.weekend_fallback_enabled else "关闭"
-            self.stdout.write(f"{record.year}年周末兜底规则已{state}")
