@@ -1,9 +1,10 @@
 """A phone sweep of the pages the accessibility trial flagged (issue 11, section 6): a 390-px-wide
-Chromium, normal mode and 长者模式, as a visitor, a citizen and a window officer. On every page: no
-horizontal scrolling, axe-core clean, a focus ring of at least 3:1 against what it is drawn on (read
-from getComputedStyle while tabbing), a scrolling table reached by Tab, named and scrolled by the
-arrow keys; in 长者模式 every link and control at least 48 × 48 CSS px. The citizen also has a 差评
-refused for want of a comment and lands on the comment box with the level still chosen."""
+Chromium, normal mode and 长者模式, as a visitor, an enterprise, a window officer and the audit
+administrator. On every page: no horizontal scrolling, axe-core clean, a focus ring of at least 3:1
+against what it is drawn on (read from getComputedStyle while tabbing), a scrolling table reached by
+Tab, named and scrolled by the arrow keys; in 长者模式 every link and control at least 48 × 48 CSS px.
+The enterprise also has a 差评 refused for want of a comment and lands on the comment box with the
+level still chosen."""
 
 from __future__ import annotations
 
@@ -150,7 +151,7 @@ def phone(browser: Browser):
 
 @pytest.fixture
 def cases(site, settings, tmp_path, catalogue_with_long_link):
-    """An open case and a finished, unrated one for 张晓越 (citizen_demo)."""
+    """An open case and a finished, unrated one of 食品经营许可 (for 法人) for 李经办 (enterprise_demo)."""
     from tests.helpers import food_licence_uploads
 
     from yuexiu.cases import services
@@ -161,7 +162,7 @@ def cases(site, settings, tmp_path, catalogue_with_long_link):
     food = ServiceItem.objects.get(slug=FOOD)
     open_case = services.submit_application(
         item=food,
-        applicant=users["citizen_demo"],
+        applicant=users["enterprise_demo"],
         idempotency_key="a11y-open",
         form_data={},
         uploads=food_licence_uploads(),
@@ -169,7 +170,7 @@ def cases(site, settings, tmp_path, catalogue_with_long_link):
     services.accept_case(case=open_case, actor=users["window_centre"])
     closed = services.submit_application(
         item=food,
-        applicant=users["citizen_demo"],
+        applicant=users["enterprise_demo"],
         idempotency_key="a11y-done",
         form_data={},
         uploads=food_licence_uploads(),
@@ -215,8 +216,8 @@ def test_a_visitor_reads_an_item_a_policy_and_the_ratings_on_a_phone_in_both_mod
         sweep(phone, f"好差评统计（手机，{mode}）", elder=elder)
 
 
-def test_a_citizen_applies_follows_cases_and_rates_on_a_phone_in_both_modes(phone: Page, site: str, cases):
-    log_in(phone, site, "citizen_demo")
+def test_an_enterprise_applies_follows_cases_and_rates_on_a_phone_in_both_modes(phone: Page, site: str, cases):
+    log_in(phone, site, "enterprise_demo")
     for elder in (False, True):
         mode = "长者模式" if elder else "普通模式"
         set_elder_mode(phone, elder)

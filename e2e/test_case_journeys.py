@@ -1,6 +1,6 @@
-"""A case from application to result, in a real Chromium: 张晓越 applies online for 食品经营许可（新办）
-with a PDF; 许窗口 accepts and asks for a correction; 张晓越 answers it; 林审批 approves; the window
-posts the result; 张晓越 sees it."""
+"""A case from application to result, in a real Chromium: 李经办 applies online for 食品经营许可（新办）
+(an item for 法人) with the demo enterprise's account and a PDF; 许窗口 accepts and asks for a
+correction; 李经办 answers it; 林审批 approves; the window posts the result; 李经办 sees it."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def log_out(page: Page) -> None:
     page.get_by_role("button", name="退出登录").click()
 
 
-def test_a_citizen_applies_and_follows_the_case_to_its_result(page: Page, site: str, settings, tmp_path):
+def test_an_enterprise_applies_and_follows_the_case_to_its_result(page: Page, site: str, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    log_in(page, site, "citizen_demo")
+    log_in(page, site, "enterprise_demo")
     page.goto(site + "/services/items/shi-pin-jing-ying-xu-ke-xin-ban/")
     page.get_by_role("link", name="在线申请").click()
     expect(page.get_by_role("heading", name="在线申请：食品经营许可（新办）")).to_be_visible()
@@ -52,7 +52,7 @@ def test_a_citizen_applies_and_follows_the_case_to_its_result(page: Page, site: 
     check_accessibility(page, "补正通知")
     log_out(page)
 
-    log_in(page, site, "citizen_demo")
+    log_in(page, site, "enterprise_demo")
     page.goto(f"{site}/cases/{number}/")
     expect(page.locator("#open-pause")).to_contain_text("设备设施布局图")
     page.get_by_label("补正材料").set_input_files({**PDF, "name": "设备设施布局图.pdf"})
@@ -77,7 +77,7 @@ def test_a_citizen_applies_and_follows_the_case_to_its_result(page: Page, site: 
     expect(page.locator("#case-status")).to_have_text("已办结")
     log_out(page)
 
-    log_in(page, site, "citizen_demo")
+    log_in(page, site, "enterprise_demo")
     page.goto(site + "/cases/")
     expect(page.locator("#my-cases")).to_contain_text("已办结")
     page.get_by_role("link", name=number).click()
@@ -97,7 +97,7 @@ def test_a_supervisor_reads_the_dashboard_chart(page: Page, site: str, settings,
     users = {user.username: user for user in User.objects.all()}
     case = services.submit_application(
         item=ServiceItem.objects.get(seed_key="food-business-licence-new"),
-        applicant=users["citizen_demo"],
+        applicant=users["enterprise_demo"],
         idempotency_key="dashboard",
         form_data={},
         uploads=food_licence_uploads(),

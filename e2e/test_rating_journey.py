@@ -1,6 +1,6 @@
 """好差评 in Chromium: the closed case's page shows the QR code and link of the result notice; the
-citizen opens it and rates 非常不满意; the unit verifies, classifies, rectifies and replies; the
-callback is recorded; the public statistics move by exactly that rating."""
+applicant (the demo enterprise) opens it and rates 非常不满意; the unit verifies, classifies, rectifies
+and replies; the callback is recorded; the public statistics move by exactly that rating."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from e2e.test_journeys import log_in
 pytestmark = pytest.mark.e2e
 
 
-def test_a_citizen_rates_a_closed_case_through_its_qr_link(page: Page, site: str, settings, tmp_path):
+def test_an_applicant_rates_a_closed_case_through_its_qr_link(page: Page, site: str, settings, tmp_path):
     from tests.helpers import food_licence_uploads
 
     from yuexiu.cases import services
@@ -26,7 +26,7 @@ def test_a_citizen_rates_a_closed_case_through_its_qr_link(page: Page, site: str
     users = {user.username: user for user in User.objects.all()}
     case = services.submit_application(
         item=ServiceItem.objects.get(seed_key="food-business-licence-new"),
-        applicant=users["citizen_demo"],
+        applicant=users["enterprise_demo"],
         idempotency_key="rating-journey",
         form_data={},
         uploads=food_licence_uploads(),
@@ -40,7 +40,7 @@ def test_a_citizen_rates_a_closed_case_through_its_qr_link(page: Page, site: str
     expect(page.locator("#rating-totals")).to_contain_text("评价数")
     expect(page.locator("#rating-totals li").first).to_contain_text("0")
 
-    log_in(page, site, "citizen_demo")
+    log_in(page, site, "enterprise_demo")
     page.goto(f"{site}/cases/{case.number}/")
     expect(page.locator(".qr svg")).to_have_count(1)
     check_accessibility(page, "办结办件的评价区")
@@ -56,7 +56,7 @@ def test_a_citizen_rates_a_closed_case_through_its_qr_link(page: Page, site: str
     log_in(page, site, "approver_scj")
     page.goto(site + "/workbench/ratings/")
     expect(page.locator("#rectifications")).to_contain_text("窗口排队时间过长")
-    expect(page.locator("#rectifications")).not_to_contain_text("张晓越")
+    expect(page.locator("#rectifications")).not_to_contain_text("广州越秀示范科技有限公司")
     check_accessibility(page, "差评整改")
     steps = [
         ("核实情况", "已电话联系评价人，情况属实"),

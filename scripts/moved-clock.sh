@@ -12,7 +12,7 @@ if [ -z "$lib" ]; then
   exit 1
 fi
 var="$(mktemp -d)"
-port="${MOVED_CLOCK_PORT:-8765}"
+port="${MOVED_CLOCK_PORT:-$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}"
 trap 'kill -TERM ${server:-} ${worker:-} 2>/dev/null || true; rm -rf "$var"' EXIT
 export FAKETIME="@$when" LD_PRELOAD="$lib" YUEXIU_VAR_DIR="$var"
 unset DATABASE_URL
@@ -24,7 +24,8 @@ grep -E "演示办件|演示匹配" "$var/setup.log" || true
 worker=$!
 .venv/bin/yuexiu runserver "127.0.0.1:$port" --noreload > "$var/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 60); do
+for _ in $(seq 1 120); do
+  kill -0 "$server" 2>/dev/null || { echo "服务未能启动：" >&2; cat "$var/server.log" >&2; exit 1; }
   curl -fs -o /dev/null "http://127.0.0.1:$port/" && break
   sleep 1
 done

@@ -121,8 +121,8 @@ def test_the_focus_ring_has_at_least_3_to_1_against_every_background_it_is_drawn
 
 
 def test_an_online_application_marks_exactly_the_materials_the_server_requires(client, catalogue):
-    item = ServiceItem.objects.get(seed_key="food-business-licence-new")
-    client.force_login(catalogue["citizen_demo"])
+    item = ServiceItem.objects.get(seed_key="food-business-licence-new")  # for 法人: an enterprise applies
+    client.force_login(catalogue["enterprise_demo"])
     html = client.get(f"/services/items/{item.slug}/apply/").content.decode()
     page = Page(html)
     required = set(required_uploads(item))

@@ -14,7 +14,7 @@ def case(catalogue):
     food = ServiceItem.objects.get(seed_key="food-business-licence-new")
     case = services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="api-1",
         form_data={},
         uploads=food_licence_uploads(),
@@ -23,18 +23,19 @@ def case(catalogue):
 
 
 def test_an_applicant_lists_and_reads_their_own_case_with_its_clock(client, catalogue, case):
-    client.force_login(catalogue["citizen_demo"])
+    client.force_login(catalogue["enterprise_demo"])
     listing = client.get("/api/v1/cases").json()
     assert [entry["number"] for entry in listing["items"]] == [case.number]
     body = client.get(f"/api/v1/cases/{case.number}").json()
     assert body["status"] == "accepted"
-    assert body["applicant_id_number_masked"] == "440104********0029"
+    assert body["applicant_name"] == "广州越秀示范科技有限公司（演示）"
+    assert body["applicant_id_number_masked"] == ""  # an enterprise account has no 身份证号
     assert body["statutory_clock"]["left_working_days"] == 20
     assert body["promised_clock"] is None
 
 
 def test_an_applicant_cannot_read_another_applicants_case_by_guessing_its_number(client, catalogue, case):
-    client.force_login(catalogue["enterprise_demo"])
+    client.force_login(catalogue["citizen_demo"])
     response = client.get(f"/api/v1/cases/{case.number}")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "message": "未找到该办件。", "details": {}}

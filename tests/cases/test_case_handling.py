@@ -1,4 +1,5 @@
-"""Case handling: 张晓越 applies online for 食品经营许可（新办）; 许窗口 at the 区政务服务中心 accepts and asks
+"""Case handling: 李经办 applies online for 食品经营许可（新办） with the demo enterprise's account (an item
+for 法人); 许窗口 at the 区政务服务中心 accepts and asks
 for a correction; 林审批 (区市场监管局) decides; the result is posted; the clock stops while paused."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def food(catalogue) -> ServiceItem:
 def apply(catalogue, item, key="k1", uploads=None) -> Case:
     return services.submit_application(
         item=item,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key=key,
         form_data={},
         uploads=uploads if uploads is not None else food_licence_uploads(PDF),
@@ -102,7 +103,7 @@ def test_the_case_runs_from_acceptance_to_closing_with_the_clock_stopped_for_the
     with time_machine.travel(at("2026-03-06T09:00"), tick=False):  # Wednesday 4th and Thursday 5th fully paused
         case = services.submit_correction(
             case=case,
-            actor=catalogue["citizen_demo"],
+            actor=catalogue["enterprise_demo"],
             uploads=[Upload("设备布局图", "布局图.png", b"\x89PNG\r\n\x1a\n1")],
         )
         assert selectors.case_clocks(case).statutory.paused_days == 2
@@ -167,9 +168,9 @@ def test_a_special_procedure_stops_the_clock_and_records_its_basis(catalogue, fo
 
 def test_an_applicant_cannot_read_another_applicants_case_by_its_number(catalogue, food):
     case = apply(catalogue, food)
-    assert selectors.access_case(catalogue["citizen_demo"], case.number) == case
+    assert selectors.access_case(catalogue["enterprise_demo"], case.number) == case
     with pytest.raises(NotFound):
-        selectors.access_case(catalogue["enterprise_demo"], case.number)
+        selectors.access_case(catalogue["citizen_demo"], case.number)
     with pytest.raises(NotFound):
         selectors.access_case(catalogue["window_hongqiao"], case.number)
     assert selectors.access_case(catalogue["approver_scj"], case.number) == case

@@ -21,7 +21,7 @@ from yuexiu.supervision.models import Alert, SupervisedItem
 def apply_for_food(catalogue, food, key: str) -> Case:
     return services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key=key,
         form_data={},
         uploads=food_licence_uploads(PDF),
@@ -35,7 +35,9 @@ def food(catalogue) -> ServiceItem:
 
 def test_an_online_application_without_its_required_materials_is_refused(catalogue, food):
     with pytest.raises(DomainError) as error:
-        services.submit_application(item=food, applicant=catalogue["citizen_demo"], idempotency_key="m", form_data={})
+        services.submit_application(
+            item=food, applicant=catalogue["enterprise_demo"], idempotency_key="m", form_data={}
+        )
     assert error.value.details["errors"] == [
         "请上传“与食品经营相适应的主要设备设施布局、操作流程等文件”。",
         "请上传“食品安全自查、从业人员健康管理、进货查验记录、食品安全事故处置等保证食品安全的规章制度”。",
@@ -45,14 +47,16 @@ def test_an_online_application_without_its_required_materials_is_refused(catalog
 def test_a_submission_key_reused_for_another_item_is_refused(catalogue, food):
     services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="k",
         form_data={},
         uploads=food_licence_uploads(),
     )
     other = ServiceItem.objects.get(seed_key="drainage-permit")
     with pytest.raises(DomainError, match="该提交标识已用于其他申请"):
-        services.submit_application(item=other, applicant=catalogue["citizen_demo"], idempotency_key="k", form_data={})
+        services.submit_application(
+            item=other, applicant=catalogue["enterprise_demo"], idempotency_key="k", form_data={}
+        )
 
 
 def test_an_ofd_must_be_an_ofd_package_and_files_are_served_under_their_real_type(catalogue, food):
@@ -68,7 +72,7 @@ def test_an_ofd_must_be_an_ofd_package_and_files_are_served_under_their_real_typ
 def test_intake_is_the_windows_work_not_the_approvers(catalogue, food):
     case = services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="w",
         form_data={},
         uploads=food_licence_uploads(),
@@ -80,7 +84,7 @@ def test_intake_is_the_windows_work_not_the_approvers(catalogue, food):
 def test_a_page_without_its_version_is_told_to_refresh(client, catalogue, food):
     case = services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="v",
         form_data={},
         uploads=food_licence_uploads(),
@@ -95,7 +99,7 @@ def test_a_page_without_its_version_is_told_to_refresh(client, catalogue, food):
 def test_the_administrators_see_no_applicants_cases(catalogue, food):
     case = services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="a",
         form_data={},
         uploads=food_licence_uploads(),
@@ -158,7 +162,7 @@ def test_an_enterprise_account_cannot_apply_for_a_newborn_and_a_bundle_is_delive
 def test_a_tracking_number_must_look_like_one(catalogue, food):
     case = services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="t",
         form_data={},
         uploads=food_licence_uploads(PDF),

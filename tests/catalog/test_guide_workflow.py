@@ -205,7 +205,7 @@ def test_overlong_input_is_refused_field_by_field_in_chinese(client, catalogue, 
     client.post(f"/workbench/guides/items/{food.slug}/draft/")
     draft = GuideVersion.objects.get(item=food, status=GuideStatus.DRAFT)
     response = client.post(f"/workbench/guides/{draft.pk}/", {**FORM, "fee_standard": "元" * 501})
-    assert "收费标准不能超过 500 个字符。" in response.content.decode()
+    assert "收费标准不能超过 500 个字符（现为 501 个），未作任何更改，请删减后重新提交。" in response.content.decode()
     response = client.post(f"/workbench/guides/{draft.pk}/", {**FORM, "acceptance_conditions": "条件" * 300})
     assert "受理条件第 1 项：不能超过 500 个字符" in response.content.decode()
     draft.refresh_from_db()

@@ -17,7 +17,7 @@ def test_an_sms_with_the_rating_link_is_queued_once_and_rates_through_the_sms_ch
     assert services.queue_rating_links() == 0
     message = OutboxMessage.objects.get()
     assert (message.topic, message.dedupe_key) == ("rating_sms", f"rating_sms:{closed_case.pk}")
-    assert message.phone == "13800138000"
+    assert message.phone == "13900139000"  # the applicant's (the demo enterprise's) registered phone
     assert closed_case.number in message.body
     path = message.body.split("http://127.0.0.1:8000")[1]
     assert "via=sms" not in path  # the channel is inside the signed token
@@ -38,7 +38,7 @@ def test_a_hotline_operator_enters_a_callers_rating_but_not_for_a_case_they_hand
     rating = services.enter_hotline_rating(case=closed_case, actor=catalogue["hotline_demo"], level=4)
     assert (rating.channel, rating.rater, rating.entered_by) == (
         "hotline",
-        catalogue["citizen_demo"],
+        catalogue["enterprise_demo"],
         catalogue["hotline_demo"],
     )
 

@@ -24,7 +24,7 @@ def closed_case(catalogue):
     with time_machine.travel(at("2026-03-02T10:00"), tick=False):
         case = case_services.submit_application(
             item=food,
-            applicant=catalogue["citizen_demo"],
+            applicant=catalogue["enterprise_demo"],
             idempotency_key="r",
             form_data={},
             uploads=food_licence_uploads(),
@@ -69,16 +69,16 @@ def test_the_default_rating_comes_after_seven_natural_days_and_not_before(closed
 
 def test_the_applicant_rates_on_the_portal_and_staff_cannot_rate_their_own_case(catalogue, closed_case):
     with pytest.raises(PermissionDeniedError):
-        services.rate_case(case=closed_case, channel="portal", level=5, rater=catalogue["enterprise_demo"])
+        services.rate_case(case=closed_case, channel="portal", level=5, rater=catalogue["citizen_demo"])
     with pytest.raises(PermissionDeniedError, match="不能评价本人经办"):
         services.rate_case(case=closed_case, channel="qr", level=5, rater=catalogue["approver_scj"])
     with pytest.raises(DomainError, match="差评请填写意见"):
-        services.rate_case(case=closed_case, channel="portal", level=1, rater=catalogue["citizen_demo"])
+        services.rate_case(case=closed_case, channel="portal", level=1, rater=catalogue["enterprise_demo"])
     rating = services.rate_case(
         case=closed_case,
         channel="portal",
         level=2,
-        rater=catalogue["citizen_demo"],
+        rater=catalogue["enterprise_demo"],
         answers={"办事效率": 2},
         comment="等待时间长",
     )
@@ -110,10 +110,10 @@ def test_a_case_is_rated_only_when_finished(catalogue):
     food = ServiceItem.objects.get(seed_key="food-business-licence-new")
     case = case_services.submit_application(
         item=food,
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="o",
         form_data={},
         uploads=food_licence_uploads(),
     )
     with pytest.raises(Conflict, match="办结后才能评价"):
-        services.rate_case(case=case, channel="portal", level=5, rater=catalogue["citizen_demo"])
+        services.rate_case(case=case, channel="portal", level=5, rater=catalogue["enterprise_demo"])

@@ -32,7 +32,7 @@ def closed_case(catalogue):
     services.load_question_sets()
     case = case_services.submit_application(
         item=ServiceItem.objects.get(seed_key="food-business-licence-new"),
-        applicant=catalogue["citizen_demo"],
+        applicant=catalogue["enterprise_demo"],
         idempotency_key="refused-rating",
         form_data={},
         uploads=food_licence_uploads(),
@@ -103,7 +103,7 @@ def test_a_rating_without_a_level_points_at_the_level_and_keeps_the_comment(clie
 
 
 def test_a_差评_refused_on_the_case_page_comes_back_once_with_the_choices_made(client, catalogue, closed_case):
-    client.force_login(catalogue["citizen_demo"])
+    client.force_login(catalogue["enterprise_demo"])
     response = client.post(f"/cases/{closed_case.number}/rating/", {"level": "1", "comment": ""})
     assert response.status_code == 302 and response.url == f"/cases/{closed_case.number}/"
     page = Page(client.get(response.url).content.decode())
@@ -122,4 +122,18 @@ def test_a_差评_refused_at_the_kiosk_keeps_the_level(client, catalogue):
     page = Page(response.content.decode())
     assert _checked_level(page) == ["1"]
     assert_the_comment_is_pointed_at(page)
+    assert Rating.objects.count() == 0
+
+
+def test_a_comment_over_its_limit_comes_back_whole_marked_on_its_field(client, closed_case):
+    token = services.rating_token(closed_case)
+    comment = "排" * 1001
+    page = Page(client.post(f"/ratings/r/{token}/", {"level": "1", "comment": comment}).content.decode())
+    box = page.by_id("rating-comment")
+    assert box.text_content() == comment
+    assert box.attrs["aria-invalid"] == "true"
+    assert page.by_id(box.attrs["aria-describedby"]).text_content() == (
+        "意见不能超过 1000 个字符（现为 1001 个），未作任何更改，请删减后重新提交。"
+    )
+    assert _checked_level(page) == ["1"]
     assert Rating.objects.count() == 0

@@ -26,7 +26,7 @@ def accepted_case(catalogue):
     with time_machine.travel(at("2026-03-02T10:00"), tick=False):
         case = case_services.submit_application(
             item=food,
-            applicant=catalogue["citizen_demo"],
+            applicant=catalogue["enterprise_demo"],
             idempotency_key="s-1",
             form_data={},
             uploads=food_licence_uploads(),

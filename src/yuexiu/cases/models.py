@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from yuexiu.catalog.models import GuideVersion, ServiceBundle, ServiceItem
 from yuexiu.core.models import Organisation
+from yuexiu.core.text_limits import TextLimit
 
 
 class CaseStatus(models.TextChoices):
@@ -113,7 +114,7 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="cases",
     )
-    applicant_name = models.CharField("申请人", max_length=200)
+    applicant_name = models.CharField("申请人", max_length=TextLimit.TITLE)
     applicant_id_number = models.CharField("证件号码", max_length=18, blank=True)
     applicant_phone = models.CharField("联系电话", max_length=11, blank=True)
     registered_by = models.ForeignKey(
@@ -124,6 +125,10 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The same person across accounts and channels (cases.services.applicant_identity): a second open
+    # application for the same item needs the applicant's confirmation (``repeat_confirmed``).
+    applicant_identity = models.CharField("申请人身份标识", max_length=40, blank=True)
+    repeat_confirmed = models.BooleanField("已确认重复申请", default=False)
     idempotency_key = models.CharField("提交标识", max_length=64)
     form_data = models.JSONField("申请表", default=dict)
     status = models.CharField("状态", max_length=24, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
@@ -146,8 +151,8 @@ class Case(models.Model):
     pause_alert_at = models.DateTimeField("暂停过久预警时间", null=True, blank=True, db_index=True)
     correction_count = models.PositiveSmallIntegerField("补正次数", default=0)
     corrections_beyond_guide = models.PositiveSmallIntegerField("超出指南的补正要求", default=0)
-    decision_reason = models.TextField("决定理由", blank=True)
-    decision_legal_basis = models.CharField("决定依据", max_length=300, blank=True)
+    decision_reason = models.TextField("决定理由", max_length=TextLimit.OPINION, blank=True)
+    decision_legal_basis = models.CharField("决定依据", max_length=TextLimit.LINE, blank=True)
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
     delivery_method = models.CharField("送达方式", max_length=12, choices=DeliveryMethod.choices, blank=True)
     tracking_number = models.CharField("邮件单号", max_length=40, blank=True)
@@ -168,6 +173,14 @@ class Case(models.Model):
                 fields=["registered_by", "idempotency_key"],
                 condition=Q(registered_by__isnull=False),
                 name="one_case_per_window_registration",
+            ),
+            # One open application per person and item unless the applicant confirmed another: two
+            # submissions racing past the service's check cannot both create a case.
+            models.UniqueConstraint(
+                fields=["item", "applicant_identity"],
+                condition=Q(repeat_confirmed=False, bundle_case__isnull=True, status__in=OPEN_STATUSES)
+                & ~Q(applicant_identity=""),
+                name="one_unconfirmed_open_case_per_person_and_item",
             ),
         ]
         indexes = [
@@ -193,8 +206,8 @@ class CasePause(models.Model):
 
     case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="pauses")
     kind = models.CharField("类型", max_length=20, choices=PauseKind.choices)
-    name = models.CharField("环节", max_length=100)
-    legal_basis = models.CharField("依据", max_length=300, blank=True)
+    name = models.CharField("环节", max_length=TextLimit.NAME)
+    legal_basis = models.CharField("依据", max_length=TextLimit.LINE, blank=True)
     details = models.JSONField("内容", default=list)
     started_at = models.DateTimeField("开始时间")
     ended_at = models.DateTimeField("结束时间", null=True, blank=True)
@@ -314,7 +327,7 @@ class CitywideTransfer(models.Model):
 
     case = models.OneToOneField(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="transfer")
     direction = models.CharField("方向", max_length=10, choices=TransferDirection.choices)
-    other_body = models.CharField("对方机构", max_length=200)
+    other_body = models.CharField("对方机构", max_length=TextLimit.TITLE)
     handover_method = models.CharField("材料流转方式", max_length=12, choices=HandoverMethod.choices, blank=True)
     tracking_number = models.CharField("邮件单号", max_length=40, blank=True)
     handed_over_at = models.DateTimeField("移交时间", null=True, blank=True)

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from yuexiu.cases.clock import NATURAL_DAYS, Pause, clock_state, limit_of, natural_clock_state, warning_instant
 from yuexiu.cases.models import (
+    OPEN_STATUSES,
     PAUSED_STATUSES,
     Attachment,
     BundleCase,
@@ -51,6 +52,7 @@ from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import AccountType, Organisation, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
 from yuexiu.core.services import has_role
+from yuexiu.core.text_limits import TextLimit, check_lengths, check_lines, length_problem, length_problems
 from yuexiu.core.workdays import end_of_local_day, local_date
 
 CENTRE_CODE = "440104-ZSJ"
@@ -140,10 +142,27 @@ def _extension(content_type: str) -> str:
     return {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(content_type, ".ofd")
 
 
-def _checked_uploads(uploads: Sequence[Upload]) -> list[str]:
+def upload_problems(uploads: Sequence[Upload]) -> tuple[list[str], list[str]]:
+    """Check every upload: ``(content types of the good ones, Chinese problems)``. Each bad file gives
+    its own problem with its name and reason, so one answer lists them all."""
+    problems = []
     if len(uploads) > settings.CASE_UPLOAD_MAX_FILES:
-        raise DomainError(f"一次最多上传 {settings.CASE_UPLOAD_MAX_FILES} 个文件。", code="invalid_upload")
-    return [check_upload(upload) for upload in uploads]
+        problems.append(f"一次最多上传 {settings.CASE_UPLOAD_MAX_FILES} 个文件（本次 {len(uploads)} 个）。")
+    types = []
+    for upload in uploads:
+        try:
+            types.append(check_upload(upload))
+        except DomainError as error:
+            problems.append(error.message)
+    return types, problems
+
+
+def _checked_uploads(uploads: Sequence[Upload]) -> list[str]:
+    """Content types of ``uploads``; raises ``DomainError`` listing every bad file (``details["errors"]``)."""
+    types, problems = upload_problems(uploads)
+    if problems:
+        raise DomainError("文件未通过检查：" + "；".join(problems), code="invalid_upload", details={"errors": problems})
+    return types
 
 
 # ---- applying --------------------------------------------------------------------------------------
@@ -155,6 +174,74 @@ def _next_number(day: date) -> str:
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"YX{day:%Y%m%d}{counter.last:06d}"
+
+
+class RepeatApplication(Conflict):
+    """The same person applies again for an item while an earlier application of theirs is still open;
+    the application is created only once they confirm (``confirm_repeat``).
+    ``details["open_cases"]``: ``[{"number", "status", "status_label", "submitted_at"}]``."""
+
+    code = "repeat_application"
+
+
+def service_object_refusal(item: ServiceItem, user: User) -> str:
+    """Why ``user`` may not apply online for ``item`` given its 服务对象 (service object), or ``""``.
+
+    An item for 法人 takes enterprise accounts only, an item for 自然人 citizen accounts only; an
+    item for both, or whose guide does not say, takes both. Staff register at the window instead."""
+    target = (item.current_version.content if item.current_version else {}).get("service_object", "")
+    if target == "legal_person" and user.account_type != AccountType.ENTERPRISE:
+        return (
+            f"“{item.name}”的服务对象为法人，须由企业（法人）账号申请，自然人账号不能申请。"
+            "如您代表企业办理，请使用企业账号登录后申请。"
+        )
+    if target == "natural_person" and user.account_type != AccountType.CITIZEN:
+        return f"“{item.name}”的服务对象为自然人，须由申请人本人以自然人账号申请，企业账号不能申请。"
+    return ""
+
+
+def applicant_identity(*, applicant: User | None, id_number: str = "") -> str:
+    """Who applies, as a key that is the same for every application of one person: the enterprise's
+    统一社会信用代码 for an enterprise account, else the 身份证号 (online or typed in at a window),
+    else the account. ``""`` for a window registration without an ID number (nobody to compare)."""
+    if applicant is not None and applicant.account_type == AccountType.ENTERPRISE and applicant.enterprise_uscc:
+        return f"uscc:{applicant.enterprise_uscc}"
+    if id_number:
+        return f"id:{id_number}"
+    if applicant is not None:
+        return f"user:{applicant.pk}"
+    return ""
+
+
+def list_open_applications(*, item: ServiceItem, person: str) -> list[Case]:
+    """The open cases (not closed or declined) of ``person`` (an ``applicant_identity``) for ``item``
+    outside any 一件事, oldest first."""
+    if not person:
+        return []
+    return list(
+        Case.objects.filter(
+            item=item, applicant_identity=person, bundle_case__isnull=True, status__in=OPEN_STATUSES
+        ).order_by("submitted_at", "id")
+    )
+
+
+def _repeat(open_cases: Sequence[Case]) -> RepeatApplication:
+    numbers = "、".join(f"{case.number}（{case.get_status_display()}）" for case in open_cases)
+    return RepeatApplication(
+        f"同一申请人已有该事项的办件正在办理：{numbers}。如确需再次申请，请勾选确认后重新提交；"
+        "否则请在“我的办件”中查看原办件。",
+        details={
+            "open_cases": [
+                {
+                    "number": case.number,
+                    "status": case.status,
+                    "status_label": case.get_status_display(),
+                    "submitted_at": case.submitted_at.isoformat(),
+                }
+                for case in open_cases
+            ]
+        },
+    )
 
 
 @transaction.atomic
@@ -169,13 +256,22 @@ def submit_application(
     applicant_name: str = "",
     applicant_id_number: str = "",
     applicant_phone: str = "",
+    confirm_repeat: bool = False,
 ) -> Case:
     """Create a case against ``item``'s guide version in force: online by ``applicant`` (name, ID and
     phone from the account) or at a window by ``registered_by`` for a walk-in applicant.
 
-    Idempotent: the same ``idempotency_key`` from the same account returns the case already created.
-    Every upload is checked (``check_upload``) before anything is stored. Raises ``DomainError`` in
-    Chinese for bad input, ``PermissionDeniedError`` for a window registration by a non-officer.
+    Idempotent: the same ``idempotency_key`` from the same account returns the case already created
+    (before any other check, so a resubmitted page never creates a second case).
+    Refused, with nothing stored:
+    - an online applicant whose account type the item's 服务对象 excludes (``service_object_refusal``);
+    - bad input: ``DomainError`` whose ``details["errors"]`` lists every problem at once (form fields,
+      missing materials, each bad file with its name and reason, texts over ``TextLimit``);
+    - a second application of the same person (``applicant_identity``) for the same item while an
+      earlier one is open, unless ``confirm_repeat``: ``RepeatApplication``. A partial unique index
+      makes this hold when two submissions race;
+    - a window registration by a non-officer: ``PermissionDeniedError``.
+    Only the guide's form fields are kept from ``form_data``.
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise DomainError("提交标识无效，请刷新页面后重新提交。", code="invalid_application")
@@ -194,17 +290,22 @@ def submit_application(
         name, id_number, phone = applicant_name.strip(), applicant_id_number.strip(), applicant_phone.strip()
         channel, intake = Channel.WINDOW, registered_by.organisation
     elif applicant is not None:
+        refusal = service_object_refusal(item, applicant)
+        if refusal:
+            raise DomainError(refusal, code="service_object_mismatch")
         name = applicant.enterprise_name or applicant.full_name or applicant.username
         id_number, phone = applicant.id_number or "", applicant.phone
         channel, intake = Channel.ONLINE, Organisation.objects.get(code=CENTRE_CODE)
     else:
         raise DomainError("缺少申请人。", code="invalid_application")
-    problems = _form_problems(version.content.get("form_fields") or [], form_data)
+    fields = version.content.get("form_fields") or []
+    problems = _form_problems(fields, form_data)
     if applicant is not None:
         uploaded = {upload.material_name for upload in uploads}
         problems.extend(f"请上传“{name}”。" for name in required_uploads(item) if name not in uploaded)
     if not name:
         problems.append("请填写申请人姓名或名称。")
+    problems.extend(length_problems([("申请人姓名或名称", name, TextLimit.TITLE)]))
     if id_number:
         try:
             id_number = identity.normalise_id_number(id_number)
@@ -215,11 +316,16 @@ def submit_application(
             identity.validate_mobile(phone)
         except Exception as error:  # noqa: BLE001  # as above
             problems.append(getattr(error, "messages", [str(error)])[0])
+    types, file_problems = upload_problems(uploads)
+    problems.extend(file_problems)
     if problems:
         raise DomainError(
             "申请未提交：" + "；".join(problems), code="invalid_application", details={"errors": problems}
         )
-    types = _checked_uploads(uploads)
+    person = applicant_identity(applicant=applicant, id_number=id_number)
+    open_cases = list_open_applications(item=item, person=person)
+    if open_cases and not confirm_repeat:
+        raise _repeat(open_cases)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -232,16 +338,22 @@ def submit_application(
                 channel=channel,
                 applicant=applicant,
                 registered_by=registered_by,
-                applicant_name=name[:200],
+                applicant_name=name,
                 applicant_id_number=id_number,
                 applicant_phone=phone,
+                applicant_identity=person,
+                repeat_confirmed=bool(open_cases),
                 idempotency_key=idempotency_key,
-                form_data={key: str(value)[:500] for key, value in form_data.items()},
+                form_data={field["key"]: str(form_data.get(field["key"], "")).strip() for field in fields},
                 submitted_at=now,
             )
     except IntegrityError:
-        # The same submission arrived twice at once: the other request created the case.
-        return Case.objects.get(idempotency_key=idempotency_key, **owner)
+        # The same submission arrived twice at once (the other request created the case), or another
+        # submission of the same person for the same item won the race: it now needs confirming.
+        existing = Case.objects.filter(idempotency_key=idempotency_key, **owner).first()
+        if existing is not None:
+            return existing
+        raise _repeat(list_open_applications(item=item, person=person)) from None
     _store_attachments(case, uploads, applicant or registered_by, types)
     _event(case, action="submitted", from_status="", actor=applicant or registered_by, note=f"{len(uploads)} 个文件")
     return case
@@ -268,8 +380,8 @@ def _form_problems(fields: list[dict[str, Any]], data: dict[str, str]) -> list[s
         value = str(data.get(field["key"], "")).strip()
         if field.get("required", True) and not value:
             problems.append(f"请填写{field['label']}。")
-        elif len(value) > 500:
-            problems.append(f"{field['label']}不能超过 500 个字符。")
+        elif problem := length_problem(field["label"], value, TextLimit.FIELD):
+            problems.append(problem)
     return problems
 
 
@@ -508,16 +620,17 @@ def decline_case(*, case: Case, actor: User, reason: str, expected_version: int 
     """不予受理, with the reason told to the applicant (required)."""
     if not reason.strip():
         raise DomainError("不予受理必须说明理由。", code="reason_required")
+    check_lengths(("不予受理理由", reason, TextLimit.OPINION))
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
     _require_bundle_route(case, None)
-    case.decision_reason = reason.strip()[:2000]
+    case.decision_reason = reason.strip()
     case.closed_at = timezone.now()
     return _move(
         case,
         to=CaseStatus.DECLINED,
         actor=actor,
         action="declined",
-        note=reason,
+        note=case.decision_reason,
         fields=["decision_reason", "closed_at"],
     )
 
@@ -533,10 +646,12 @@ def request_correction(
     beyond_guide: int | None = None,
 ) -> Case:
     """补正 (一次性告知): one notice listing every missing item; the clock stops until the applicant
-    answers. ``missing`` is the list of what is missing, one entry each (at least one)."""
-    items = [entry.strip()[:300] for entry in missing if entry and entry.strip()]
+    answers. ``missing`` is the list of what is missing, one entry each (at least one; each at most
+    ``TextLimit.LINE`` characters, the whole notice at most ``TextLimit.REPORT``)."""
+    items = [entry.strip() for entry in missing if entry and entry.strip()]
     if not items:
         raise DomainError("补正通知须一次性列明需补正的全部内容。", code="correction_empty")
+    check_lines("需补正的内容", items, limit=TextLimit.LINE, total_limit=TextLimit.REPORT)
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_INTAKE)
     _require_bundle_route(case, via_bundle)
     CasePause.objects.create(
@@ -583,6 +698,7 @@ def submit_correction(
     via_bundle: BundleCase | None = None,
 ) -> Case:
     """The applicant (or the window for them) answers a correction request; the clock runs again."""
+    check_lengths(("补正说明", note, TextLimit.OPINION))
     types = _checked_uploads(uploads)
     locked = Case.objects.select_for_update(of=("self",)).select_related("guide_version").get(pk=case.pk)
     is_applicant = locked.applicant_id is not None and locked.applicant_id == actor.pk
@@ -597,7 +713,7 @@ def submit_correction(
         raise DomainError("请上传补正材料或填写补正说明。", code="correction_empty")
     _store_attachments(locked, uploads, actor, types)
     locked.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
-    _move(locked, to=CaseStatus.ACCEPTED, actor=actor, action="corrected", note=note.strip()[:2000])
+    _move(locked, to=CaseStatus.ACCEPTED, actor=actor, action="corrected", note=note.strip())
     refresh_deadlines(locked)
     return locked
 
@@ -610,12 +726,13 @@ def start_special_procedure(
     are required and told to the applicant."""
     if not name.strip() or not legal_basis.strip():
         raise DomainError("特殊环节须写明环节名称和法律依据。", code="special_procedure_incomplete")
+    check_lengths(("特殊环节名称", name, TextLimit.NAME), ("法律依据", legal_basis, TextLimit.LINE))
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
     CasePause.objects.create(
         case=case,
         kind=PauseKind.SPECIAL_PROCEDURE,
-        name=name.strip()[:100],
-        legal_basis=legal_basis.strip()[:300],
+        name=name.strip(),
+        legal_basis=legal_basis.strip(),
         started_at=timezone.now(),
     )
     _move(
@@ -623,7 +740,7 @@ def start_special_procedure(
         to=CaseStatus.SPECIAL_PROCEDURE,
         actor=actor,
         action="special_procedure_started",
-        note=f"{name}（{legal_basis}）",
+        note=f"{name.strip()}（{legal_basis.strip()}）",
     )
     refresh_deadlines(case)
     return case
@@ -631,11 +748,12 @@ def start_special_procedure(
 
 @transaction.atomic
 def end_special_procedure(*, case: Case, actor: User, note: str = "", expected_version: int | None = None) -> Case:
+    check_lengths(("说明", note, TextLimit.OPINION))
     case = _locked(
         case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SPECIAL_PROCEDURE], roles=_DECIDE
     )
     case.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
-    _move(case, to=CaseStatus.ACCEPTED, actor=actor, action="special_procedure_ended", note=note.strip()[:2000])
+    _move(case, to=CaseStatus.ACCEPTED, actor=actor, action="special_procedure_ended", note=note.strip())
     refresh_deadlines(case)
     return case
 
@@ -643,7 +761,9 @@ def end_special_procedure(*, case: Case, actor: User, note: str = "", expected_v
 @transaction.atomic
 def approve_case(*, case: Case, actor: User, note: str = "", expected_version: int | None = None) -> Case:
     """准予: the department's decision (审批人员). In a 一件事, an item that uses a document an earlier
-    item produces (出生登记 uses the 出生医学证明) waits until that item is approved."""
+    item produces (出生登记 uses the 出生医学证明) waits until that item is approved. ``note`` (审批意见)
+    is at most ``TextLimit.OPINION`` characters."""
+    check_lengths(("审批意见", note, TextLimit.OPINION))
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
     waiting = _producers_not_done(case)
     if waiting:
@@ -654,13 +774,13 @@ def approve_case(*, case: Case, actor: User, note: str = "", expected_version: i
             code="waiting_for_earlier_step",
         )
     case.decided_at = timezone.now()
-    case.decision_reason = note.strip()[:2000]
+    case.decision_reason = note.strip()
     return _move(
         case,
         to=CaseStatus.APPROVED,
         actor=actor,
         action="approved",
-        note=note,
+        note=case.decision_reason,
         fields=["decided_at", "decision_reason"],
     )
 
@@ -670,16 +790,17 @@ def refuse_case(*, case: Case, actor: User, reason: str, legal_basis: str, expec
     """不予许可 / 不予办理: reason and legal basis are required (行政许可法 第三十八条)."""
     if not reason.strip() or not legal_basis.strip():
         raise DomainError("不予办理必须说明理由和法律依据。", code="reason_required")
+    check_lengths(("不予办理理由", reason, TextLimit.OPINION), ("法律依据", legal_basis, TextLimit.LINE))
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
     case.decided_at = timezone.now()
-    case.decision_reason = reason.strip()[:2000]
-    case.decision_legal_basis = legal_basis.strip()[:300]
+    case.decision_reason = reason.strip()
+    case.decision_legal_basis = legal_basis.strip()
     return _move(
         case,
         to=CaseStatus.REFUSED,
         actor=actor,
         action="refused",
-        note=f"{reason}（依据：{legal_basis}）",
+        note=f"{case.decision_reason}（依据：{case.decision_legal_basis}）",
         fields=["decided_at", "decision_reason", "decision_legal_basis"],
     )
 
@@ -742,7 +863,8 @@ def submit_bundle_application(
     Fans out into one sub-case per item of the bundle, each with the fields that item asks for and
     the files of the materials it needs (an upload's ``material_name`` is a merged material's name).
     Idempotent on ``idempotency_key``. The form is checked as the 材料预审 checks it
-    (``catalog.services.precheck_bundle_form``); raises ``DomainError`` listing every problem.
+    (``catalog.services.precheck_bundle_form``) and every file as ``check_upload`` does; raises
+    ``DomainError`` listing every problem at once (``details["errors"]``).
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise DomainError("提交标识无效，请刷新页面后重新提交。", code="invalid_application")
@@ -757,9 +879,10 @@ def submit_bundle_application(
         raise DomainError("该一件事暂不受理网上申请。", code="item_unavailable")
     merged = catalog_selectors.merge_bundle(bundle)
     errors = list(catalog_services.precheck_bundle_form(merged=merged, data=form_data)["errors"].values())
+    types, file_problems = upload_problems(uploads)
+    errors.extend(file_problems)
     if errors:
         raise DomainError("申请未提交：" + "；".join(errors), code="invalid_application", details={"errors": errors})
-    types = _checked_uploads(uploads)
     needed_by = {material.name: set(material.needed_by) for material in merged.materials}
     now = timezone.now()
     day = local_date(now)
@@ -771,7 +894,7 @@ def submit_bundle_application(
                 applicant=applicant,
                 applicant_name=(applicant.full_name or applicant.username)[:200],
                 idempotency_key=idempotency_key,
-                form_data={field.key: str(form_data.get(field.key, ""))[:500] for field in merged.fields},
+                form_data={field.key: str(form_data.get(field.key, "")).strip() for field in merged.fields},
                 promised_limit_days=bundle.promised_limit_days,
                 submitted_at=now,
             )
@@ -925,11 +1048,12 @@ def register_citywide_intake(
         raise DomainError("请选择通办方向和结果领取方式。", code="invalid_transfer")
     if not other_body.strip():
         raise DomainError("请填写对方机构名称。", code="invalid_transfer")
+    check_lengths(("对方机构", other_body, TextLimit.TITLE))
     case = _locked(case, actor=actor, expected_version=None, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
     if CitywideTransfer.objects.filter(case=case).exists():
         raise Conflict("该办件已登记为全市通办。", code="transfer_exists")
     transfer = CitywideTransfer.objects.create(
-        case=case, direction=direction, other_body=other_body.strip()[:200], result_place=result_place
+        case=case, direction=direction, other_body=other_body.strip(), result_place=result_place
     )
     _event(
         case,

@@ -26,6 +26,7 @@ from yuexiu.core import audit, identity
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AccountType, Role, User
+from yuexiu.core.text_limits import TextLimit
 from yuexiu.core.views import staff_required
 from yuexiu.core.workdays import LOCAL_TIMEZONE
 
@@ -52,8 +53,23 @@ def _uploads(request: HttpRequest, item: ServiceItem) -> list[Upload]:
     return uploads
 
 
+# Keys of the application form that are not answers to the guide's form fields.
+CONTROL_KEYS = ("idempotency_key", "confirm_repeat")
+APPLICANT_KEYS = ("applicant_name", "applicant_id_number", "applicant_phone")
+
+
+def _posted_values(request: HttpRequest) -> dict[str, str]:
+    """The typed values of the form as posted (never cut: the service refuses what is too long)."""
+    return {key: str(value) for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+
+
 def _form_context(
-    item: ServiceItem, values: dict[str, str], errors: list[str], *, is_window: bool = False
+    item: ServiceItem,
+    values: dict[str, str],
+    errors: list[str],
+    open_cases: list[dict[str, Any]],
+    *,
+    is_window: bool = False,
 ) -> dict[str, Any]:
     """The apply form. Fields and materials are marked required exactly as ``submit_application`` checks
     them (a field is required unless its guide says otherwise; a window registration uploads nothing
@@ -73,19 +89,31 @@ def _form_context(
         ],
         "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
         "errors": errors,
+        "files_again": bool(errors),
         "values": values,
+        "open_cases": open_cases,
+        "confirm_repeat": values.get("confirm_repeat") == "1",
+        "text_limits": TextLimit,
     }
+
+
+def _open_case_rows(cases: list[Case]) -> list[dict[str, Any]]:
+    return [{"number": case.number, "status_label": case.get_status_display()} for case in cases]
 
 
 @login_required
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
-    """在线申请: the form and materials of the guide version in force."""
+    """在线申请: the form and materials of the guide version in force. An account the item's 服务对象
+    excludes is told why instead; a second application while one is open asks for confirmation."""
     item = _item(slug)
     user: User = request.user  # type: ignore[assignment]  # login_required
     if user.account_type == AccountType.STAFF:
         messages.info(request, "工作人员请在工作台“窗口登记”为申请人代录。")
         return redirect("cases:register", slug=item.slug)
-    values = {key: str(value)[:500] for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    refusal = services.service_object_refusal(item, user)
+    if refusal:
+        return render(request, "cases/apply_refused.html", {"item": item, "refusal": refusal}, status=403)
+    values = _posted_values(request)
     errors: list[str] = []
     if request.method == "POST":
         try:
@@ -93,30 +121,32 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
                 item=item,
                 applicant=user,
                 idempotency_key=values.get("idempotency_key", ""),
-                form_data={key: value for key, value in values.items() if key != "idempotency_key"},
+                form_data={key: value for key, value in values.items() if key not in CONTROL_KEYS},
                 uploads=_uploads(request, item),
+                confirm_repeat=values.get("confirm_repeat") == "1",
             )
         except DomainError as error:
             errors = error.details.get("errors") or [error.message]
         else:
             messages.success(request, f"申请已提交，办件编号 {case.number}。")
             return redirect("cases:detail", number=case.number)
-    return render(request, "cases/apply.html", _form_context(item, values, errors))
+    person = services.applicant_identity(applicant=user, id_number=user.id_number or "")
+    open_cases = _open_case_rows(services.list_open_applications(item=item, person=person))
+    context = _form_context(item, values, errors, open_cases)
+    return render(request, "cases/apply.html", context, status=400 if errors else 200)
 
 
 @staff_required
 def register(request: HttpRequest, slug: str) -> HttpResponse:
-    """窗口登记: a window officer registers a walk-in application."""
+    """窗口登记: a window officer registers a walk-in application. When the applicant (by 身份证号)
+    already has an open case for the item, the officer confirms before a second one is made."""
     item = _item(slug)
     user: User = request.user  # type: ignore[assignment]  # staff_required
-    values = {key: str(value)[:500] for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    values = _posted_values(request)
     errors: list[str] = []
+    open_cases: list[dict[str, Any]] = []
     if request.method == "POST":
-        form_data = {
-            key: value
-            for key, value in values.items()
-            if key not in ("idempotency_key", "applicant_name", "applicant_id_number", "applicant_phone")
-        }
+        form_data = {key: value for key, value in values.items() if key not in (*CONTROL_KEYS, *APPLICANT_KEYS)}
         try:
             case = services.submit_application(
                 item=item,
@@ -127,15 +157,20 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 applicant_name=values.get("applicant_name", ""),
                 applicant_id_number=values.get("applicant_id_number", ""),
                 applicant_phone=values.get("applicant_phone", ""),
+                confirm_repeat=values.get("confirm_repeat") == "1",
             )
         except PermissionDeniedError as error:
             raise PermissionDenied(error.message) from None
+        except services.RepeatApplication as error:
+            errors = [error.message]
+            open_cases = error.details["open_cases"]
         except DomainError as error:
             errors = error.details.get("errors") or [error.message]
         else:
             messages.success(request, f"已登记，办件编号 {case.number}。")
             return redirect("cases:detail", number=case.number)
-    return render(request, "cases/apply.html", _form_context(item, values, errors, is_window=True))
+    context = _form_context(item, values, errors, open_cases, is_window=True)
+    return render(request, "cases/apply.html", context, status=400 if errors else 200)
 
 
 @login_required
@@ -184,9 +219,10 @@ def _actions(user: User, case: Case) -> dict[str, bool]:
         "refuse": decide and status == CaseStatus.ACCEPTED,
         "deliver": intake and status in (CaseStatus.APPROVED, CaseStatus.REFUSED),
         "close": intake and status == CaseStatus.DELIVERED,
-        "answer": status == CaseStatus.CORRECTION_REQUESTED
-        and not in_bundle
-        and (case.applicant_id == user.pk or intake),
+        # The applicant answers a correction notice; the window may take the materials at the counter
+        # for them (its own form, in the staff section).
+        "answer": status == CaseStatus.CORRECTION_REQUESTED and not in_bundle and case.applicant_id == user.pk,
+        "answer_at_window": status == CaseStatus.CORRECTION_REQUESTED and not in_bundle and intake,
     }
 
 
@@ -198,13 +234,18 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     except NotFound as error:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     open_pause = next((pause for pause in case.pauses.all() if pause.ended_at is None), None)
+    actions = _actions(user, case)
+    can_transfer = services.can_handle(user, case, (Role.WINDOW_OFFICER,)) and case.status == CaseStatus.SUBMITTED
     return render(
         request,
         "cases/detail.html",
         {
             "case": case,
             "clocks": selectors.case_clocks(case),
-            "actions": _actions(user, case),
+            "actions": actions,
+            "has_staff_actions": user.account_type == AccountType.STAFF
+            and any(allowed for name, allowed in actions.items() if name != "answer"),
+            "text_limits": TextLimit,
             "open_pause": open_pause,
             "masked_id": identity.mask_id_number(case.applicant_id_number),
             "masked_phone": identity.mask_phone(case.applicant_phone),
@@ -217,8 +258,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
                 if hasattr(app, "case_panel")
             ],
             "transfer": getattr(case, "transfer", None),
-            "can_transfer": services.can_handle(user, case, (Role.WINDOW_OFFICER,))
-            and case.status == CaseStatus.SUBMITTED,
+            "can_transfer": can_transfer,
             "directions": TransferDirection.choices,
             "result_places": ResultPlace.choices,
             "handover_methods": HandoverMethod.choices,
@@ -342,7 +382,7 @@ def bundle_apply(request: HttpRequest, slug: str) -> HttpResponse:
     if user.account_type == AccountType.STAFF:
         raise PermissionDenied("一件事在线申请由申请人本人提交。")
     merged = catalog_selectors.merge_bundle(bundle)
-    values = {key: str(value)[:500] for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    values = _posted_values(request)
     errors: list[str] = []
     if request.method == "POST":
         uploads = []
@@ -376,7 +416,10 @@ def bundle_apply(request: HttpRequest, slug: str) -> HttpResponse:
             "materials": list(enumerate(merged.materials)),
             "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
             "errors": errors,
+            "files_again": bool(errors),
+            "text_limits": TextLimit,
         },
+        status=400 if errors else 200,
     )
 
 

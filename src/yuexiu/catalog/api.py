@@ -11,6 +11,7 @@ from yuexiu.catalog import exports, selectors
 from yuexiu.catalog.models import GuideVersion, ItemType, ServiceBundle, ServiceItem
 from yuexiu.core.api import ERRORS, PageIn
 from yuexiu.core.errors import NotFound
+from yuexiu.core.text_limits import TextLimit, api_text
 
 router = Router(tags=["事项目录"])
 
@@ -78,7 +79,7 @@ class ItemDetailOut(ItemOut):
 
 
 class ItemFilter(PageIn):
-    q: str | None = Field(None, max_length=50, description="关键词：支持部分词、拼音、拼音首字母，容忍一个错字")
+    q: str | None = api_text(TextLimit.SHORT, description="关键词：支持部分词、拼音、拼音首字母，容忍一个错字")
     department: str | None = Field(None, max_length=32, description="实施主体编码")
     subdistrict: str | None = Field(None, max_length=32, description="街道编码（在该街道实施或受理）")
     item_type: Literal[tuple(ItemType.values)] | None = None  # type: ignore[valid-type]  # choices from the model

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from yuexiu.core.models import Organisation
+from yuexiu.core.text_limits import TextLimit
 
 
 class ItemType(models.TextChoices):
@@ -133,7 +134,7 @@ class GuideVersion(models.Model):
     number = models.PositiveIntegerField("版本号")
     status = models.CharField("状态", max_length=12, choices=GuideStatus.choices, default=GuideStatus.DRAFT)
     content = models.JSONField("指南要素", default=dict)
-    change_summary = models.CharField("修改说明", max_length=500, blank=True)
+    change_summary = models.CharField("修改说明", max_length=TextLimit.FIELD, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="起草人",
@@ -153,7 +154,7 @@ class GuideVersion(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
-    return_reason = models.CharField("退回理由", max_length=500, blank=True)
+    return_reason = models.CharField("退回理由", max_length=TextLimit.FIELD, blank=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
 
     class Meta:

@@ -44,6 +44,7 @@ from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError, val
 from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import with_descendants
 from yuexiu.core.services import has_role
+from yuexiu.core.text_limits import TextLimit, check_lengths, length_problem
 
 REQUIRED_ELEMENTS_RULE = "catalog.guide_required_elements"
 # Findings that make a guide unlawful, not merely incomplete: it cannot be submitted or published.
@@ -195,10 +196,11 @@ def save_draft(*, version: GuideVersion, editor: User, content: dict[str, Any], 
         raise Conflict(f"该版本状态为“{version.get_status_display()}”，不能修改。", code="not_editable")
     if not change_summary.strip():
         raise DomainError("请填写修改说明。", code="invalid_guide")
+    check_lengths(("修改说明", change_summary, TextLimit.FIELD))
     validated = validate_content(content)
     before = describe_changes(version.content, validated)
     version.content = validated
-    version.change_summary = change_summary.strip()[:500]
+    version.change_summary = change_summary.strip()
     version.save(update_fields=["content", "change_summary"])
     audit.record_event(action="guide.draft_saved", actor=editor, target=version, changes={"elements": before})
     return version
@@ -266,10 +268,11 @@ def return_version(*, version: GuideVersion, reviewer: User, reason: str) -> Gui
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("退回时必须填写理由。", code="reason_required")
+    check_lengths(("退回理由", reason, TextLimit.FIELD))
     version.status = GuideStatus.RETURNED
     version.reviewed_by = reviewer
     version.reviewed_at = timezone.now()
-    version.return_reason = reason[:500]
+    version.return_reason = reason
     version.save(update_fields=["status", "reviewed_by", "reviewed_at", "return_reason"])
     audit.record_event(action="guide.returned", actor=reviewer, target=version, message=reason[:500])
     return version
@@ -288,13 +291,13 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
 # ---- 一次性告知 on a bundle's merged form ------------------------------------------------------
 
 BANK_ACCOUNT = re.compile(r"^\d{10,30}$")
-FIELD_LENGTH = 200
+FIELD_LENGTH = TextLimit.TITLE
 
 
 def _field_problem(field: MergedField, value: str, today: date) -> str:
     """The Chinese reason a filled-in value of ``field`` is wrong, or ``""``."""
-    if len(value) > FIELD_LENGTH:
-        return f"{field.label}不能超过 {FIELD_LENGTH} 个字符。"
+    if problem := length_problem(field.label, value, FIELD_LENGTH):
+        return problem
     if field.kind == "id_number":
         try:
             number = identity.normalise_id_number(value)

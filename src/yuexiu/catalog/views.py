@@ -29,6 +29,7 @@ from yuexiu.catalog.models import EventKind, ItemType, ServiceItem
 from yuexiu.core import audit, tabular
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AuditOutcome, Organisation, OrganisationKind, User
+from yuexiu.core.text_limits import TextLimit, form_message
 from yuexiu.core.views import staff_required
 
 
@@ -170,7 +171,7 @@ class GuideForm(forms.Form):
         label="服务对象", required=False, choices=[("", "未填写"), *SERVICE_OBJECT_LABELS.items()]
     )
     applicants = forms.CharField(
-        label="申请人范围", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label="申请人范围", required=False, max_length=TextLimit.COMMENT, widget=forms.Textarea(attrs={"rows": 2})
     )
     statutory_limit = forms.IntegerField(label="法定办结时限（天数）", required=False, min_value=0, max_value=3650)
     statutory_limit_unit = forms.ChoiceField(label="法定办结时限单位", choices=LIMIT_UNIT_CHOICES, required=False)
@@ -192,53 +193,55 @@ class GuideForm(forms.Form):
         coerce=lambda value: {"true": True, "false": False}.get(value),
         empty_value=None,
     )
-    fee_standard = forms.CharField(label="收费标准", required=False, max_length=500)
-    fee_basis = forms.CharField(label="收费依据", required=False, max_length=500)
+    fee_standard = forms.CharField(label="收费标准", required=False, max_length=TextLimit.FIELD)
+    fee_basis = forms.CharField(label="收费依据", required=False, max_length=TextLimit.FIELD)
     legal_basis = forms.CharField(
-        label="设定依据", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+        label="设定依据", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 4})
     )
     acceptance_conditions = forms.CharField(
-        label="受理条件", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
+        label="受理条件", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 3})
     )
     materials = forms.CharField(
-        label="申请材料", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+        label="申请材料", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 6})
     )
     steps = forms.CharField(
-        label="办理流程", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+        label="办理流程", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 4})
     )
     places = forms.CharField(
-        label="办理地点", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2})
+        label="办理地点", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 2})
     )
-    hours = forms.CharField(label="办理时间", required=False, max_length=300)
+    hours = forms.CharField(label="办理时间", required=False, max_length=TextLimit.LINE)
     onsite_visits = forms.IntegerField(label="到办事现场次数", required=False, min_value=0, max_value=10)
     online_url = forms.CharField(
         label="网上办理地址",
         required=False,
-        max_length=500,
+        max_length=TextLimit.FIELD,
         validators=[
             URLValidator(schemes=["http", "https"], message="网上办理地址应为以 http:// 或 https:// 开头的网址。")
         ],
     )
     online_depth = forms.ChoiceField(label="网办深度", required=False, choices=list(ONLINE_DEPTH_LABELS.items()))
-    result_name = forms.CharField(label="审批结果名称", required=False, max_length=200)
+    result_name = forms.CharField(label="审批结果名称", required=False, max_length=TextLimit.TITLE)
     delivery = forms.CharField(
-        label="结果送达方式", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2})
+        label="结果送达方式", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 2})
     )
-    consultation = forms.CharField(label="咨询方式", required=False, max_length=300)
-    complaint = forms.CharField(label="监督投诉方式", required=False, max_length=300)
-    faq = forms.CharField(label="常见问题", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    consultation = forms.CharField(label="咨询方式", required=False, max_length=TextLimit.LINE)
+    complaint = forms.CharField(label="监督投诉方式", required=False, max_length=TextLimit.LINE)
+    faq = forms.CharField(
+        label="常见问题", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 3})
+    )
     conflicts_resolved = forms.BooleanField(
         label="已核实来源冲突，确认本稿取值",
         required=False,
         help_text="勾选后清除来源冲突提示，核实情况请写入修改说明。",
     )
-    change_summary = forms.CharField(label="修改说明", max_length=500)
+    change_summary = forms.CharField(label="修改说明", max_length=TextLimit.FIELD)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if getattr(field, "max_length", None):
-                field.error_messages["max_length"] = f"{field.label}不能超过 {field.max_length} 个字符。"
+                field.error_messages["max_length"] = form_message(str(field.label), field.max_length)
             if isinstance(field, forms.IntegerField):
                 field.error_messages["max_value"] = f"{field.label}不能大于 %(limit_value)s。"
                 field.error_messages["min_value"] = f"{field.label}不能小于 %(limit_value)s。"
@@ -352,6 +355,9 @@ def guide_version(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as error:
                 problems = error.details.get("errors") or []
                 for problem in problems:
+                    if isinstance(problem, str):  # a text over its limit (core.text_limits.TextTooLong)
+                        form.add_error("change_summary", problem)
+                        continue
                     element = problem["element"]
                     form.add_error(element if element in form.fields else None, problem["reason"])
                 if not problems:

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator
 from yuexiu.core import calendar, selectors
 from yuexiu.core.errors import DomainError
 from yuexiu.core.models import AuditEvent, Organisation, User
+from yuexiu.core.text_limits import TextLimit, api_text
 from yuexiu.core.workdays import MAX_WORKING_DAYS, WorkingDayCalendar, end_of_local_day
 
 router = Router()
@@ -73,7 +74,7 @@ class OrganisationPage(Schema):
 class OrganisationFilter(PageIn):
     kind: Literal["district", "subdistrict", "community", "department"] | None = None
     parent: str | None = Field(None, max_length=32, description="上级机构编码")
-    q: str | None = Field(None, max_length=50, description="名称关键词")
+    q: str | None = api_text(TextLimit.SHORT, description="名称关键词")
 
 
 @router.get("/organisations", response={200: OrganisationPage, **ERRORS}, tags=["组织机构"], summary="组织机构列表")

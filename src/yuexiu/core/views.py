@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -88,6 +88,13 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        """Where a login without ``next`` lands: staff on their workbench, citizens and enterprises
+        on the portal (``LOGIN_REDIRECT_URL``)."""
+        if getattr(self.request.user, "is_staff_account", False):
+            return resolve_url("workbench")
+        return super().get_default_redirect_url()
 
 
 class CitizenRegistrationForm(forms.Form):

@@ -37,6 +37,7 @@ from yuexiu.core.rules import get_rule_value
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.tabular import TableError
+from yuexiu.core.text_limits import TextLimit, check_lengths
 from yuexiu.core.workdays import CalendarError, end_of_local_day, local_date
 from yuexiu.policies import registry
 from yuexiu.policies.engine import reference, sql
@@ -207,6 +208,7 @@ def save_rule_file(*, text: str, user: User, policy_code: str | None = None) -> 
     already has candidates or sets a budget below what is committed."""
     if not has_role(user, Role.POLICY_OFFICER):
         raise PermissionDeniedError("只有政策兑现专员可以修改规则。")
+    check_lengths(("规则文件", text, TextLimit.RULE_FILE))
     rules = load_rule_file(text)
     if policy_code and rules.code != policy_code:
         raise DomainError(f"规则文件的 policy.code 是“{rules.code}”，与正在编辑的政策“{policy_code}”不一致。")
@@ -786,8 +788,10 @@ def review(
     sets the amount, at most the engine's. When the registry's current data no longer gives the
     matched decision, approval needs ``confirm_stale`` and a note (or a ``refresh`` first). Raises
     ``Conflict`` when the pool cannot cover it or the data changed (nothing changes), ``DomainError``
-    for an item whose award was not read, a missing reason or a bad amount."""
+    for an item whose award was not read, a missing reason, a note over ``TextLimit.OPINION`` characters
+    or a bad amount."""
     note = note.strip()
+    check_lengths(("审核意见", note, TextLimit.OPINION))
     with transaction.atomic():
         candidate = _lock(candidate_id, version)
         _check_handles(user, candidate.item)
@@ -989,6 +993,7 @@ def record_objection(
     name, phone, reason = name.strip(), phone.strip(), reason.strip()
     if not name or not reason:
         raise DomainError("异议须实名并写明理由（不按要求提出的不予受理）。")
+    check_lengths(("异议人姓名", name, TextLimit.NAME), ("异议理由", reason, TextLimit.OPINION))
     phone = unicodedata.normalize("NFKC", phone).replace(" ", "")
     if not PHONE_RE.match(phone):
         raise DomainError("请填写异议人的联系电话：手机号（11 位）或带区号的固定电话（如 020-83000000）。")
@@ -1019,6 +1024,7 @@ def decide_objection(*, objection_id: int, user: User, upheld: bool, note: str) 
     """Decide an objection; an upheld one removes the candidate and returns its money to the pool."""
     if not note.strip():
         raise DomainError("请写明异议处理意见。")
+    check_lengths(("异议处理意见", note, TextLimit.OPINION))
     with transaction.atomic():
         objection = Objection.objects.select_for_update().filter(pk=objection_id).first()
         if objection is None:
@@ -1148,6 +1154,7 @@ def record_payment(*, candidate_id: int, user: User, reference_no: str, version:
     reference_no = reference_no.strip()
     if not reference_no:
         raise DomainError("请填写支付流水号。")
+    check_lengths(("支付流水号", reference_no, Disbursement._meta.get_field("payment_reference").max_length))
     with transaction.atomic():
         candidate = _lock(candidate_id, version)
         _check_handles(user, candidate.item)
@@ -1161,7 +1168,7 @@ def record_payment(*, candidate_id: int, user: User, reference_no: str, version:
         disbursement.paid_at, disbursement.paid_by, disbursement.payment_reference = (
             timezone.now(),
             user,
-            reference_no[:64],
+            reference_no,
         )
         disbursement.save()
         candidate.status = CandidateStatus.PAID

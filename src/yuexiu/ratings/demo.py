@@ -42,9 +42,13 @@ def load_demo_activity() -> int:
     for number in range(CASES):
         key = list(ITEMS)[number % len(ITEMS)]
         item = items[key]
+        # Items for 法人 are applied for with the enterprise's account, the others by the citizen.
+        applicant = users[
+            "enterprise_demo" if cases.service_object_refusal(item, users["citizen_demo"]) else "citizen_demo"
+        ]
         case = cases.submit_application(
             item=item,
-            applicant=users["citizen_demo"],
+            applicant=applicant,
             idempotency_key=f"demo-{number}",
             form_data={},
             uploads=[Upload(name, "材料.pdf", PDF) for name in cases.required_uploads(item)],
@@ -70,7 +74,7 @@ def load_demo_activity() -> int:
             case=case,
             channel=channel,
             level=level,
-            rater=users["citizen_demo"] if channel == "portal" else None,
+            rater=applicant if channel == "portal" else None,
             comment="等候时间较长，窗口引导不清晰" if level <= 2 else "",
         )
         Rating.objects.filter(pk=rating.pk).update(given_at=finished + timedelta(hours=rng.randint(1, 72)))

@@ -16,12 +16,11 @@ from django.http import QueryDict
 from yuexiu.core.errors import DomainError
 from yuexiu.ratings.models import Level
 
-MAX_COMMENT_LENGTH = 1000
-
 
 def posted_rating(post: QueryDict) -> dict[str, Any]:
     """The rating a form posted, as ``rate_case``/``rate_visit`` take it: ``{"level": int (0 when none
-    was chosen), "answers": {question: int}, "comment": str (at most 1,000 characters)}``."""
+    was chosen), "answers": {question: int}, "comment": str}``. The comment is never cut: the service
+    refuses one over its limit, and the page gives it back whole to be shortened."""
     level = post.get("level", "")
     answers = {}
     for key, value in post.items():
@@ -30,7 +29,7 @@ def posted_rating(post: QueryDict) -> dict[str, Any]:
     return {
         "level": int(level) if level.isdecimal() else 0,
         "answers": answers,
-        "comment": post.get("comment", "")[:MAX_COMMENT_LENGTH],
+        "comment": post.get("comment", ""),
     }
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from yuexiu.cases.models import Case
+from yuexiu.core.text_limits import TextLimit
 
 
 class Level(models.IntegerChoices):
@@ -61,7 +62,7 @@ class Visit(models.Model):
     organisation = models.ForeignKey(
         "core.Organisation", verbose_name="窗口单位", on_delete=models.PROTECT, related_name="+"
     )
-    window_name = models.CharField("窗口", max_length=50)
+    window_name = models.CharField("窗口", max_length=TextLimit.SHORT)
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="服务人员", on_delete=models.PROTECT, related_name="+"
     )
@@ -108,7 +109,7 @@ class Rating(models.Model):
     )
     is_real_name = models.BooleanField("实名", default=True)
     is_default = models.BooleanField("默认评价", default=False)
-    comment = models.CharField("意见", max_length=1000, blank=True)
+    comment = models.CharField("意见", max_length=TextLimit.COMMENT, blank=True)
     given_at = models.DateTimeField("评价时间", db_index=True)
     organisation_id_snapshot = models.PositiveIntegerField("被评价单位", db_index=True)
     window_id_snapshot = models.PositiveIntegerField("受理窗口单位", null=True, blank=True)
@@ -257,7 +258,7 @@ class SelfCheck(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="抽取人", on_delete=models.PROTECT, related_name="+"
     )
     outcome = models.CharField("核查结果", max_length=12, choices=CheckOutcome.choices, blank=True)
-    note = models.CharField("说明", max_length=1000, blank=True)
+    note = models.CharField("说明", max_length=TextLimit.COMMENT, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="核查人",

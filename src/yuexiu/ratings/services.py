@@ -27,6 +27,7 @@ from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from yuexiu.core.models import Organisation, OutboxMessage, Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
+from yuexiu.core.text_limits import TextLimit, TextTooLong, check_lengths, length_problem
 from yuexiu.core.workdays import end_of_local_day, local_date
 from yuexiu.ratings.models import (
     NEGATIVE_LEVELS,
@@ -122,10 +123,13 @@ def case_from_token(token: str) -> Case:
 def _checked_answers(
     question_set: QuestionSet, level: int, answers: dict[str, Any] | None, comment: str
 ) -> dict[str, int]:
-    """The per-indicator answers, checked against the question set; a 差评 needs a comment.
+    """The per-indicator answers, checked against the question set; a 差评 needs a comment, and a
+    comment is at most ``TextLimit.COMMENT`` characters.
 
-    Raises ``DomainError`` whose ``details["field"]`` names the form field at fault (``answers`` with
-    the ``question``, or ``comment``), so a page can point at it."""
+    Raises ``DomainError`` (``TextTooLong`` for the length) whose ``details["field"]`` names the form
+    field at fault (``answers`` with the ``question``, or ``comment``), so a page can point at it."""
+    if problem := length_problem("意见", comment, TextLimit.COMMENT):
+        raise TextTooLong(problem, details={"errors": [problem], "field": "comment"})
     answers = answers or {}
     for question, value in answers.items():
         if question not in question_set.questions or value not in Level.values:
@@ -192,7 +196,7 @@ def rate_case(
                 rater=rater or case.applicant,
                 entered_by=entered_by,
                 is_real_name=True,
-                comment=comment.strip()[:1000],
+                comment=comment.strip(),
                 given_at=timezone.now(),
                 organisation_id_snapshot=case.organisation_id,
                 window_id_snapshot=case.intake_organisation_id,
@@ -484,6 +488,7 @@ def advance_rectification(
         raise Conflict("该差评整改已办结。", code="invalid_transition")
     if not note.strip():
         raise DomainError(f"请填写{locked.get_step_display()}情况。", code="note_required")
+    check_lengths((f"{locked.get_step_display()}情况", note, TextLimit.OPINION))
     if locked.step == Step.CLASSIFY:
         if classification not in Classification.values:
             raise DomainError("请选择处置方式：立行立改、限期整改或解释说明。", code="classification_required")
@@ -496,7 +501,7 @@ def advance_rectification(
     if locked.step_due_at is not None and now > locked.step_due_at:
         locked.on_time = False
     finished = locked.step
-    locked.notes = {**locked.notes, finished: {"note": note.strip()[:2000], "by": actor.pk, "at": now.isoformat()}}
+    locked.notes = {**locked.notes, finished: {"note": note.strip(), "by": actor.pk, "at": now.isoformat()}}
     locked.step = STEP_ORDER[STEP_ORDER.index(Step(finished)) + 1]
     if finished == Step.CALLBACK and callback_level in NEGATIVE_LEVELS:
         # The rater is still dissatisfied: rectify again; the rectification no longer counts as on time.
@@ -555,6 +560,7 @@ def file_appeal(*, rating: Rating, actor: User, kind: str, reason: str) -> Appea
     """The rated unit appeals a rating as 误评 or 恶意差评, with its reason; one appeal per rating."""
     if kind not in AppealKind.values or not reason.strip():
         raise DomainError("请选择申诉类型（误评或恶意差评）并写明理由。", code="invalid_appeal")
+    check_lengths(("申诉理由", reason, TextLimit.OPINION))
     if not rating.is_negative:
         raise DomainError("只能对差评提出申诉。", code="invalid_appeal")
     # The rated unit's own staff appeal; district-wide roles (supervisors, administrators) do not.
@@ -563,7 +569,7 @@ def file_appeal(*, rating: Rating, actor: User, kind: str, reason: str) -> Appea
     try:
         with transaction.atomic():
             appeal = Appeal.objects.create(
-                rating=rating, kind=kind, reason=reason.strip()[:2000], filed_by=actor, filed_at=timezone.now()
+                rating=rating, kind=kind, reason=reason.strip(), filed_by=actor, filed_at=timezone.now()
             )
     except IntegrityError:
         raise Conflict("该评价已申诉过。", code="appeal_exists") from None
@@ -579,6 +585,7 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
         raise PermissionDeniedError("只有监督人员可以复核申诉。")
     if not decision.strip():
         raise DomainError("请写明复核意见。", code="decision_required")
+    check_lengths(("复核意见", decision, TextLimit.OPINION))
     appeal = Appeal.objects.select_for_update(of=("self",)).select_related("rating").get(pk=appeal.pk)
     if appeal.filed_by_id == actor.pk:
         raise PermissionDeniedError("申诉人不能复核自己的申诉。")
@@ -586,7 +593,7 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
         raise Conflict("该申诉已复核。", code="appeal_decided")
     appeal.upheld = upheld
     appeal.decided_by = actor
-    appeal.decision = decision.strip()[:2000]
+    appeal.decision = decision.strip()
     appeal.decided_at = timezone.now()
     appeal.save()
     if upheld:
@@ -640,11 +647,12 @@ def record_self_check(*, check: SelfCheck, actor: User, outcome: str, note: str 
     _require_supervisor(actor)
     if outcome not in CheckOutcome.values:
         raise DomainError("请选择核查结果。", code="invalid_outcome")
+    check_lengths(("说明", note, TextLimit.COMMENT))
     check = SelfCheck.objects.select_for_update(of=("self",)).select_related("rating").get(pk=check.pk)
     if check.outcome:
         raise Conflict("该评价已核查。", code="already_checked")
     check.outcome = outcome
-    check.note = note.strip()[:1000]
+    check.note = note.strip()
     check.checked_by = actor
     check.checked_at = timezone.now()
     check.save()
@@ -719,6 +727,7 @@ def record_visit(*, actor: User, window_name: str) -> Visit:
         raise PermissionDeniedError("只有窗口工作人员可以登记现场服务。")
     if not window_name.strip():
         raise DomainError("请填写窗口名称。", code="invalid_visit")
+    check_lengths(("窗口名称", window_name, TextLimit.SHORT))
     rng = random.SystemRandom()
     for _ in range(20):
         code = f"{rng.randint(0, 999999):06d}"
@@ -726,7 +735,7 @@ def record_visit(*, actor: User, window_name: str) -> Visit:
             return Visit.objects.create(
                 code=code,
                 organisation=actor.organisation,
-                window_name=window_name.strip()[:50],
+                window_name=window_name.strip(),
                 officer=actor,
                 served_at=timezone.now(),
             )
@@ -778,7 +787,7 @@ def rate_visit(
                 question_set=question_set,
                 channel=channel,
                 is_real_name=False,
-                comment=comment.strip()[:1000],
+                comment=comment.strip(),
                 given_at=timezone.now(),
                 organisation_id_snapshot=visit.organisation_id,
                 window_id_snapshot=visit.organisation_id,

@@ -174,6 +174,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 for rectification in rectifications.order_by("closed_at", "step_due_at", "id")[:200]
             ],
             "is_window": has_role(user, Role.WINDOW_OFFICER),
+            "is_hotline_operator": has_role(user, Role.HOTLINE_OPERATOR),  # only they enter 12345 ratings
             "appeals": appeals,
             "is_supervisor": is_supervisor,
             "classifications": Classification.choices,

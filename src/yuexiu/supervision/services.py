@@ -27,6 +27,7 @@ from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
+from yuexiu.core.text_limits import TextLimit, check_lengths
 from yuexiu.core.workdays import end_of_local_day, local_date
 from yuexiu.supervision.models import Alert, AlertLevel, Observation, OrderStatus, SupervisedItem, SupervisionOrder
 
@@ -182,13 +183,14 @@ def respond_order(
     """The department states what it did (整改回复, required)."""
     if not response.strip():
         raise DomainError("请填写整改情况。", code="response_required")
+    check_lengths(("整改情况", response, TextLimit.REPORT))
     order = _locked_order(order, expected_version)
     if not can_respond(actor, order):
         raise PermissionDeniedError("只有被督办单位可以回复督办单。")
     if order.status != OrderStatus.ISSUED:
         raise Conflict(f"该督办单当前为“{order.get_status_display()}”，不能回复。", code="invalid_transition")
     order.status = OrderStatus.RESPONDED
-    order.response = response.strip()[:5000]
+    order.response = response.strip()
     order.responded_by = actor
     order.responded_at = timezone.now()
     order.version += 1
@@ -206,11 +208,12 @@ def verify_order(
     _require(actor, (Role.SUPERVISOR,), "只有监督人员可以核实督办回复。")
     if not accepted and not note.strip():
         raise DomainError("退回重办须说明理由。", code="reason_required")
+    check_lengths(("核实意见", note, TextLimit.REPORT))
     order = _locked_order(order, expected_version)
     if order.status != OrderStatus.RESPONDED:
         raise Conflict(f"该督办单当前为“{order.get_status_display()}”，不能核实。", code="invalid_transition")
     now = timezone.now()
-    order.verification = note.strip()[:5000]
+    order.verification = note.strip()
     order.verified_by = actor
     if accepted:
         order.status = OrderStatus.CLOSED
@@ -234,9 +237,10 @@ def file_observation(
     _require(actor, (Role.INTEGRITY_SUPERVISOR,), "只有廉政监督员可以提出监督意见。")
     if not content.strip():
         raise DomainError("请填写监督意见。", code="content_required")
+    check_lengths(("监督意见", content, TextLimit.REPORT))
     now = timezone.now()
     observation = Observation.objects.create(
-        filed_by=actor, organisation=organisation, case=case, content=content.strip()[:5000], filed_at=now
+        filed_by=actor, organisation=organisation, case=case, content=content.strip(), filed_at=now
     )
     order = SupervisionOrder.objects.create(
         number=f"JD{observation.pk:08d}",
