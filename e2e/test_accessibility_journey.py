@@ -160,14 +160,6 @@ def cases(site, settings, tmp_path, catalogue_with_long_link):
     settings.MEDIA_ROOT = tmp_path
     users = {user.username: user for user in User.objects.all()}
     food = ServiceItem.objects.get(slug=FOOD)
-    open_case = services.submit_application(
-        item=food,
-        applicant=users["enterprise_demo"],
-        idempotency_key="a11y-open",
-        form_data={},
-        uploads=food_licence_uploads(),
-    )
-    services.accept_case(case=open_case, actor=users["window_centre"])
     closed = services.submit_application(
         item=food,
         applicant=users["enterprise_demo"],
@@ -179,6 +171,15 @@ def cases(site, settings, tmp_path, catalogue_with_long_link):
     closed = services.approve_case(case=closed, actor=users["approver_scj"])
     closed = services.deliver_result(case=closed, actor=users["window_centre"], method="electronic")
     closed = services.close_case(case=closed, actor=users["window_centre"])
+    # The open one comes second: a second application while one is open would need confirming.
+    open_case = services.submit_application(
+        item=food,
+        applicant=users["enterprise_demo"],
+        idempotency_key="a11y-open",
+        form_data={},
+        uploads=food_licence_uploads(),
+    )
+    services.accept_case(case=open_case, actor=users["window_centre"])
     return {"open": open_case.number, "closed": closed.number}
 
 
