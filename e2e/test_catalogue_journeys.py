@@ -4,7 +4,11 @@ check flags it; the bureau's reviewer publishes and the old version stays readab
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import check_accessibility
@@ -73,3 +77,23 @@ def test_an_editor_sets_a_promised_limit_above_the_statutory_one_and_the_check_f
     page.get_by_role("button", name="退回修改").click()
     expect(page.locator("#version-status")).to_have_text("已退回")
     check_accessibility(page, "审核退回")
+
+
+def test_a_citizen_finds_words_in_another_order_and_a_bundle_whose_items_are_being_compiled(page: Page, site: str):
+    with time_machine.travel(datetime(2025, 6, 18, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        page.goto(site + "/services/")
+        page.get_by_label("搜索事项").fill("公积金 退休")
+        results = page.locator("#search-results")
+        expect(results.locator("#search-summary")).to_have_text("“公积金 退休”：找到 0 个一件事、2 个事项。")
+        expect(results.locator("#item-results li").first).to_contain_text("退休提取住房公积金")
+        page.get_by_label("搜索事项").fill("社保卡")
+        expect(results.locator("#bundle-results")).to_contain_text("社会保障卡居民服务“一卡通”一件事")
+        check_accessibility(page, "搜索结果（词序不同）")
+
+        card = page.locator("#business-bundles li", has_text="开办运输企业一件事")
+        expect(card).to_contain_text("所含事项整理中")
+        card.get_by_role("link", name="开办运输企业一件事").click()
+        expect(page.get_by_role("heading", name="开办运输企业一件事", exact=True)).to_be_visible()
+        expect(page.locator("#bundle-items-compiling")).to_contain_text("所含事项整理中")
+        expect(page.get_by_role("link", name="在线申请")).to_have_count(0)
+        check_accessibility(page, "一件事页面（事项整理中）")

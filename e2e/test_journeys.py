@@ -76,9 +76,10 @@ def test_a_window_officer_logs_in_keeps_elder_mode_and_sees_only_their_subdistri
 def test_the_audit_administrator_finds_the_login_events(page: Page, site: str):
     log_in(page, site, "auditadmin")
     page.goto(site + "/workbench/audit/")
-    page.get_by_label("事件（前缀）").fill("auth.login")
+    page.get_by_label("事件", exact=True).fill("登录")
     page.get_by_role("button", name="查询").click()
-    expect(page.locator("#audit-table tbody")).to_contain_text("auth.login_succeeded")
+    expect(page.locator("#audit-table tbody")).to_contain_text("登录成功")
+    expect(page.locator("#audit-table tbody")).to_contain_text("审计管理员")
     check_accessibility(page, "审计日志")
 
 

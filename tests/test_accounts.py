@@ -57,7 +57,7 @@ def test_a_simple_password_is_refused_in_chinese(reference_data):
 
 def test_the_same_id_number_cannot_register_twice(reference_data, password):
     services.register_citizen(username="a1", password=password, full_name="甲", id_number="11010519491231002X")
-    with pytest.raises(Conflict, match="该身份证号已注册"):
+    with pytest.raises(DomainError, match="该身份证号已注册"):
         services.register_citizen(username="a2", password=password, full_name="乙", id_number="11010519491231002X")
 
 
@@ -182,7 +182,7 @@ def test_usernames_with_spaces_or_differing_only_in_case_are_refused(reference_d
             username="nu c1<x>", password=password, full_name="甲", id_number="11010519491231002X"
         )
     services.register_citizen(username="liming", password=password, full_name="甲", id_number="11010519491231002X")
-    with pytest.raises(Conflict, match="该用户名已被注册"):
+    with pytest.raises(DomainError, match="该用户名已被注册"):
         services.register_citizen(username="LiMing", password=password, full_name="乙", id_number="440104198503151230")
 
 

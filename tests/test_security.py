@@ -71,9 +71,8 @@ def test_staff_with_a_device_must_pass_the_totp_step(client, cast, password):
     client.post("/accounts/login/", {"username": "window_hongqiao", "password": password})
     assert client.get("/workbench/").url == "/accounts/two-factor/"
     assert client.get("/api/v1/me").json()["code"] == "two_factor_required"
-    device_id = device.persistent_id
     token = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    response = client.post("/accounts/two-factor/", {"otp_device": device_id, "otp_token": f"{token:06d}"})
+    response = client.post("/accounts/two-factor/", {"token": f"{token:06d}"})
     assert response.status_code == 302
     assert client.get("/workbench/").status_code == 200
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -12,7 +13,16 @@ from yuexiu.cases.api import router as cases_router
 from yuexiu.catalog.api import router as catalog_router
 from yuexiu.core import audit
 from yuexiu.core.api import router as core_router
-from yuexiu.core.errors import DomainError, PermissionDeniedError, validation_reason
+from yuexiu.core.errors import (
+    CSRF_FAILURE,
+    UNPARSABLE_BODY,
+    DomainError,
+    PermissionDeniedError,
+    has_chinese,
+    http_status_message,
+    unreadable_request_message,
+    validation_reason,
+)
 from yuexiu.core.workdays import CalendarError, CalendarYearMissing
 from yuexiu.policies.api import router as policies_router
 
@@ -78,4 +88,28 @@ def on_unexpected_error(request: HttpRequest, error: Exception) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    return error_response(request, error.status_code, "http_error", str(error))
+    """django-ninja's own refusals (CSRF, an unparsable body, throttling) speak English: say them in
+    Chinese. An ``HttpError`` raised with a Chinese message keeps it."""
+    text = str(error)
+    if text == "CSRF check Failed":
+        code, message = CSRF_FAILURE
+    elif text.startswith("Cannot parse request body"):
+        code, message = UNPARSABLE_BODY
+    elif has_chinese(text):
+        code, message = "http_error", text
+    else:
+        code, message = http_status_message(error.status_code)
+    return error_response(request, error.status_code, code, message)
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_unreadable_request(request: HttpRequest, error: SuspiciousOperation) -> HttpResponse:
+    """A request Django refuses to read (too many fields, too large): a 400 like the pages', not a 500."""
+    code, message = unreadable_request_message(error)
+    return error_response(request, 400, code, message)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    code, message = http_status_message(404)
+    return error_response(request, 404, code, message)

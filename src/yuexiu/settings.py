@@ -61,6 +61,7 @@ SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else EMBEDDED_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "yuexiu.core.views.csrf_failure"  # Chinese, and JSON under /api/
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yuexiu.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
@@ -137,6 +138,7 @@ MIDDLEWARE = [
     "yuexiu.core.middleware.RequestContextMiddleware",
     "yuexiu.core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yuexiu.core.middleware.MethodNotAllowedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -181,6 +183,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 # out by one person's mistakes. Rotating user agents or cookies cannot bypass an account lock, which
 # is the concern of axes.W006, so that warning is silenced.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Failures count under the folded name that finds the account (full-width or upper-case spellings of
+# one name share one count).
+AXES_USERNAME_CALLABLE = "yuexiu.core.security.axes_username"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", views.register, name="register"),
+    path("accounts/password-reset/", views.password_reset, name="password_reset"),
+    path("accounts/password-reset/confirm/", views.password_reset_confirm, name="password_reset_confirm"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/two-factor/", views.two_factor, name="two_factor"),
     path("workbench/", views.workbench, name="workbench"),
@@ -30,6 +32,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 
+handler400 = "yuexiu.core.views.bad_request"
 handler403 = "yuexiu.core.views.permission_denied"
 handler404 = "yuexiu.core.views.page_not_found"
 handler500 = "yuexiu.core.views.server_error"

@@ -85,7 +85,7 @@ def test_chusheng_in_chinese_finds_the_certificate_first_because_its_name_starts
 def test_the_whole_name_is_an_exact_match_with_the_highest_score(index: SearchIndex) -> None:
     hits = index.search("居住证申领")
     assert ranked(hits) == [("residence-permit", "name")]
-    assert 8 < hits[0].score < 9
+    assert 9 < hits[0].score < 10
 
 
 # Pinyin and initials
@@ -176,6 +176,7 @@ LADDER = [
     SearchDocument("body", "建设工程竣工验收备案", body="需提交排水许可证复印件"),
     SearchDocument("keywords", "河道管理范围内建设项目审批", keywords="广州市越秀区水务局 排水许可"),
     SearchDocument("fuzzy", "排污许可"),
+    SearchDocument("words", "排水设施许可"),
     SearchDocument("pinyin", "派水许可"),
     SearchDocument("contains", "城镇污水排入排水管网许可 (排水许可)"),
     SearchDocument("prefix", "排水许可变更"),
@@ -183,18 +184,19 @@ LADDER = [
 ]
 
 
-def test_tiers_rank_exact_then_prefix_contains_pinyin_fuzzy_keywords_body() -> None:
+def test_tiers_rank_exact_then_prefix_contains_pinyin_words_fuzzy_keywords_body() -> None:
     hits = SearchIndex(LADDER).search("排水许可")
     assert ranked(hits) == [
         ("exact", "name"),
         ("prefix", "name"),
         ("contains", "name"),
         ("pinyin", "pinyin"),
+        ("words", "words"),
         ("fuzzy", "fuzzy"),
         ("keywords", "keywords"),
         ("body", "body"),
     ]
-    assert [int(hit.score) for hit in hits] == [8, 7, 6, 5, 3, 2, 1]
+    assert [int(hit.score) for hit in hits] == [9, 8, 7, 6, 4, 3, 2, 1]
 
 
 def test_a_full_pinyin_match_ranks_above_an_initials_match() -> None:
@@ -360,3 +362,85 @@ def test_typed_pinyin_reaches_keywords_from_a_syllable_start() -> None:
 def test_initials_of_a_common_name_find_the_item() -> None:
     index = SearchIndex([SearchDocument(key="card", name="社会保障卡申领", keywords="社保卡 区人社局")])
     assert ranked(index.search("sbk")) == [("card", "keywords")]
+
+
+# Words in another order, several words, characters with gaps (issue 11 §3)
+
+HOUSING = "广州住房公积金管理中心越秀管理部"
+PENSION = "广州市越秀区人力资源和社会保障局"
+WORDS_CATALOGUE = [
+    SearchDocument("fund-withdrawal", "退休提取住房公积金", f"{HOUSING} 公共服务 退休一件事"),
+    SearchDocument("fund-freeze", "住房公积金个人账户封存", f"{HOUSING} 公共服务 退休一件事"),
+    SearchDocument("normal-retirement", "企业职工基本养老保险正常退休申请", f"{PENSION} 行政确认 退休一件事"),
+    SearchDocument("card", "社会保障卡申领", f"{PENSION} 公共服务 新生儿出生一件事"),
+    SearchDocument("card-bundle", '社会保障卡居民服务"一卡通"一件事', "一件事"),
+    SearchDocument("birth-certificate", "出生医学证明(首次签发)", "广州市越秀区卫生健康局 公共服务 新生儿出生一件事"),
+    SearchDocument("birth-registration", "国(境)内出生登记", "广州市公安局越秀区分局 行政确认 新生儿出生一件事"),
+    SearchDocument("fund-loan", "住房公积金贷款提取", HOUSING),
+]
+
+
+@pytest.fixture(scope="module")
+def words_index() -> SearchIndex:
+    return SearchIndex(WORDS_CATALOGUE)
+
+
+def test_words_typed_in_another_order_find_the_name(words_index: SearchIndex) -> None:
+    # 公积金 + 提取 in that order first (fewer characters between), then 提取 … 公积金 reordered
+    assert ranked(words_index.search("公积金提取")) == [("fund-loan", "words"), ("fund-withdrawal", "words")]
+
+
+def test_several_words_in_any_order_must_all_be_found(words_index: SearchIndex) -> None:
+    assert ranked(words_index.search("公积金 退休")) == [
+        ("fund-withdrawal", "words"),
+        ("fund-freeze", "keywords"),  # 公积金 in the name, 退休 in the bundle named in its keywords
+    ]
+    assert ranked(words_index.search("退休 公积金 提取")) == [("fund-withdrawal", "words")]
+    assert words_index.search("公积金 出生") == []
+
+
+def test_several_words_in_pinyin_are_found_in_any_order(words_index: SearchIndex) -> None:
+    assert ranked(words_index.search("gongjijin tiqu")) == [
+        ("fund-loan", "words"),
+        ("fund-withdrawal", "words"),
+    ]
+
+
+def test_a_common_short_form_finds_the_full_name_through_its_characters_in_order(words_index: SearchIndex) -> None:
+    assert ranked(words_index.search("社保卡")) == [("card", "words"), ("card-bundle", "words")]
+
+
+def test_one_wrong_character_with_words_between_is_a_fuzzy_match(words_index: SearchIndex) -> None:
+    assert ranked(words_index.search("出身证明")) == [("birth-certificate", "fuzzy")]
+
+
+def test_two_wrong_characters_with_words_between_are_not_tolerated(words_index: SearchIndex) -> None:
+    assert words_index.search("出身正明") == []
+
+
+def test_words_in_the_query_order_rank_above_the_same_words_reordered() -> None:
+    index = SearchIndex([SearchDocument("reordered", "许可之排水"), SearchDocument("in-order", "排水之许可")])
+    hits = index.search("排水许可")
+    assert ranked(hits) == [("in-order", "words"), ("reordered", "words")]
+    # quality: 4 characters found over a span of 5 (0.8), times 0.8 when reordered (0.64)
+    brevity = 0.00008 * (100 - 5)
+    assert [hit.score for hit in hits] == [round(4 + 0.9 * 0.8 + brevity, 8), round(4 + 0.9 * 0.64 + brevity, 8)]
+
+
+def test_fewer_characters_between_the_words_rank_first() -> None:
+    index = SearchIndex([SearchDocument("far", "排水设施设备许可"), SearchDocument("near", "排水设施许可")])
+    assert keys(index.search("排水许可")) == ["near", "far"]
+
+
+def test_a_piece_of_one_character_does_not_make_a_reordered_match() -> None:
+    # 公积金提取 cut into pieces of two or more characters: 公积 金提 … are not in 金融提示公告
+    index = SearchIndex([SearchDocument("noise", "金融提示公告积分")])
+    assert index.search("公积金提取") == []
+
+
+@pytest.mark.parametrize("query", ["公积金提取", "公积金 退休", "社保卡", "出身证明", "gongjijin", "许可", "zm"])
+def test_a_smaller_limit_gives_the_first_hits_of_a_larger_one(query: str) -> None:
+    index = SearchIndex(CATALOGUE + WORDS_CATALOGUE[:3] + WORDS_CATALOGUE[4:5] + WORDS_CATALOGUE[7:])
+    everything = index.search(query, limit=None)
+    for limit in range(1, len(everything) + 2):
+        assert index.search(query, limit=limit) == everything[:limit]

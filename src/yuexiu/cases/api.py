@@ -15,6 +15,7 @@ from yuexiu.cases.models import Case
 from yuexiu.core import identity
 from yuexiu.core.api import AUTH_ERRORS, ErrorOut, PageIn
 from yuexiu.core.models import AccountType, User
+from yuexiu.core.pagination import paginate
 
 router = Router(tags=["办件"])
 
@@ -130,8 +131,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> dict[str, ob
         cases = selectors.list_my_cases(user)
         if filters.status:
             cases = cases.filter(status=filters.status)
-    page = list(cases.prefetch_related("pauses")[filters.offset : filters.offset + filters.limit])
-    return {"count": cases.count(), "items": page}
+    return paginate(cases.prefetch_related("pauses"), filters)
 
 
 @router.get(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from yuexiu.cases.clock import NATURAL_DAYS, ClockState, Pause, clock_state, limit_of, natural_clock_state
 from yuexiu.cases.models import OPEN_STATUSES, BundleCase, Case, CasePause, CaseStatus
+from yuexiu.core import audit
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import AccountType, Role, User
@@ -65,17 +66,18 @@ def overdue(cases: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case
 
 def access_case(user: User, number: str) -> Case:
     """A case for its applicant or for staff of its organisations; ``NotFound`` for everyone else, so
-    a guessed number tells nothing."""
+    a guessed number tells nothing (someone else's case is recorded as a security event:
+    ``audit.concealed``)."""
     case = _cases().prefetch_related("pauses", "events__actor", "attachments").filter(number=number).first()
-    if case is None or not user.is_authenticated:
+    if case is None:
         raise NotFound("未找到该办件。")
-    if case.applicant_id == user.pk:
+    if user.is_authenticated and case.applicant_id == user.pk:
         return case
-    if works_with_cases(user):
+    if user.is_authenticated and works_with_cases(user):
         visible = visible_organisation_ids(user)
         if visible is None or case.organisation_id in visible or case.intake_organisation_id in visible:
             return case
-    raise NotFound("未找到该办件。")
+    raise audit.concealed(case, "未找到该办件。")
 
 
 DECIDED = (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.DECLINED, CaseStatus.DELIVERED, CaseStatus.CLOSED)
@@ -190,13 +192,14 @@ def list_my_bundle_cases(user: User) -> QuerySet[BundleCase]:
 def access_bundle_case(user: User, number: str) -> BundleCase:
     """A bundle application for its applicant, or for staff who may see at least one of its sub-cases."""
     bundle_case = BundleCase.objects.select_related("bundle").filter(number=number).first()
-    if bundle_case is None or not user.is_authenticated:
+    if bundle_case is None:
         raise NotFound("未找到该一件事办件。")
-    if bundle_case.applicant_id == user.pk:
+    if user.is_authenticated and bundle_case.applicant_id == user.pk:
         return bundle_case
     if (
-        user.account_type == AccountType.STAFF
+        user.is_authenticated
+        and user.account_type == AccountType.STAFF
         and list_staff_cases(user, open_only=False).filter(bundle_case=bundle_case).exists()
     ):
         return bundle_case
-    raise NotFound("未找到该一件事办件。")
+    raise audit.concealed(bundle_case, "未找到该一件事办件。")

@@ -381,6 +381,9 @@ def bundle_apply(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     if user.account_type == AccountType.STAFF:
         raise PermissionDenied("一件事在线申请由申请人本人提交。")
+    if not bundle.bundleitem_set.all():  # nothing to fan out into: the page says the items are being compiled
+        messages.info(request, f"“{bundle.name}”所含事项整理中，暂不受理网上申请。")
+        return redirect("catalog:bundle_detail", slug=bundle.slug)
     merged = catalog_selectors.merge_bundle(bundle)
     values = _posted_values(request)
     errors: list[str] = []

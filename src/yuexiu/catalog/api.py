@@ -11,6 +11,7 @@ from yuexiu.catalog import exports, selectors
 from yuexiu.catalog.models import GuideVersion, ItemType, ServiceBundle, ServiceItem
 from yuexiu.core.api import ERRORS, PageIn
 from yuexiu.core.errors import NotFound
+from yuexiu.core.pagination import paginate
 from yuexiu.core.text_limits import TextLimit, api_text
 
 router = Router(tags=["事项目录"])
@@ -89,15 +90,14 @@ class ItemFilter(PageIn):
 @router.get("/catalog/items", response={200: ItemPage, **ERRORS}, summary="事项列表与搜索")
 def list_items(request: HttpRequest, filters: Query[ItemFilter]) -> dict[str, object]:
     if filters.q and filters.q.strip():
-        items: list[ServiceItem] = selectors.search_catalogue(filters.q, limit=filters.offset + filters.limit).items
-        return {"count": len(items), "items": items[filters.offset :]}
-    queryset = selectors.list_items(
+        return paginate(selectors.rank_items(filters.q), filters)
+    items = selectors.list_items(
         organisation_code=filters.department or "",
         subdistrict_code=filters.subdistrict or "",
         item_type=filters.item_type or "",
         citywide=filters.citywide,
     )
-    return {"count": queryset.count(), "items": list(queryset[filters.offset : filters.offset + filters.limit])}
+    return paginate(items, filters)
 
 
 @router.get("/catalog/items/{slug}", response={200: ItemDetailOut, **ERRORS}, summary="事项详情（现行办事指南）")
@@ -112,6 +112,9 @@ def get_item_version(request: HttpRequest, slug: str, number: int) -> GuideVersi
     return selectors.get_public_version(selectors.get_item(slug), number)
 
 
+ITEMS_COMPILING = "所含事项整理中：来源尚未列出具体事项，暂不受理网上申请"
+
+
 class BundleOut(Schema):
     slug: str
     name: str
@@ -119,11 +122,16 @@ class BundleOut(Schema):
     lead_organisation_code: str | None
     promised_limit_days: int | None
     item_count: int
+    items_compiling: bool = Field(description=ITEMS_COMPILING)
     confidence: str
 
     @staticmethod
     def resolve_lead_organisation_code(obj: ServiceBundle) -> str | None:
         return obj.lead_organisation.code if obj.lead_organisation else None
+
+    @staticmethod
+    def resolve_items_compiling(obj: ServiceBundle) -> bool:
+        return obj.item_count == 0  # type: ignore[attr-defined]  # annotated by selectors.list_bundles
 
 
 class MergedFieldOut(Schema):
@@ -154,6 +162,7 @@ class BundleDetailOut(Schema):
     promised_limit_days: int | None
     eligibility: list[str]
     items: list[ItemOut]
+    items_compiling: bool = Field(description=ITEMS_COMPILING)
     merged_form: list[MergedFieldOut]
     merged_materials: list[MergedMaterialOut]
     source_url: str
@@ -175,6 +184,7 @@ def list_bundles(request: HttpRequest, filters: Query[BundleFilter]) -> list[Ser
 def get_bundle(request: HttpRequest, slug: str) -> dict[str, object]:
     bundle = selectors.get_bundle(slug)
     merged = selectors.merge_bundle(bundle)
+    items = [link.item for link in bundle.bundleitem_set.all()]
     return {
         "slug": bundle.slug,
         "name": bundle.name,
@@ -182,7 +192,8 @@ def get_bundle(request: HttpRequest, slug: str) -> dict[str, object]:
         "lead_organisation_code": bundle.lead_organisation.code if bundle.lead_organisation else None,
         "promised_limit_days": bundle.promised_limit_days,
         "eligibility": bundle.eligibility,
-        "items": [link.item for link in bundle.bundleitem_set.all()],
+        "items": items,
+        "items_compiling": not items,
         "merged_form": merged.fields,
         "merged_materials": [
             {**material.__dict__, "must_submit": material.must_submit} for material in merged.materials

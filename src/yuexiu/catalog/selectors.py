@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import difflib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
@@ -23,6 +24,7 @@ from yuexiu.catalog.models import (
     ServiceItem,
 )
 from yuexiu.catalog.search import SearchDocument, SearchIndex
+from yuexiu.core import audit
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import Organisation, User
 from yuexiu.core.selectors import scope_to_user
@@ -112,26 +114,57 @@ def search_index() -> SearchIndex:
         return index
 
 
+class RankedItems(Sequence[ServiceItem]):
+    """Public items in search-rank order, loaded a slice at a time (one query per slice); ``len()`` is
+    the number of matches, so ``core.pagination.paginate`` gives the API's ``count``."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self._ids = ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> ServiceItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ServiceItem]: ...
+
+    def __getitem__(self, index: int | slice) -> ServiceItem | list[ServiceItem]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        ids = self._ids[index]
+        found = {item.pk: item for item in public_items().filter(pk__in=ids)} if ids else {}
+        return [found[pk] for pk in ids if pk in found]
+
+
+def rank_items(query: str) -> RankedItems:
+    """Every public item matching ``query`` (partial words, words in any order, pinyin, initials, one
+    wrong character), best first; empty for a blank query. Queries are cut to 50 characters."""
+    query = (query or "").strip()[:50]
+    hits = search_index().search(query, limit=None) if query else []
+    return RankedItems([int(hit.key) for hit in hits])
+
+
 @dataclass
 class SearchResults:
     items: list[ServiceItem]
     bundles: list[ServiceBundle]
+    total: int = 0  # items matching, of which ``items`` are the first ones
 
 
 def search_catalogue(query: str, *, limit: int = 20) -> SearchResults:
-    """Items ranked by the search index (partial words, pinyin, initials, one wrong character) and the
-    bundles whose names match the query (same index rules)."""
+    """The best ``limit`` items for ``query`` (see ``rank_items``), how many items match in all, and the
+    bundles whose names match the query (same index rules, one wrong character excepted)."""
     query = (query or "").strip()[:50]
     if not query:
-        return SearchResults(items=[], bundles=[])
-    hits = search_index().search(query, limit=limit)
-    ids = [int(hit.key) for hit in hits]
-    found = {item.pk: item for item in public_items().filter(pk__in=ids)}
+        return SearchResults(items=[], bundles=[], total=0)
+    ranked = rank_items(query)
     bundles = list(ServiceBundle.objects.filter(is_active=True).select_related("lead_organisation"))
     bundle_index = SearchIndex(SearchDocument(key=str(bundle.pk), name=bundle.name) for bundle in bundles)
     by_id = {bundle.pk: bundle for bundle in bundles}
     bundle_hits = [by_id[int(hit.key)] for hit in bundle_index.search(query, limit=5) if hit.matched != "fuzzy"]
-    return SearchResults(items=[found[pk] for pk in ids if pk in found], bundles=bundle_hits)
+    return SearchResults(items=ranked[:limit], bundles=bundle_hits, total=len(ranked))
 
 
 # ---- items and versions --------------------------------------------------------------------------
@@ -218,6 +251,15 @@ def diff_with_previous(version: GuideVersion, *, public: bool = False) -> list[E
 
 
 # ---- bundles ---------------------------------------------------------------------------------------
+
+
+# Said wherever a bundle has no constituent items: the national and Guangdong sources read so far
+# (data/one-thing-2024.yaml, domain/rules.md §3) name the bundle but not the matters it joins, and
+# none are invented. Public text, so it speaks of what the citizen can do instead.
+ITEMS_COMPILING = (
+    "所含事项整理中：国家和广东已公布的资料列出了这件“一件事”，但尚未列出它包含哪些具体事项，"
+    "我们正在整理。整理完成前暂不受理网上申请，如需办理请到区政务服务中心窗口咨询。"
+)
 
 
 def list_bundles(*, event_kind: str = "") -> QuerySet[ServiceBundle]:
@@ -329,5 +371,5 @@ def access_version(viewer: User, pk: int) -> GuideVersion:
     if version is None:
         raise NotFound("未找到该指南版本。")
     if not (services.can_edit(viewer, version.item) or services.can_review(viewer)):
-        raise NotFound("未找到该指南版本。")
+        raise audit.concealed(version, "未找到该指南版本。")
     return version

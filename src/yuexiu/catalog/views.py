@@ -136,7 +136,12 @@ def bundle_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except NotFound as error:
         return _not_found(request, error)
     merged = selectors.merge_bundle(bundle)
-    context: dict[str, Any] = {"bundle": bundle, "merged": merged, "links": bundle.bundleitem_set.all()}
+    context: dict[str, Any] = {
+        "bundle": bundle,
+        "merged": merged,
+        "links": bundle.bundleitem_set.all(),
+        "items_compiling": selectors.ITEMS_COMPILING,
+    }
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator
 from yuexiu.core import calendar, selectors
 from yuexiu.core.errors import DomainError
 from yuexiu.core.models import AuditEvent, Organisation, User
+from yuexiu.core.pagination import paginate
 from yuexiu.core.text_limits import TextLimit, api_text
 from yuexiu.core.workdays import MAX_WORKING_DAYS, WorkingDayCalendar, end_of_local_day
 
@@ -82,10 +83,7 @@ def list_organisations(request: HttpRequest, filters: Query[OrganisationFilter])
     organisations = selectors.list_organisations(
         kind=filters.kind or "", parent_code=filters.parent or "", query=filters.q or ""
     )
-    return {
-        "count": organisations.count(),
-        "items": list(organisations[filters.offset : filters.offset + filters.limit]),
-    }
+    return paginate(organisations, filters)
 
 
 @router.get(
@@ -218,8 +216,10 @@ class AuditEventOut(Schema):
     occurred_at: datetime
     actor_username: str
     actor_roles: str
+    actor_role_labels: str = Field(description="角色的中文名称，以顿号分隔")
     organisation_code: str | None
     action: str
+    action_label: str = Field(description="事件的中文名称")
     outcome: str
     object_type: str
     object_id: str
@@ -232,6 +232,10 @@ class AuditEventOut(Schema):
     def resolve_organisation_code(obj: AuditEvent) -> str | None:
         return obj.organisation.code if obj.organisation else None
 
+    @staticmethod
+    def resolve_actor_role_labels(obj: AuditEvent) -> str:
+        return obj.role_labels
+
 
 class AuditEventPage(Schema):
     count: int
@@ -240,7 +244,9 @@ class AuditEventPage(Schema):
 
 class AuditFilter(PageIn):
     actor: str | None = Field(None, max_length=150)
-    action: str | None = Field(None, max_length=64, description="事件前缀，如 auth.")
+    action: str | None = Field(
+        None, max_length=64, description="事件代码的开头（如 auth.）或事件中文名称中的文字（如 登录）"
+    )
     outcome: Literal["succeeded", "failed", "denied"] | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -260,7 +266,7 @@ def list_audit_events(request: HttpRequest, filters: Query[AuditFilter]) -> dict
         until=_aware(filters.until),
         ip_address=str(filters.ip_address) if filters.ip_address else "",
     )
-    return {"count": events.count(), "items": list(events[filters.offset : filters.offset + filters.limit])}
+    return paginate(events, filters)
 
 
 def _aware(value: datetime | None) -> datetime | None:

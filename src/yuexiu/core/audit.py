@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
-from yuexiu.core.models import AuditEvent, AuditOutcome, User
+from yuexiu.core.errors import NotFound
+from yuexiu.core.models import AuditEvent, AuditOutcome, SecurityEventThrottle, User
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class RequestContext:
     ip_address: str | None
     user_agent: str
     request_id: str
+    # objects that exist but that the caller was told do not exist (``concealed``), in this request
+    concealed: list[models.Model] = field(default_factory=list)
 
 
 _request_context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
@@ -111,3 +115,64 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+# ---- requests for someone else's object ----------------------------------------------------------
+
+FOREIGN_OBJECT_ACTION = "security.foreign_object_requested"
+# At most one audit entry per caller (account, or address when signed out), route and window; the
+# next entry carries the number held back. A scan of case numbers thus costs one row a minute.
+FOREIGN_OBJECT_WINDOW = timedelta(minutes=1)
+
+
+def concealed(target: models.Model, message: str) -> NotFound:
+    """The error for an object that exists but that the caller may not see (another citizen's case,
+    another enterprise's candidate, another department's draft): a ``NotFound`` like a missing
+    object, so a guessed number tells nothing. The ``access_*`` helpers raise it:
+
+        raise audit.concealed(case, "未找到该办件。")
+
+    The attempt is noted for the request; ``RequestContextMiddleware`` records it as a security event
+    (``record_concealed_access``) once the response is a 404, after any transaction has ended, so a
+    rollback cannot lose it."""
+    context = current_request_context()
+    if context is not None:
+        context.concealed.append(target)
+    return NotFound(message)
+
+
+def record_concealed_access(request: Any, context: RequestContext) -> AuditEvent | None:
+    """Record that ``request`` asked for objects of someone else (``context.concealed``) and was
+    answered 404, rate limited per caller and route (``FOREIGN_OBJECT_WINDOW``). Returns the entry,
+    or ``None`` when the window's entry was already written (the attempt is counted instead)."""
+    user = getattr(request, "user", None)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    match = getattr(request, "resolver_match", None)
+    route = (match.route if match is not None else "") or request.path
+    caller = str(actor.pk) if actor is not None else f"ip:{context.ip_address or '-'}"
+    key = f"{FOREIGN_OBJECT_ACTION}|{caller}|{route}"[:255]
+    now = timezone.now()
+    with transaction.atomic():
+        throttle, created = SecurityEventThrottle.objects.select_for_update().get_or_create(
+            key=key, defaults={"window_started_at": now}
+        )
+        if not created and now - throttle.window_started_at < FOREIGN_OBJECT_WINDOW:
+            throttle.suppressed += 1
+            throttle.save(update_fields=["suppressed"])
+            return None
+        held_back = 0 if created else throttle.suppressed
+        throttle.window_started_at, throttle.suppressed = now, 0
+        throttle.save(update_fields=["window_started_at", "suppressed"])
+        target = context.concealed[0]
+        return record_event(
+            action=FOREIGN_OBJECT_ACTION,
+            actor=actor,
+            target=target,
+            outcome=AuditOutcome.DENIED,
+            message=f"{request.method} {request.path}"[:500],
+            changes={
+                "route": route,
+                "objects": [f"{item._meta.label_lower}:{item.pk}" for item in context.concealed][:10],
+                "held_back_since_last_entry": held_back,
+            },
+        )

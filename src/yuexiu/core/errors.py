@@ -76,3 +76,53 @@ def validation_reason(item: dict[str, object]) -> str:
         return template.format(**context)  # type: ignore[arg-type]  # ctx values are plain scalars
     except (KeyError, IndexError):
         return "取值无效"
+
+
+# What a framework refusal (Django's or django-ninja's, raised before our code runs) says to a person:
+# one Chinese sentence per HTTP status, used by the pages (core.views, core.middleware) and the API's
+# error shape (yuexiu.api) alike.
+HTTP_STATUS_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式有误，无法处理。请返回上一页检查后重试。"),
+    401: ("not_authenticated", "请先登录。"),
+    403: ("permission_denied", "您没有权限进行此操作。"),
+    404: ("not_found", "请求的内容不存在，请检查地址。"),
+    405: ("method_not_allowed", "该地址不支持这种请求方式。"),
+    413: ("request_too_large", "提交的内容过大，请减少内容或分次提交。"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
+    500: ("server_error", "系统内部错误，请稍后再试；如持续出现请联系管理员。"),
+}
+CSRF_FAILURE = (
+    "csrf_failed",
+    "安全校验未通过：页面可能已过期。请刷新页面后重新提交；如浏览器禁用了 Cookie，请为本站开启。"
+    "接口调用须先登录，并在请求头 X-CSRFToken 中携带 csrftoken Cookie 的值。",
+)
+UNPARSABLE_BODY = ("invalid_body", "请求内容无法解析：应为合法的 JSON，并设置 Content-Type: application/json。")
+
+
+def http_status_message(status: int) -> tuple[str, str]:
+    """``(code, Chinese message)`` for an HTTP status a framework produced; a generic one for others."""
+    if status in HTTP_STATUS_MESSAGES:
+        return HTTP_STATUS_MESSAGES[status]
+    return ("server_error", HTTP_STATUS_MESSAGES[500][1]) if status >= 500 else HTTP_STATUS_MESSAGES[400]
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def method_not_allowed_message(method: str, allowed: list[str]) -> str:
+    """``该地址不支持 DELETE 请求（可用：GET）。``"""
+    methods = "、".join(allowed)
+    return f"该地址不支持 {method} 请求" + (f"（可用：{methods}）。" if methods else "。")
+
+
+def unreadable_request_message(exception: BaseException | None) -> tuple[str, str]:
+    """``(code, message)`` for a request Django refused to read (``SuspiciousOperation``, a broken
+    upload): too large, too many fields or files, or otherwise malformed."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if isinstance(exception, RequestDataTooBig):
+        return "request_too_large", HTTP_STATUS_MESSAGES[413][1]
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return "too_many_fields", "提交的字段或文件数量过多，请减少后分次提交。"
+    return HTTP_STATUS_MESSAGES[400]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,13 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+
+
+def username_key(username: str) -> str:
+    """The form of a username that decides whether two names are the same: compatibility-normalised
+    and case-folded (Unicode NFKC_Casefold, UAX #31 §5), so ``ｃｉｔｉｚｅｎ_demo``, ``Citizen_Demo``
+    and ``citizen_demo`` are one name. Used for uniqueness, for login and for the lockout count."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
 
 
 def normalise_id_number(value: str) -> str:

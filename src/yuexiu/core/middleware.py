@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django_otp import user_has_device
 
 from yuexiu.core import audit
+from yuexiu.core.errors import method_not_allowed_message
 
 REPLACEMENT = "\ufffd"
 
@@ -54,15 +55,20 @@ class ControlCharacterMiddleware:
 
 
 class RequestContextMiddleware:
-    """Make the client's IP, user agent and a request id available to ``audit.record_event``."""
+    """Make the client's IP, user agent and a request id available to ``audit.record_event``; when the
+    answer is a 404 for someone else's object (``audit.concealed``), record the security event."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = audit.set_request_context(audit.context_from_request(request))
+        context = audit.context_from_request(request)
+        token = audit.set_request_context(context)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if response.status_code == 404 and context.concealed:
+                audit.record_concealed_access(request, context)
+            return response
         finally:
             audit.reset_request_context(token)
 
@@ -96,3 +102,28 @@ class StaffTwoFactorMiddleware:
                 )
             return redirect("two_factor")
         return self.get_response(request)
+
+
+class MethodNotAllowedMiddleware:
+    """A 405 from Django (``require_POST``, a class view) or django-ninja has an empty or English
+    body: give it a Chinese one (the error page, or the API's error shape under /api/), keeping
+    the ``Allow`` header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or not isinstance(response, HttpResponseNotAllowed):
+            return response
+        from yuexiu.core.views import error_response
+
+        allowed = [method.strip() for method in response.get("Allow", "").split(",") if method.strip()]
+        friendly = error_response(
+            request,
+            405,
+            message=method_not_allowed_message(request.method or "", allowed),
+            details={"allowed": allowed},
+        )
+        friendly["Allow"] = response["Allow"]
+        return friendly

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from yuexiu.core import identity
+from yuexiu.core import audit_actions, identity
 
 
 class OrganisationKind(models.TextChoices):
@@ -58,9 +59,23 @@ class AccountType(models.TextChoices):
     STAFF = "staff", "工作人员"
 
 
+USERNAME_TAKEN_MESSAGE = "该用户名已被注册（不区分大小写和全角半角），请换一个。"
+
+
+class AccountManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The account whose name is the same as ``username`` once width and case are set aside
+        (``identity.username_key``): the login form and django-axes find accounts through here."""
+        return self.get(username_key=identity.username_key(username or ""))
+
+
 class User(AbstractUser):
     """An account. Citizens carry a validated 身份证号, enterprise users a validated 统一社会信用代码,
-    staff a home organisation. Personal numbers are shown masked; full views are audited."""
+    staff a home organisation. Personal numbers are shown masked; full views are audited.
+
+    ``username`` keeps the name as registered (NFKC); ``username_key`` is its width- and case-folded
+    form, unique in the database, so that two concurrent registrations of look-alike names cannot
+    both succeed."""
 
     account_type = models.CharField("账号类型", max_length=16, choices=AccountType.choices, default="citizen")
     full_name = models.CharField("姓名", max_length=50, blank=True)
@@ -86,6 +101,9 @@ class User(AbstractUser):
         related_name="staff",
     )
     prefers_elder_mode = models.BooleanField("适老化模式", default=False)
+    username_key = models.CharField("用户名（规范形式）", max_length=300, unique=True, editable=False)
+
+    objects = AccountManager()
 
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
@@ -105,6 +123,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.username_key = identity.username_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Refuse a name that is the same as another account's once width and case are set aside
+        (the console's forms call this; registration checks it in ``services``)."""
+        super().clean()
+        clash = User.objects.filter(username_key=identity.username_key(self.username)).exclude(pk=self.pk)
+        if clash.exists():
+            raise ValidationError({"username": USERNAME_TAKEN_MESSAGE})
 
     @property
     def display_name(self) -> str:
@@ -245,6 +278,16 @@ class AuditEvent(models.Model):
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("审计日志只能由保存期满清理任务删除")
 
+    @property
+    def action_label(self) -> str:
+        return audit_actions.action_label(self.action)
+
+    @property
+    def role_labels(self) -> str:
+        """``window_officer,approver`` as ``窗口工作人员、审批人员``."""
+        codes = [code for code in self.actor_roles.split(",") if code]
+        return "、".join(Role(code).label if code in Role.values else code for code in codes)
+
 
 class HolidayYearStatus(models.TextChoices):
     PUBLISHED = "published", "已发布（已导入国务院通知）"
@@ -335,3 +378,45 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient or identity.mask_phone(self.phone)}"
+
+
+class PasswordResetCode(models.Model):
+    """A one-time code sent by SMS to an account's registered phone to set a new password.
+
+    Only a keyed hash of the code is kept (the SMS in the outbox carries the code itself). A code
+    serves once, until ``expires_at``, and is spent after too many wrong attempts; a newer request
+    ends the older codes."""
+
+    user = models.ForeignKey(User, verbose_name="账号", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField("验证码摘要", max_length=64)
+    created_at = models.DateTimeField("发送时间")
+    expires_at = models.DateTimeField("失效时间")
+    failed_attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+    requested_from = models.GenericIPAddressField("请求 IP", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "找回密码验证码"
+        verbose_name_plural = "找回密码验证码"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SecurityEventThrottle(models.Model):
+    """Rate limit of one kind of security event per caller and route (``audit.record_concealed_access``):
+    when the current window began, and how many events it has held back since the last one recorded,
+    so that a scan of object numbers writes one audit entry a minute with a count, not one per request."""
+
+    key = models.CharField("键", max_length=255, unique=True)  # "<action>|<user id or ip:address>|<route>"
+    window_started_at = models.DateTimeField("本窗口开始")
+    suppressed = models.PositiveIntegerField("未单独记录的次数", default=0)
+
+    class Meta:
+        verbose_name = "安全事件限流"
+        verbose_name_plural = "安全事件限流"
+
+    def __str__(self) -> str:
+        return self.key

@@ -4,8 +4,50 @@ from __future__ import annotations
 
 import string
 
-from django.contrib.auth.password_validation import MinimumLengthValidator
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
 from django.core.exceptions import ValidationError
+
+from yuexiu.core import identity
+
+# Our wording for the refusals of Django's own password validators (their catalogue's sentences are
+# translations of English; ours say what to do). Our validators below already speak for themselves.
+PASSWORD_MESSAGES = {
+    "password_too_similar": "密码与用户名、姓名等个人信息过于相似，请换一个。",
+    "password_too_common": "密码过于常见，容易被猜中，请换一个。",
+    "password_entirely_numeric": "密码不能全部是数字。",
+}
+OUR_PASSWORD_CODES = {"password_too_short", "password_too_simple"}
+
+
+def password_problems(password: str, user: object = None) -> list[str]:
+    """Every reason the configured validators (``AUTH_PASSWORD_VALIDATORS``) refuse ``password``,
+    each once, in our Chinese wording; empty when it is acceptable."""
+    if not password:
+        return ["请设置密码。"]
+    problems: list[str] = []
+    for validator in get_default_password_validators():
+        try:
+            validator.validate(password, user)
+        except ValidationError as error:
+            for item in error.error_list:
+                if item.code in OUR_PASSWORD_CODES:
+                    text = str(item.message % item.params if item.params else item.message)
+                else:
+                    text = PASSWORD_MESSAGES.get(item.code or "", "密码不符合安全要求，请换一个更复杂的密码。")
+                if text not in problems:
+                    problems.append(text)
+    return problems
+
+
+def axes_username(request: object, credentials: dict[str, object] | None) -> str:
+    """The name django-axes counts failures under (``AXES_USERNAME_CALLABLE``): the same folded form
+    that finds the account at login, so ``ＣＩＴＩＺＥＮ_demo`` and ``citizen_demo`` share one count."""
+    if credentials and credentials.get("username") is not None:
+        username = str(credentials["username"])
+    else:
+        data = getattr(request, "POST", None)
+        username = str(data.get("username", "")) if data is not None else ""
+    return identity.username_key(username)
 
 
 class ChineseMinimumLengthValidator(MinimumLengthValidator):

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
+from yuexiu.core import audit_actions
 from yuexiu.core.errors import NotFound, PermissionDeniedError
 from yuexiu.core.models import (
     DISTRICT_WIDE_ROLES,
@@ -116,11 +117,12 @@ def search_audit_events(
     until: datetime | None = None,
     ip_address: str = "",
 ) -> QuerySet[AuditEvent]:
-    """Filter audit events: ``actor`` (account, exact), ``action`` (prefix, e.g. ``auth.``), time range."""
+    """Filter audit events: ``actor`` (account, exact), ``action`` (a code prefix such as ``auth.``, or
+    words of the events' Chinese names such as ``登录`` or ``导入节假日安排``), outcome, time range, IP."""
     if actor:
         events = events.filter(actor_username=actor)
     if action:
-        events = events.filter(action__startswith=action)
+        events = events.filter(Q(action__startswith=action) | Q(action__in=audit_actions.matching_actions(action)))
     if outcome:
         events = events.filter(outcome=outcome)
     if since:

@@ -9,23 +9,35 @@ the service's transaction has rolled back, so the record of the refusal is never
 from __future__ import annotations
 
 import csv
+import math
+import secrets
+import unicodedata
+from datetime import timedelta
 from pathlib import Path
 
-from django.contrib.auth.password_validation import validate_password
+from axes.utils import reset as axes_reset
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yuexiu.core import audit, identity
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import (
     ADMINISTRATOR_ROLES,
+    USERNAME_TAKEN_MESSAGE,
     AccountType,
+    AuditEvent,
     Organisation,
     OrganisationKind,
+    OutboxMessage,
+    PasswordResetCode,
     Role,
     RoleAssignment,
     User,
 )
+from yuexiu.core.security import password_problems
 
 ORGANISATION_DATA = Path(__file__).resolve().parent / "data" / "organisations.csv"
 ORGANISATION_FIELDS = ["name", "short_name", "kind", "parent_code", "sort_order", "source", "responsibilities"]
@@ -79,46 +91,103 @@ def load_organisations(path: Path = ORGANISATION_DATA) -> dict[str, int]:
     return {"created": created, "updated": updated}
 
 
-def _check_username(username: str) -> None:
-    """Letters, digits and @.+-_ only (Django's rule), unique regardless of case."""
+class RegistrationRefused(DomainError):
+    """A registration with one or more problems. ``details["fields"]`` maps each form field to its
+    Chinese messages (every problem at once, so the person corrects everything in one go);
+    ``message`` joins them all."""
+
+    code = "invalid_registration"
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("；".join(text for texts in problems.values() for text in texts), details={"fields": problems})
+        self.problems = problems
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def text(self, field: str, value: str, *, label: str) -> str:
+        """``value`` stripped; a missing value, or one longer than the account's column, is a problem
+        of ``field``."""
+        max_length = User._meta.get_field(field).max_length or 0
+        value = (value or "").strip()
+        if not value:
+            self.add(field, f"请填写{label}。")
+        elif len(value) > max_length:
+            self.add(field, f"{label}不能超过 {max_length} 个字符（现为 {len(value)} 个）。")
+        return value
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise RegistrationRefused(self.by_field)
+
+
+def _checked_username(username: str, problems: _Problems) -> str:
+    """``username`` in NFKC (full-width letters become ordinary ones); refuses an empty, too long or
+    malformed name and one that is the same as an existing account's once width and case are set
+    aside (``identity.username_key``)."""
+    username = User.normalize_username(problems.text("username", username, label="用户名"))
+    if not username or "username" in problems.by_field:
+        return username
     try:
         User.username_validator(username)
-    except ValidationError as error:
-        raise DomainError("用户名只能包含字母、数字和 @ . + - _ 符号，不能有空格。", code="invalid_username") from error
-    if User.objects.filter(username__iexact=username).exists():
-        raise Conflict("该用户名已被注册，请换一个。", code="username_taken")
+    except ValidationError:
+        problems.add("username", "用户名只能包含字母、数字和 @ . + - _ 符号，不能有空格。")
+        return username
+    if User.objects.filter(username_key=identity.username_key(username)).exists():
+        problems.add("username", USERNAME_TAKEN_MESSAGE)
+    return username
 
 
-def _validated_password(password: str, user: User) -> None:
+def _checked_phone(phone: str, problems: _Problems) -> str:
+    phone = (phone or "").strip()
     try:
-        validate_password(password, user)
+        identity.validate_mobile(phone)
     except ValidationError as error:
-        raise DomainError("；".join(error.messages), code="weak_password") from error
+        problems.add("phone", error.messages[0])
+    return phone
+
+
+def _save_new_account(user: User, password: str, problems: _Problems) -> User:
+    for message in password_problems(password, user):
+        problems.add("password", message)
+    problems.raise_if_any()
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # a concurrent registration took the name (the database's key) or number
+        raise Conflict("该用户名或证件号码刚刚已被注册，请换一个用户名，或直接登录。", code="account_taken") from error
+    return user
 
 
 @transaction.atomic
 def register_citizen(*, username: str, password: str, full_name: str, id_number: str, phone: str = "") -> User:
-    """Create a 自然人 account. ``id_number`` is checked (GB 11643-1999) and must be unused.
+    """Create a 自然人 account. ``id_number`` is checked (GB 11643-1999) and must be unused; the
+    username must differ from every other in more than letter width or case.
 
-    Raises ``DomainError`` (invalid number or weak password) or ``Conflict`` (username or number taken).
+    Raises ``RegistrationRefused`` with every problem of every field at once, or ``Conflict`` when a
+    concurrent registration took the name or number between the check and the save.
     """
-    try:
-        normalised = identity.normalise_id_number(id_number)
-        identity.validate_mobile(phone)
-    except ValidationError as error:
-        raise DomainError(error.messages[0], code="invalid_identity") from error
-    _check_username(username)
-    if User.objects.filter(id_number=normalised).exists():
-        raise Conflict("该身份证号已注册账号，请直接登录或找回密码。", code="id_number_taken")
-    user = User(
-        username=username, full_name=full_name, id_number=normalised, phone=phone, account_type=AccountType.CITIZEN
-    )
-    _validated_password(password, user)
-    user.set_password(password)
-    try:
-        user.save()
-    except IntegrityError as error:  # a concurrent registration took the name or number
-        raise Conflict("该用户名或身份证号已被注册。", code="account_taken") from error
+    problems = _Problems()
+    username = _checked_username(username, problems)
+    full_name = problems.text("full_name", full_name, label="姓名")
+    number = problems.text("id_number", id_number, label="身份证号")
+    if number:
+        try:
+            number = identity.normalise_id_number(number)
+        except ValidationError as error:
+            problems.add("id_number", error.messages[0])
+        else:
+            if User.objects.filter(id_number=number).exists():
+                problems.add("id_number", "该身份证号已注册账号，请直接登录或找回密码。")
+    phone = _checked_phone(phone, problems)
+    user = User(username=username, full_name=full_name, id_number=number, phone=phone, account_type=AccountType.CITIZEN)
+    _save_new_account(user, password, problems)
     audit.record_event(action="account.registered", actor=user, target=user, changes={"account_type": "citizen"})
     return user
 
@@ -129,30 +198,29 @@ def register_enterprise_user(
 ) -> User:
     """Create an enterprise account bound to a 统一社会信用代码 (GB 32100-2015, checked with python-stdnum).
 
-    Raises ``DomainError`` (invalid code or weak password) or ``Conflict`` (username taken).
+    Raises ``RegistrationRefused`` with every problem at once, or ``Conflict`` (a concurrent
+    registration took the name).
     """
-    try:
-        uscc = identity.normalise_uscc(enterprise_uscc)
-        identity.validate_mobile(phone)
-    except ValidationError as error:
-        raise DomainError(error.messages[0], code="invalid_identity") from error
-    if not enterprise_name.strip():
-        raise DomainError("请填写企业名称。", code="enterprise_name_required")
-    _check_username(username)
+    problems = _Problems()
+    username = _checked_username(username, problems)
+    full_name = problems.text("full_name", full_name, label="经办人姓名")
+    enterprise_name = problems.text("enterprise_name", enterprise_name, label="企业名称")
+    uscc = problems.text("enterprise_uscc", enterprise_uscc, label="统一社会信用代码")
+    if uscc:
+        try:
+            uscc = identity.normalise_uscc(uscc)
+        except ValidationError as error:
+            problems.add("enterprise_uscc", error.messages[0])
+    phone = _checked_phone(phone, problems)
     user = User(
         username=username,
         full_name=full_name,
         enterprise_uscc=uscc,
-        enterprise_name=enterprise_name.strip(),
+        enterprise_name=enterprise_name,
         phone=phone,
         account_type=AccountType.ENTERPRISE,
     )
-    _validated_password(password, user)
-    user.set_password(password)
-    try:
-        user.save()
-    except IntegrityError as error:
-        raise Conflict("该用户名已被注册。", code="account_taken") from error
+    _save_new_account(user, password, problems)
     audit.record_event(
         action="account.registered", actor=user, target=user, changes={"account_type": "enterprise", "uscc": uscc}
     )
@@ -254,3 +322,217 @@ def reveal_personal_data(*, viewer: User, subject: User, field: str) -> str:
         raise PermissionDeniedError("无权查看他人的个人信息。")
     audit.record_event(action="personal_data.viewed", actor=viewer, target=subject, changes={"field": field})
     return getattr(subject, field) or ""
+
+
+def verify_two_factor(*, user: User, token: str) -> TOTPDevice:
+    """Check a TOTP code (RFC 6238, 6 digits, the authenticator app enrolled on the two-factor page)
+    against ``user``'s confirmed device and return the device for ``django_otp.login``.
+
+    The device is chosen here, never by the client. Full-width digits are accepted (an input method
+    may type them). A wrong code counts towards django-otp's throttle (1, 2, 4 … seconds) and is
+    audited; a code is accepted once only. Raises ``DomainError`` with a Chinese message:
+    ``two_factor_not_enrolled``, ``two_factor_throttled`` or ``two_factor_invalid``. Not wrapped in a
+    transaction: the failure count and the audit entry must stay when the code is refused.
+    """
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("-id").first()
+    if device is None:
+        raise DomainError("该账号尚未启用两步验证。", code="two_factor_not_enrolled")
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        audit.record_event(
+            action="auth.two_factor_failed", actor=user, target=user, outcome="denied", message="验证过于频繁"
+        )
+        wait = ""
+        if details and details.get("locked_until"):
+            seconds = max(1, math.ceil((details["locked_until"] - timezone.now()).total_seconds()))
+            wait = f"请 {seconds} 秒后"
+        raise DomainError(f"动态码错误次数过多，{wait or '请稍后'}再试。", code="two_factor_throttled")
+    digits = unicodedata.normalize("NFKC", token).strip()
+    if digits.isascii() and digits.isdigit() and len(digits) == device.digits:
+        verified = device.verify_token(digits)  # counts a failure itself
+    else:
+        verified = False
+        device.throttle_increment(commit=True)
+    if not verified:
+        audit.record_event(action="auth.two_factor_failed", actor=user, target=user, outcome="failed")
+        raise DomainError(
+            "动态码不正确或已过期，请输入身份验证器中当前显示的 6 位数字（每个动态码只能使用一次）。",
+            code="two_factor_invalid",
+        )
+    audit.record_event(action="auth.two_factor_verified", actor=user, target=user)
+    return device
+
+
+# ---- 找回密码: a one-time code by SMS to the registered phone --------------------------------------
+
+PASSWORD_RESET_TOPIC = "account.password_reset"
+PASSWORD_CHANGED_TOPIC = "account.password_changed"
+# Platform security settings (not regulation values): how long a code lives, how often it may be
+# asked for, how many wrong tries spend it.
+RESET_CODE_VALID = timedelta(minutes=15)
+RESET_CODE_MAX_ATTEMPTS = 5
+RESET_MIN_INTERVAL = timedelta(seconds=60)
+RESET_CODES_PER_ACCOUNT_PER_HOUR = 3
+RESET_REQUESTS_PER_ADDRESS_PER_HOUR = 10
+RESET_SENT_MESSAGE = "如果账号和手机号与登记的一致，验证码已通过短信发送到该手机，15 分钟内有效。"
+RESET_CODE_REFUSED = "验证码不正确、已使用或已过期，请核对，或重新获取验证码。"
+
+
+def _reset_code_hash(user: User, code: str) -> str:
+    return salted_hmac("yuexiu.password_reset", f"{user.pk}:{code}", algorithm="sha256").hexdigest()
+
+
+def request_password_reset(*, username: str, phone: str) -> None:
+    """Send a 6-digit code by SMS (the platform's outbox, ``core.OutboxMessage``) to the phone of the
+    account named ``username`` (any width or case) when ``phone`` is the one it registered.
+
+    Says nothing about whether such an account exists: the caller shows ``RESET_SENT_MESSAGE``
+    whatever happened. An account gets at most ``RESET_CODES_PER_ACCOUNT_PER_HOUR`` codes an hour and
+    one per ``RESET_MIN_INTERVAL`` (further requests are quietly not sent); a new code ends the older
+    ones. Every request is audited (GB/T 22239-2019 level 3, 安全审计). Raises ``DomainError``
+    (``too_many_requests``) only when the client's address made ``RESET_REQUESTS_PER_ADDRESS_PER_HOUR``
+    requests in the last hour, which tells nothing about any account.
+    """
+    now = timezone.now()
+    context = audit.current_request_context()
+    address = context.ip_address if context else None
+    typed = (username or "").strip()[:150]
+    if (
+        address
+        and AuditEvent.objects.filter(
+            action="account.password_reset_requested", ip_address=address, occurred_at__gte=now - timedelta(hours=1)
+        ).count()
+        >= RESET_REQUESTS_PER_ADDRESS_PER_HOUR
+    ):
+        audit.record_event(
+            action="account.password_reset_throttled",
+            actor_username=typed,
+            outcome="denied",
+            message="同一地址请求过多",
+        )
+        raise DomainError("找回密码的请求过于频繁，请 1 小时后再试。", code="too_many_requests")
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(username_key=identity.username_key(typed), is_active=True)
+            .exclude(phone="")
+            .first()
+        )
+        if user is None or not constant_time_compare(user.phone, (phone or "").strip()):
+            audit.record_event(
+                action="account.password_reset_requested",
+                actor_username=typed,
+                outcome="failed",
+                message="账号不存在、已停用或手机号与登记的不一致，未发送",
+            )
+            return
+        recent = PasswordResetCode.objects.filter(user=user, created_at__gte=now - timedelta(hours=1))
+        if (
+            recent.count() >= RESET_CODES_PER_ACCOUNT_PER_HOUR
+            or recent.filter(created_at__gt=now - RESET_MIN_INTERVAL).exists()
+        ):
+            audit.record_event(
+                action="account.password_reset_requested",
+                actor_username=user.username,
+                target=user,
+                outcome="denied",
+                message="发送过于频繁，本次未发送",
+            )
+            return
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        record = PasswordResetCode.objects.create(
+            user=user,
+            code_hash=_reset_code_hash(user, code),
+            created_at=now,
+            expires_at=now + RESET_CODE_VALID,
+            requested_from=address,
+        )
+        OutboxMessage.objects.create(
+            recipient=user,
+            phone=user.phone,
+            topic=PASSWORD_RESET_TOPIC,
+            subject="找回密码验证码",
+            body=(
+                f"【数字越秀】您正在找回密码，验证码 {code}，15 分钟内有效。"
+                "工作人员不会向您索要验证码，请勿告诉他人；如非本人操作，请忽略本短信。"
+            ),
+            dedupe_key=f"password-reset:{record.pk}",
+        )
+        audit.record_event(
+            action="account.password_reset_requested",
+            actor_username=user.username,
+            target=user,
+            message=f"验证码已发送至 {user.masked_phone}",
+        )
+
+
+def reset_password(*, username: str, code: str, new_password: str) -> User:
+    """Set a new password for the account named ``username`` with the code sent by
+    ``request_password_reset``.
+
+    The code must be the account's latest, unused and unexpired; a wrong code counts, and the
+    ``RESET_CODE_MAX_ATTEMPTS``-th wrong one spends it. A right code with a password the validators
+    refuse is kept, so the person can choose another. On success the code is spent, the account's
+    login lockout is lifted (the phone proved the person), other sessions end (the password hash
+    changes), the owner gets an SMS notice, and the change is audited. Raises ``DomainError``:
+    ``invalid_reset_code`` (one message whatever the reason, so it reveals no account) or
+    ``weak_password`` with ``details["fields"]["new_password"]``.
+    """
+    now = timezone.now()
+    typed = (username or "").strip()[:150]
+    digits = unicodedata.normalize("NFKC", code or "").strip()
+    refused = DomainError(
+        RESET_CODE_REFUSED, code="invalid_reset_code", details={"fields": {"code": [RESET_CODE_REFUSED]}}
+    )
+    with transaction.atomic():
+        user = User.objects.filter(username_key=identity.username_key(typed), is_active=True).first()
+        record = (
+            PasswordResetCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at", "-id")
+            .first()
+            if user is not None
+            else None
+        )
+        matches = (
+            record is not None
+            and user is not None
+            and constant_time_compare(record.code_hash, _reset_code_hash(user, digits))
+        )
+        if record is not None and not matches:
+            record.failed_attempts += 1
+            if record.failed_attempts >= RESET_CODE_MAX_ATTEMPTS:
+                record.expires_at = now
+            record.save(update_fields=["failed_attempts", "expires_at"])
+        if not matches:
+            audit.record_event(
+                action="account.password_reset_failed",
+                actor_username=typed,
+                target=user,
+                outcome="failed",
+                message="验证码不正确或已失效",
+            )
+    if not matches or user is None or record is None:
+        raise refused
+    problems = password_problems(new_password, user)
+    if problems:
+        raise DomainError("；".join(problems), code="weak_password", details={"fields": {"new_password": problems}})
+    with transaction.atomic():
+        spent = PasswordResetCode.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=now)
+        if not spent:  # the same code used twice at once: the other request won
+            raise refused
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        OutboxMessage.objects.create(
+            recipient=user,
+            phone=user.phone,
+            topic=PASSWORD_CHANGED_TOPIC,
+            subject="密码已重置",
+            body="【数字越秀】您的账号密码已通过短信验证码重置。如非本人操作，请立即联系越秀区政务服务中心。",
+            dedupe_key=f"password-changed:{record.pk}",
+        )
+        audit.record_event(action="account.password_reset", actor=user, target=user, message="通过短信验证码重置密码")
+    axes_reset(username=user.username_key)
+    return user

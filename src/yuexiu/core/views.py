@@ -22,12 +22,18 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
-from django_otp.forms import OTPTokenForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yuexiu.core import audit, calendar, selectors, services
 from yuexiu.core.context_processors import ELDER_MODE_COOKIE, is_elder_mode
-from yuexiu.core.errors import DomainError, PermissionDeniedError
+from yuexiu.core.errors import (
+    CSRF_FAILURE,
+    DomainError,
+    PermissionDeniedError,
+    has_chinese,
+    http_status_message,
+    unreadable_request_message,
+)
 from yuexiu.core.models import AuditOutcome, HolidayYear, OrganisationKind, Role, User
 from yuexiu.core.workdays import CalendarError
 
@@ -97,29 +103,54 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
+PASSWORD_HELP = "至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。"
+
+
+def _entry(label: str, max_length: int, **attrs: str) -> forms.CharField:
+    """A registration field that only carries the text: every check (required, length, format,
+    uniqueness) is the service's, so that all problems come back at once in our own wording."""
+    return forms.CharField(
+        label=label, required=False, widget=forms.TextInput(attrs={"maxlength": max_length, **attrs})
+    )
+
+
 class CitizenRegistrationForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150)
-    full_name = forms.CharField(label="姓名", max_length=50)
-    id_number = forms.CharField(label="身份证号", max_length=18)
-    phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
+    username = _entry("用户名", 150, autocomplete="username")
+    full_name = _entry("姓名", 50, autocomplete="name")
+    id_number = _entry("身份证号", 18)
+    phone = _entry("手机号（选填，用于找回密码）", 11, autocomplete="tel", inputmode="numeric")
     password = forms.CharField(
         label="密码",
-        widget=forms.PasswordInput,
-        help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
     )
 
 
 class EnterpriseRegistrationForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150)
-    full_name = forms.CharField(label="经办人姓名", max_length=50)
-    enterprise_name = forms.CharField(label="企业名称", max_length=200)
-    enterprise_uscc = forms.CharField(label="统一社会信用代码", max_length=18)
-    phone = forms.CharField(label="手机号（选填）", max_length=11, required=False)
+    username = _entry("用户名", 150, autocomplete="username")
+    full_name = _entry("经办人姓名", 50, autocomplete="name")
+    enterprise_name = _entry("企业名称", 200, autocomplete="organization")
+    enterprise_uscc = _entry("统一社会信用代码", 18)
+    phone = _entry("手机号（选填，用于找回密码）", 11, autocomplete="tel", inputmode="numeric")
     password = forms.CharField(
         label="密码",
-        widget=forms.PasswordInput,
-        help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类。",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
     )
+
+
+def show_problems(form: forms.Form, error: DomainError) -> None:
+    """Put a refusal's per-field problems (``details["fields"]``) under their fields, the rest on top."""
+    problems = error.details.get("fields") or {}
+    for name, texts in problems.items():
+        for text in texts:
+            form.add_error(name if name in form.fields else None, text)
+    if not problems:
+        form.add_error(None, error.message)
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -133,11 +164,96 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 services.register_citizen(**form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            show_problems(form, error)
         else:
             messages.success(request, "注册成功，请登录。")
             return redirect("login")
     return render(request, "registration/register.html", {"form": form, "account_type": account_type})
+
+
+class PasswordResetRequestForm(forms.Form):
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        error_messages={"required": "请填写用户名。", "max_length": "用户名不能超过 150 个字符。"},
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    phone = forms.CharField(
+        label="注册时登记的手机号",
+        max_length=11,
+        error_messages={"required": "请填写手机号。", "max_length": "手机号为 11 位数字。"},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "numeric"}),
+    )
+
+
+class PasswordResetForm(forms.Form):
+    username = forms.CharField(
+        label="用户名",
+        max_length=150,
+        error_messages={"required": "请填写用户名。", "max_length": "用户名不能超过 150 个字符。"},
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    code = forms.CharField(
+        label="短信验证码",
+        max_length=12,
+        error_messages={"required": "请填写短信中的 6 位验证码。", "max_length": "验证码为 6 位数字。"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6}),
+    )
+    new_password = forms.CharField(
+        label="新密码",
+        strip=False,
+        error_messages={"required": "请设置新密码。"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
+    )
+    new_password_again = forms.CharField(
+        label="再次输入新密码",
+        strip=False,
+        error_messages={"required": "请再次输入新密码。"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password_again") not in (None, data["new_password"]):
+            self.add_error("new_password_again", "两次输入的新密码不一致。")
+        return data
+
+
+PASSWORD_RESET_SESSION_KEY = "password_reset_username"
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """找回密码, step 1: the username and the registered phone; a code goes out by SMS. The answer is
+    the same whether or not the account exists."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_password_reset(**form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            request.session[PASSWORD_RESET_SESSION_KEY] = form.cleaned_data["username"]
+            messages.success(request, services.RESET_SENT_MESSAGE)
+            return redirect("password_reset_confirm")
+    return render(request, "core/password_reset.html", {"form": form})
+
+
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    """找回密码, step 2: the code from the SMS and the new password."""
+    initial = {"username": request.session.get(PASSWORD_RESET_SESSION_KEY, "")}
+    form = PasswordResetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reset_password(username=data["username"], code=data["code"], new_password=data["new_password"])
+        except DomainError as error:
+            show_problems(form, error)
+        else:
+            request.session.pop(PASSWORD_RESET_SESSION_KEY, None)
+            messages.success(request, "密码已重置，请用新密码登录。")
+            return redirect("login")
+    return render(request, "core/password_reset_confirm.html", {"form": form})
 
 
 @login_required
@@ -156,7 +272,25 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 class TwoFactorSetupForm(forms.Form):
-    token = forms.CharField(label="验证码", max_length=6, min_length=6)
+    token = forms.CharField(
+        label="验证码",
+        max_length=6,
+        min_length=6,
+        error_messages={
+            "required": "请输入身份验证器中显示的 6 位数字。",
+            "min_length": "验证码为 6 位数字。",
+            "max_length": "验证码为 6 位数字。",
+        },
+    )
+
+
+class TwoFactorVerifyForm(forms.Form):
+    token = forms.CharField(
+        label="动态码",
+        max_length=12,
+        error_messages={"required": "请输入身份验证器中显示的 6 位动态码。", "max_length": "动态码为 6 位数字。"},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6}),
+    )
 
 
 @login_required
@@ -164,13 +298,15 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Verify a TOTP code, or enrol a TOTP device (authenticator app) when the account has none."""
     user: User = request.user  # type: ignore[assignment]  # login_required
     if user_has_device(user):
-        form = OTPTokenForm(user, request, request.POST or None)
+        form = TwoFactorVerifyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            otp_login(request, form.get_user().otp_device)
-            audit.record_event(action="auth.two_factor_verified", actor=user, target=user)
-            return redirect("workbench" if user.is_staff_account else "home")
-        if request.method == "POST":
-            audit.record_event(action="auth.two_factor_failed", actor=user, target=user, outcome="failed")
+            try:
+                device = services.verify_two_factor(user=user, token=form.cleaned_data["token"])
+            except DomainError as error:
+                form.add_error("token", error.message)
+            else:
+                otp_login(request, device)
+                return redirect("workbench" if user.is_staff_account else "home")
         return render(request, "core/two_factor.html", {"form": form, "mode": "verify"})
     device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "身份验证器"})
     form = TwoFactorSetupForm(request.POST or None)
@@ -241,7 +377,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 class AuditSearchForm(forms.Form):
     actor = forms.CharField(label="账号", required=False, max_length=150)
-    action = forms.CharField(label="事件（前缀）", required=False, max_length=64)
+    action = forms.CharField(
+        label="事件",
+        required=False,
+        max_length=64,
+        help_text="可输入事件名称中的文字，如“登录”“导入节假日安排”，或事件代码的开头，如 auth.",
+    )
     outcome = forms.ChoiceField(label="结果", required=False, choices=[("", "全部"), *AuditOutcome.choices])
     since = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="截止日期（含）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -310,6 +451,7 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
         "角色",
         "单位",
         "事件",
+        "事件代码",
         "结果",
         "对象类型",
         "对象编号",
@@ -326,8 +468,9 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
                 [
                     timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
                     event.actor_username,
-                    event.actor_roles,
+                    event.role_labels,
                     event.organisation.name if event.organisation else "",
+                    event.action_label,
                     event.action,
                     event.get_outcome_display(),
                     event.object_type,
@@ -418,6 +561,30 @@ def calendar_admin(request: HttpRequest) -> HttpResponse:
     )
 
 
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "请求方式不支持",
+    413: "提交内容过大",
+    500: "系统错误",
+}
+
+
+def error_response(
+    request: HttpRequest, status: int, *, message: str = "", code: str = "", title: str = "", details: Any = None
+) -> HttpResponse:
+    """A refusal in Chinese: under /api/ the API's ``{"code", "message", "details"}`` shape, elsewhere
+    the error page. ``message`` and ``code`` default to the status's (``errors.HTTP_STATUS_MESSAGES``)."""
+    default_code, default_message = http_status_message(status)
+    message, code = message or default_message, code or default_code
+    if request.path.startswith("/api/"):
+        body = {"code": code, "message": message, "details": details or {}}
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    title = title or ERROR_TITLES.get(status, "出错了")
+    return render(request, "core/error.html", {"message": message, "title": title}, status=status)
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """403 page; every refusal is written to the audit log."""
     audit.record_event(
@@ -426,19 +593,29 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         outcome="denied",
         message=f"{request.method} {request.path}"[:500],
     )
-    message = str(exception) if exception and str(exception) else "您没有权限访问该页面。"
-    return render(request, "core/error.html", {"message": message, "title": "无权访问"}, status=403)
+    text = str(exception) if exception else ""
+    return error_response(request, 403, message=text if has_chinese(text) else "您没有权限访问该页面。")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 page; under /api/ the API's error shape, so clients always get JSON."""
     if request.path.startswith("/api/"):
-        body = {"code": "not_found", "message": "接口不存在，请检查地址（接口文档：/api/v1/docs）。", "details": {}}
-        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
-    return render(
-        request, "core/error.html", {"message": "页面不存在，请检查地址。", "title": "页面不存在"}, status=404
-    )
+        return error_response(request, 404, message="接口不存在，请检查地址（接口文档：/api/v1/docs）。")
+    return error_response(request, 404, message="页面不存在，请检查地址。")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400 for a request Django could not read (too many fields, too large, a broken upload, a host
+    not served here), said in Chinese."""
+    code, message = unreadable_request_message(exception)
+    return error_response(request, 400, code=code, message=message)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form posted without a valid security token (an old tab, cookies off)."""
+    code, message = CSRF_FAILURE
+    return error_response(request, 403, code=code, message=message, title="安全校验未通过")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/error.html", {"message": "系统繁忙，请稍后再试。", "title": "系统错误"}, status=500)
+    return error_response(request, 500, message="系统繁忙，请稍后再试。")

@@ -13,6 +13,7 @@ from ninja.security import django_auth
 from yuexiu.core.api import AUTH_ERRORS, ERRORS, ErrorOut, PageIn
 from yuexiu.core.errors import NotFound, PermissionDeniedError
 from yuexiu.core.models import User
+from yuexiu.core.pagination import paginate
 from yuexiu.policies import selectors, services
 from yuexiu.policies.engine import describe
 from yuexiu.policies.models import BenefitItem, Candidate, MatchRun, Mode
@@ -71,8 +72,8 @@ def list_items(request: HttpRequest, filters: Query[ItemFilter]) -> dict[str, ob
     items = BenefitItem.objects.select_related("policy").order_by("policy__code", "position")
     if filters.mode in Mode.values:
         items = items.filter(mode=filters.mode)
-    page = items[filters.offset : filters.offset + filters.limit]
-    return {"count": items.count(), "items": [_item_out(item) for item in page]}
+    page = paginate(items, filters)
+    return {**page, "items": [_item_out(item) for item in page["items"]]}
 
 
 @router.get("/policies/items/{code}", response={200: ItemOut, **ERRORS}, summary="兑现事项详情（条件和金额规则）")

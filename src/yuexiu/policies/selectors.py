@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from yuexiu.core import audit
+from yuexiu.core.errors import NotFound
 from yuexiu.core.models import User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.policies.models import BenefitItem, Candidate, CandidateStatus, Enterprise
@@ -41,3 +43,20 @@ def enterprise_of(user: User) -> Enterprise | None:
     if not user.is_authenticated or user.account_type != "enterprise" or not user.enterprise_verified:
         return None
     return Enterprise.objects.filter(uscc=user.enterprise_uscc).first()
+
+
+def access_own_candidate(user: User, pk: int) -> Candidate:
+    """A fulfilment candidate for the verified account of its enterprise (My policies); ``NotFound``
+    for anyone else, and another enterprise's candidate is recorded as a security event
+    (``audit.concealed``)."""
+    candidate = (
+        Candidate.objects.select_related("item", "item__policy", "publicity", "rule_file", "enterprise")
+        .filter(pk=pk)
+        .first()
+    )
+    if candidate is None:
+        raise NotFound("未找到该兑现记录。")
+    enterprise = enterprise_of(user)
+    if enterprise is None or candidate.enterprise_id != enterprise.pk:
+        raise audit.concealed(candidate, "未找到该兑现记录。")
+    return candidate

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from yuexiu.core.errors import DomainError
+from yuexiu.core.errors import DomainError, NotFound
 from yuexiu.core.models import Role
 from yuexiu.core.services import has_role
 from yuexiu.core.views import staff_required
@@ -155,12 +155,10 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def mine_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    enterprise = selectors.enterprise_of(request.user)
-    candidate = get_object_or_404(
-        Candidate.objects.select_related("item", "item__policy", "publicity", "rule_file", "enterprise"), pk=pk
-    )
-    if enterprise is None or candidate.enterprise_id != enterprise.pk:
-        raise Http404
+    try:
+        candidate = selectors.access_own_candidate(request.user, pk)  # type: ignore[arg-type]  # login_required
+    except NotFound as error:
+        raise Http404(error.message) from None
     if request.method == "POST":
         try:
             services.confirm_account(
