@@ -124,70 +124,45 @@ def clock_state(
     pauses: Sequence[Pause],
     now: datetime,
     finished_at: datetime | None = None,
+    unit: str = WORKING_DAYS,
 ) -> ClockState:
-    """The state of a limit of ``limit_days`` working days started at ``started_at``, at ``now``.
+    """The state of a limit of ``limit_days`` days in ``unit`` started at ``started_at``, at ``now``.
 
     ``started_at`` and ``now`` are aware instants; with ``finished_at`` (the decision) the clock is read
-    at that instant and marked finished. A 0-day limit (即办件) started on a day off ends on the next
-    working day. Raises ``CalendarError``.
+    at that instant and marked finished. Working days: a 0-day limit (即办件) started on a day off ends
+    on the next working day. Natural days: every day fully paused moves the end by one day, and an end on
+    a day off moves to the next working day (民法典 第二百零三条). Raises ``CalendarError``.
     """
     now = finished_at or now
-    paused = fully_paused_working_days(calendar, pauses, now)
-    start_day = local_date(started_at)
-    deadline_day = calendar.last_day(start_day, limit_days + len(paused))
-    today = local_date(now)
-    elapsed = calendar.count_working_days(start_day, today) if today > start_day else 0
-    used = max(elapsed - sum(1 for day in paused if day <= today), 0)
-    if now > end_of_local_day(deadline_day):
-        left = -calendar.count_working_days(deadline_day, today)
-        left = min(left, -1)
+    if unit == NATURAL_DAYS:
+        paused = fully_paused_days(pauses, now)
+        last_day, count = calendar.natural_last_day, _natural_days_between
     else:
-        left = calendar.count_working_days(today, deadline_day) if deadline_day > today else 0
+        paused = fully_paused_working_days(calendar, pauses, now)
+        last_day, count = calendar.last_day, calendar.count_working_days
+    start_day = local_date(started_at)
+    deadline_day = last_day(start_day, limit_days + len(paused))
+    today = local_date(now)
+    elapsed = count(start_day, today) if today > start_day else 0
+    used = max(elapsed - sum(1 for day in paused if start_day < day <= today), 0)
+    if now > end_of_local_day(deadline_day):
+        left = min(-count(deadline_day, today), -1)
+    else:
+        left = count(today, deadline_day) if deadline_day > today else 0
     return ClockState(
         deadline=end_of_local_day(deadline_day),
         used_days=used,
         left_days=left,
         paused_days=len(paused),
         is_paused=finished_at is None and any(pause.end is None for pause in pauses),
+        unit=unit,
         is_finished=finished_at is not None,
         provisional_years=tuple(calendar.provisional_years(start_day, deadline_day)),
     )
 
 
-def natural_clock_state(
-    calendar: WorkingDayCalendar,
-    *,
-    started_at: datetime,
-    limit_days: int,
-    pauses: Sequence[Pause],
-    now: datetime,
-    finished_at: datetime | None = None,
-) -> ClockState:
-    """The state of a limit of ``limit_days`` natural days started at ``started_at``, at ``now``.
-
-    Day 0 is the start's local date; every day fully paused moves the end by one day; an end on a day
-    off moves to the next working day (民法典 第二百零三条). Days are natural days. Raises ``CalendarError``.
-    """
-    now = finished_at or now
-    paused = fully_paused_days(pauses, now)
-    start_day = local_date(started_at)
-    deadline_day = calendar.natural_last_day(start_day, limit_days + len(paused))
-    today = local_date(now)
-    used = max((today - start_day).days - sum(1 for day in paused if start_day < day <= today), 0)
-    if now > end_of_local_day(deadline_day):
-        left = min(-(today - deadline_day).days, -1)
-    else:
-        left = max((deadline_day - today).days, 0)
-    return ClockState(
-        deadline=end_of_local_day(deadline_day),
-        used_days=used,
-        left_days=left,
-        paused_days=len(paused),
-        is_paused=finished_at is None and any(pause.end is None for pause in pauses),
-        unit=NATURAL_DAYS,
-        is_finished=finished_at is not None,
-        provisional_years=tuple(calendar.provisional_years(start_day, deadline_day)),
-    )
+def _natural_days_between(start: date, end: date) -> int:
+    return (end - start).days
 
 
 def warning_instant(

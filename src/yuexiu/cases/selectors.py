@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from yuexiu.cases.clock import NATURAL_DAYS, ClockState, Pause, clock_state, limit_of, natural_clock_state
+from yuexiu.cases.clock import NATURAL_DAYS, ClockState, Pause, clock_state, limit_of
 from yuexiu.cases.models import OPEN_STATUSES, BundleCase, Case, CasePause, CaseStatus
 from yuexiu.core import audit
 from yuexiu.core.calendar import get_calendar
@@ -107,7 +107,7 @@ def case_clocks(case: Case, now: datetime | None = None, calendar: WorkingDayCal
             return clock_state(calendar, limit_days=days, **arguments)  # type: ignore[arg-type]
         limit = limit_of(content, kind)
         if limit is not None and limit[1] == NATURAL_DAYS:
-            return natural_clock_state(calendar, limit_days=limit[0], **arguments)  # type: ignore[arg-type]
+            return clock_state(calendar, limit_days=limit[0], unit=NATURAL_DAYS, **arguments)  # type: ignore[arg-type]
         return None
 
     return CaseClocks(

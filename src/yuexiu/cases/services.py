@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from yuexiu.cases.clock import NATURAL_DAYS, Pause, clock_state, limit_of, natural_clock_state, warning_instant
+from yuexiu.cases.clock import NATURAL_DAYS, Pause, clock_state, limit_of, warning_instant
 from yuexiu.cases.models import (
     OPEN_STATUSES,
     PAUSED_STATUSES,
@@ -503,7 +503,7 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
         if days is not None:
             state = clock_state(calendar, limit_days=days, **arguments)  # type: ignore[arg-type]
         elif limit is not None and limit[1] == NATURAL_DAYS:
-            state = natural_clock_state(calendar, limit_days=limit[0], **arguments)  # type: ignore[arg-type]
+            state = clock_state(calendar, limit_days=limit[0], unit=NATURAL_DAYS, **arguments)  # type: ignore[arg-type]
         setattr(case, field, state.deadline if state else None)
         provisional.update(state.provisional_years if state else ())
     case.due_at = case.promised_deadline or case.statutory_deadline

@@ -64,13 +64,29 @@ def _posted_values(request: HttpRequest) -> dict[str, str]:
 
 
 def _form_context(
-    item: ServiceItem, values: dict[str, str], errors: list[str], open_cases: list[dict[str, Any]]
+    item: ServiceItem,
+    values: dict[str, str],
+    errors: list[str],
+    open_cases: list[dict[str, Any]],
+    *,
+    is_window: bool = False,
 ) -> dict[str, Any]:
+    """The apply form. Fields and materials are marked required exactly as ``submit_application`` checks
+    them (a field is required unless its guide says otherwise; a window registration uploads nothing
+    compulsory, the officer takes the paper)."""
     content = item.current_version.content  # type: ignore[union-attr]
+    required_materials = set() if is_window else set(services.required_uploads(item))
     return {
         "item": item,
-        "fields": [{**field, "value": values.get(field["key"], "")} for field in content.get("form_fields", [])],
-        "materials": list(enumerate(content.get("materials", []))),
+        "is_window": is_window,
+        "fields": [
+            {**field, "required": field.get("required", True), "value": values.get(field["key"], "")}
+            for field in content.get("form_fields", [])
+        ],
+        "materials": [
+            (index, {**material, "must_upload": material["name"] in required_materials})
+            for index, material in enumerate(content.get("materials", []))
+        ],
         "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
         "errors": errors,
         "files_again": bool(errors),
@@ -153,8 +169,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"已登记，办件编号 {case.number}。")
             return redirect("cases:detail", number=case.number)
-    context = _form_context(item, values, errors, open_cases)
-    context["is_window"] = True
+    context = _form_context(item, values, errors, open_cases, is_window=True)
     return render(request, "cases/apply.html", context, status=400 if errors else 200)
 
 

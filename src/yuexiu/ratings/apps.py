@@ -40,10 +40,11 @@ class RatingsConfig(AppConfig):
         from django.template.loader import render_to_string
         from django.urls import reverse
 
-        from yuexiu.core.errors import NotFound
+        from yuexiu.core.errors import DomainError, NotFound
         from yuexiu.core.views import qr_svg
         from yuexiu.ratings import services
-        from yuexiu.ratings.models import Level
+        from yuexiu.ratings.forms import rating_form
+        from yuexiu.ratings.views import RATING_DRAFT_KEY
 
         if case.status not in services.RATABLE:
             return ""
@@ -51,14 +52,20 @@ class RatingsConfig(AppConfig):
             questions = services.current_question_set(case).questions
         except NotFound:  # an installation without question sets: no rating section rather than an error
             return ""
+        # A rating refused a moment ago (rate_on_portal) comes back once, with what the person chose.
+        draft = request.session.get(RATING_DRAFT_KEY)
+        posted, refusal = None, None
+        if draft and draft.get("case") == case.number:
+            del request.session[RATING_DRAFT_KEY]
+            posted = draft["posted"]
+            refusal = DomainError(draft["message"], code=draft["code"], details=draft["details"])
         url = request.build_absolute_uri(reverse("ratings:rate", args=[services.rating_token(case)]))
         context = {
             "case": case,
             "rating_url": url,
             "rating_qr": qr_svg(url),
             "can_rate": case.applicant_id == request.user.pk,
-            "levels": list(reversed(Level.choices)),
-            "questions": questions,
+            "rating_form": rating_form(questions=questions, posted=posted, error=refusal),
         }
         return render_to_string("ratings/_case_panel.html", context, request=request)
 

@@ -28,7 +28,7 @@ from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from yuexiu.core.models import Organisation, OutboxMessage, Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
-from yuexiu.core.text_limits import TextLimit, check_lengths
+from yuexiu.core.text_limits import TextLimit, TextTooLong, check_lengths, length_problem
 from yuexiu.core.workdays import end_of_local_day, local_date
 from yuexiu.ratings.models import (
     NEGATIVE_LEVELS,
@@ -125,14 +125,22 @@ def _checked_answers(
     question_set: QuestionSet, level: int, answers: dict[str, Any] | None, comment: str
 ) -> dict[str, int]:
     """The per-indicator answers, checked against the question set; a 差评 needs a comment, and a
-    comment is at most ``TextLimit.COMMENT`` characters."""
-    check_lengths(("意见", comment, TextLimit.COMMENT))
+    comment is at most ``TextLimit.COMMENT`` characters.
+
+    Raises ``DomainError`` (``TextTooLong`` for the length) whose ``details["field"]`` names the form
+    field at fault (``answers`` with the ``question``, or ``comment``), so a page can point at it."""
+    if problem := length_problem("意见", comment, TextLimit.COMMENT):
+        raise TextTooLong(problem, details={"errors": [problem], "field": "comment"})
     answers = answers or {}
     for question, value in answers.items():
         if question not in question_set.questions or value not in Level.values:
-            raise DomainError(f"分项“{question}”的评价无效。", code="invalid_rating")
+            raise DomainError(
+                f"分项“{question}”的评价无效。",
+                code="invalid_rating",
+                details={"field": "answers", "question": question},
+            )
     if level in NEGATIVE_LEVELS and not comment.strip():
-        raise DomainError("差评请填写意见，以便核实整改。", code="comment_required")
+        raise DomainError("差评请填写意见，以便核实整改。", code="comment_required", details={"field": "comment"})
     return {question: int(value) for question, value in answers.items()}
 
 
@@ -158,7 +166,11 @@ def rate_case(
     the rater is not the applicant or handled the case, ``DomainError`` for a bad level or answer.
     """
     if level not in Level.values:
-        raise DomainError("请选择评价等级：非常满意、满意、基本满意、不满意或非常不满意。", code="invalid_rating")
+        raise DomainError(
+            "请选择评价等级：非常满意、满意、基本满意、不满意或非常不满意。",
+            code="invalid_rating",
+            details={"field": "level"},
+        )
     if channel not in (RatingChannel.PORTAL, RatingChannel.QR, RatingChannel.SMS, RatingChannel.HOTLINE):
         raise DomainError("该评价渠道暂未开通。", code="invalid_rating")
     if channel == RatingChannel.HOTLINE and (
@@ -793,7 +805,11 @@ def rate_visit(
     """The one rating of an on-site visit (一次一评), from the window tablet or the kiosk. Anonymous to
     the officer; a 差评 opens the same rectification loop for the window's unit and officer."""
     if level not in Level.values:
-        raise DomainError("请选择评价等级：非常满意、满意、基本满意、不满意或非常不满意。", code="invalid_rating")
+        raise DomainError(
+            "请选择评价等级：非常满意、满意、基本满意、不满意或非常不满意。",
+            code="invalid_rating",
+            details={"field": "level"},
+        )
     if channel not in (RatingChannel.WINDOW, RatingChannel.KIOSK):
         raise DomainError("该评价渠道暂未开通。", code="invalid_rating")
     question_set = (

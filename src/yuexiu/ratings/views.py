@@ -23,6 +23,7 @@ from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.views import staff_required
 from yuexiu.ratings import selectors, services
+from yuexiu.ratings.forms import posted_rating, rating_form
 from yuexiu.ratings.models import (
     Appeal,
     AppealKind,
@@ -38,18 +39,7 @@ from yuexiu.ratings.models import (
     Visit,
 )
 
-
-def _posted_rating(request: HttpRequest) -> dict[str, Any]:
-    level = request.POST.get("level", "")
-    answers = {}
-    for key, value in request.POST.items():
-        if key.startswith("q:") and value.isdecimal():
-            answers[key[2:]] = int(value)
-    return {
-        "level": int(level) if level.isdecimal() else 0,
-        "answers": answers,
-        "comment": request.POST.get("comment", ""),
-    }
+RATING_DRAFT_KEY = "rating_draft"
 
 
 def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
@@ -61,24 +51,25 @@ def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_staff_account:  # type: ignore[union-attr]
         raise PermissionDenied("工作人员不能通过评价链接评价办件。")
     already = hasattr(case, "rating")
-    errors: list[str] = []
+    posted: dict[str, Any] | None = None
+    refusal: DomainError | None = None
     if request.method == "POST" and not already:
+        posted = posted_rating(request.POST)
         try:
             channel = RatingChannel.SMS if services.token_channel(token) == "sms" else RatingChannel.QR
-            services.rate_case(case=case, channel=channel, **_posted_rating(request))
+            services.rate_case(case=case, channel=channel, **posted)
         except (DomainError, PermissionDeniedError) as error:
-            errors.append(error.message)
+            refusal = error
         else:
             return render(request, "ratings/thanks.html", {"case": case})
+    questions = services.current_question_set(case).questions
     return render(
         request,
         "ratings/rate.html",
         {
             "case": case,
             "already": already,
-            "errors": errors,
-            "levels": list(reversed(Level.choices)),
-            "questions": services.current_question_set(case).questions,
+            "rating_form": rating_form(questions=questions, posted=posted, error=refusal),
         },
     )
 
@@ -86,17 +77,26 @@ def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def rate_on_portal(request: HttpRequest, number: str) -> HttpResponse:
-    """The applicant rates a finished case from its page (网上办事大厅)."""
+    """The applicant rates a finished case from its page (网上办事大厅). A refused rating goes back to the
+    case page with the person's choices and the error kept in the session for the rating section
+    (``ratings.apps.RatingsConfig.case_panel``) to show once."""
     user: User = request.user  # type: ignore[assignment]  # login_required
+    posted = posted_rating(request.POST)
     try:
         case = case_selectors.access_case(user, number)
-        services.rate_case(case=case, rater=user, channel=RatingChannel.PORTAL, **_posted_rating(request))
+        services.rate_case(case=case, rater=user, channel=RatingChannel.PORTAL, **posted)
     except NotFound as error:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     except PermissionDeniedError as error:
         raise PermissionDenied(error.message) from None
     except DomainError as error:
-        messages.error(request, error.message)
+        request.session[RATING_DRAFT_KEY] = {
+            "case": case.number,
+            "posted": posted,
+            "message": error.message,
+            "code": error.code,
+            "details": error.details,
+        }
     else:
         messages.success(request, "感谢您的评价。")
     return redirect("cases:detail", number=number)
@@ -300,12 +300,14 @@ def record_visit(request: HttpRequest) -> HttpResponse:
 
 
 def _rate_visit_page(request: HttpRequest, visit: Visit | None, channel: str, context: dict[str, Any]) -> HttpResponse:
-    errors: list[str] = []
+    posted: dict[str, Any] | None = None
+    refusal: DomainError | None = None
     if request.method == "POST" and visit is not None:
+        posted = posted_rating(request.POST)
         try:
-            services.rate_visit(visit=visit, channel=channel, **_posted_rating(request))
+            services.rate_visit(visit=visit, channel=channel, **posted)
         except DomainError as error:
-            errors.append(error.message)
+            refusal = error
         else:
             return render(request, "ratings/visit_thanks.html", context)
     questions = (
@@ -317,9 +319,7 @@ def _rate_visit_page(request: HttpRequest, visit: Visit | None, channel: str, co
         {
             **context,
             "visit": visit,
-            "errors": errors,
-            "levels": list(reversed(Level.choices)),
-            "questions": questions or [],
+            "rating_form": rating_form(questions=questions or [], posted=posted, error=refusal),
         },
     )
 
