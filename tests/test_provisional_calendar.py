@@ -324,3 +324,12 @@ def test_a_decided_case_shows_the_time_it_took_and_no_countdown(client, catalogu
         3,
         "working_days",
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=DAYS_2020_2030, days=st.integers(min_value=0, max_value=60))
+def test_subtracting_working_days_is_the_inverse_of_adding_them(start, days):
+    end = PROPERTY_CALENDAR.add_working_days(start, days)
+    back = PROPERTY_CALENDAR.subtract_working_days(end, days)
+    assert PROPERTY_CALENDAR.count_working_days(back, end) == days
+    assert back <= start

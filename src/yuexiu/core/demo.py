@@ -125,14 +125,8 @@ def story_time(instant: datetime) -> Iterator[None]:
 
 def working_days_before(day: date, count: int, calendar: WorkingDayCalendar | None = None) -> date:
     """The ``count``-th working day before ``day`` (``day`` itself not counted; 0 returns ``day``), by
-    the platform calendar with 调休. Raises ``CalendarYearMissing`` as the calendar does."""
-    calendar = calendar or get_calendar()
-    current = day
-    while count > 0:
-        current -= timedelta(days=1)
-        if calendar.is_working_day(current):
-            count -= 1
-    return current
+    the platform calendar with 调休 (``WorkingDayCalendar.subtract_working_days``)."""
+    return (calendar or get_calendar()).subtract_working_days(day, count)
 
 
 def at(day: date, clock: str) -> datetime:

@@ -129,6 +129,19 @@ class WorkingDayCalendar:
                 remaining -= 1
         return current
 
+    def subtract_working_days(self, end: date, days: int) -> date:
+        """The ``days``-th working day before ``end`` (``end`` itself not counted; 0 returns ``end``):
+        the inverse of ``add_working_days`` on working days. Raises ``CalendarError`` as it does."""
+        _check_days(days)
+        current = end
+        while days > 0:
+            if current == date.min:
+                raise CalendarError("日期超出可计算范围。")
+            current -= timedelta(days=1)
+            if self.is_working_day(current):
+                days -= 1
+        return current
+
     def count_working_days(self, start: date, end: date) -> int:
         """Number of working days in (``start``, ``end``]: after ``start``, up to and including ``end``.
 
