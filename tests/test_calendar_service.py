@@ -40,8 +40,8 @@ def test_the_cli_marks_a_deadline_in_a_year_without_its_notice_as_provisional(re
     # 12-21…12-25, 12-28…12-31 are nine working days; 2027-01-01 is 元旦 (a statutory holiday), so the
     # tenth is Monday 4 January, provisional until the 2027 notice is imported.
     assert out.getvalue().strip() == (
-        "2027-01-04（暂定：国务院办公厅2027年节假日安排通知尚未发布，此期限按法定节假日和周末推算，"
-        "未计调休；通知发布后将重新计算。）"
+        "2027-01-04（暂定：本平台尚未导入国务院办公厅2027年节假日安排通知，按法定节假日和周末推算，"
+        "未计调休；导入后将重新计算。）"
     )
 
 
@@ -86,7 +86,7 @@ def test_the_api_marks_a_deadline_in_a_provisional_year(client, reference_data):
     body = client.get("/api/v1/workdays/add", {"start": "2026-12-20", "days": 10}).json()
     assert body["date"] == "2027-01-04"
     assert body["is_provisional"] is True
-    assert body["provisional_note"].startswith("暂定：国务院办公厅2027年节假日安排通知尚未发布")
+    assert body["provisional_note"].startswith("暂定：本平台尚未导入国务院办公厅2027年节假日安排通知")
     day = client.get("/api/v1/workdays/check", {"date": "2027-02-05"}).json()
     assert (day["is_working_day"], day["name"], day["is_provisional"]) == (False, "春节", True)
 

@@ -166,10 +166,10 @@ def test_a_case_whose_limit_runs_into_a_year_without_its_notice_is_provisional_e
 
     client.force_login(catalogue["enterprise_demo"])
     page = client.get(f"/cases/{case.number}/").content.decode()
-    assert "暂定：国务院办公厅2027年节假日安排通知尚未发布" in page
+    assert "暂定：本平台尚未导入国务院办公厅2027年节假日安排通知" in page
     body = client.get("/api/v1/cases").json()["items"][0]
     assert body["statutory_clock"]["is_provisional"] is True
-    assert body["statutory_clock"]["provisional_note"].startswith("暂定：国务院办公厅2027年")
+    assert body["statutory_clock"]["provisional_note"].startswith("暂定：本平台尚未导入国务院办公厅2027年")
 
     client.force_login(catalogue["window_centre"])
     queue = client.get("/workbench/cases/").content.decode()
@@ -303,7 +303,7 @@ def test_other_deadlines_shown_in_lists_are_marked_when_their_year_is_provisiona
     html = template.render(Context({"a": at("2026-12-31T23:00"), "b": at("2027-01-06T23:59"), "c": None}))
     first, second, third = html.split("|")
     assert (first, third) == ("", "")
-    assert second.startswith('<span class="provisional" title="暂定：国务院办公厅2027年节假日安排通知尚未发布')
+    assert second.startswith('<span class="provisional" title="暂定：本平台尚未导入国务院办公厅2027年节假日安排通知')
     assert second.endswith(">（暂定）</span>")
 
 
@@ -333,3 +333,60 @@ def test_subtracting_working_days_is_the_inverse_of_adding_them(start, days):
     back = PROPERTY_CALENDAR.subtract_working_days(end, days)
     assert PROPERTY_CALENDAR.count_working_days(back, end) == days
     assert back <= start
+
+
+def test_the_note_writes_runs_of_years_as_ranges():
+    from yuexiu.core.workdays import provisional_note
+
+    assert provisional_note([2031, 2032, 1900, 1901, 1902, 2040]).startswith(
+        "暂定：本平台尚未导入国务院办公厅1900—1902年、2031—2032年、2040年节假日安排通知"
+    )
+    assert provisional_note([]) == ""
+
+
+def test_a_paused_case_whose_clock_runs_into_the_year_is_recomputed_with_an_event(catalogue, food):
+    """A paused case keeps the instants of its last transition (here December 2026, not provisional) while
+    its clock moves them; importing the 2027 notice still reaches it."""
+    with time_machine.travel(at("2026-12-01T10:00"), tick=False):
+        case = _accepted_food_case(catalogue, food)
+    with time_machine.travel(at("2026-12-02T10:00"), tick=False):
+        services.start_special_procedure(
+            case=case, actor=catalogue["approver_scj"], name="现场核查", legal_basis="《食品经营许可和备案管理办法》"
+        )
+    case.refresh_from_db()
+    assert case.deadline_is_provisional is False and case.due_at.year == 2026
+    calendar.import_holiday_notice(year=2027, text=NOTICE_2027_TEST, notice_number="测试", actor=None)
+    with time_machine.travel(at("2027-01-20T10:00"), tick=False):
+        assert recompute_deadlines([2027])[0] == "办件期限重算：1 件"
+    event = CaseEvent.objects.get(case=case, action="deadlines_recomputed")
+    assert event.note.endswith("（暂停计时中，期限随暂停天数顺延）。")
+
+
+def test_a_zero_day_limit_from_a_saturday_ends_on_monday_in_the_calculator_api_and_cli(client, cast):
+    body = client.get("/api/v1/workdays/add", {"start": "2026-12-26", "days": 0}).json()
+    assert (body["date"], body["deadline"]) == ("2026-12-28", "2026-12-28T15:59:59.999Z")
+    out = StringIO()
+    call_command("workdays", "add", "2026-12-26", "0", stdout=out)
+    assert out.getvalue().strip() == "2026-12-28"
+    client.force_login(cast["window_hongqiao"])
+    page = client.get("/workbench/calendar/", {"start": "2026-12-26", "days": 0}).content.decode()
+    assert "期限届满日为 <strong>2026-12-28</strong>" in page
+
+
+def test_the_cli_tells_an_impossible_date_from_a_malformed_one_and_reads_full_width_digits(reference_data):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="“2027-02-29”不存在"):
+        call_command("workdays", "add", "2027-02-29", "1")
+    out = StringIO()
+    call_command("workdays", "add", "２０２５-０１-２０", "１０", stdout=out)
+    assert out.getvalue().strip() == "2025-02-08"
+
+
+@time_machine.travel(at("2026-12-21T10:00"), tick=False)
+def test_the_queue_explains_its_provisional_deadlines_once(client, catalogue, food):
+    _accepted_food_case(catalogue, food)
+    client.force_login(catalogue["window_centre"])
+    page = client.get("/workbench/cases/").content.decode()
+    assert page.count("本平台尚未导入国务院办公厅2027年节假日安排通知") == 1
+    assert 'id="provisional-footnote"' in page

@@ -550,7 +550,9 @@ def recompute_deadlines(*, years: Sequence[int], now: datetime | None = None) ->
     now = now or timezone.now()
     first = end_of_local_day(date(min(years), 1, 1) - timedelta(days=1))
     last = end_of_local_day(date(max(years), 12, 31))
-    spans_year = Q(deadline_is_provisional=True)
+    # A paused case's stored instants date from its last transition while its clock keeps moving them:
+    # every paused case is looked at again.
+    spans_year = Q(deadline_is_provisional=True) | Q(status__in=PAUSED_STATUSES)
     for field in DEADLINE_FIELDS:
         spans_year |= Q(**{f"{field}__gt": first})
     candidates = (
@@ -573,6 +575,8 @@ def recompute_deadlines(*, years: Sequence[int], now: datetime | None = None) ->
             note = "国务院节假日安排通知已导入，办理期限按正式安排重新计算"
             if before["due_at"] != after["due_at"]:
                 note += f"：期限由 {_local_text(before['due_at'])} 调整为 {_local_text(after['due_at'])}"
+            if case.status in PAUSED_STATUSES:
+                note += "（暂停计时中，期限随暂停天数顺延）"
             CaseEvent.objects.create(
                 case=case,
                 action="deadlines_recomputed",

@@ -28,7 +28,7 @@ from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AccountType, Role, User
 from yuexiu.core.text_limits import TextLimit
 from yuexiu.core.views import staff_required
-from yuexiu.core.workdays import LOCAL_TIMEZONE
+from yuexiu.core.workdays import LOCAL_TIMEZONE, provisional_note
 
 
 def _item(slug: str) -> ServiceItem:
@@ -197,9 +197,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(cases, 30).get_page(request.GET.get("page"))
     calendar = get_calendar()
     rows = [(case, selectors.case_clocks(case, calendar=calendar)) for case in page]
-    return render(
-        request, "cases/queue.html", {"page": page, "rows": rows, "status": status, "statuses": CaseStatus.choices}
-    )
+    # One explanation under the list for every 暂定 deadline on the page.
+    provisional = {
+        year
+        for _, clocks in rows
+        for clock in (clocks.promised, clocks.statutory)
+        if clock is not None
+        for year in clock.provisional_years
+    }
+    context = {"page": page, "rows": rows, "status": status, "statuses": CaseStatus.choices}
+    return render(request, "cases/queue.html", {**context, "provisional_note": provisional_note(provisional)})
 
 
 def _actions(user: User, case: Case) -> dict[str, bool]:

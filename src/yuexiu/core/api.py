@@ -115,7 +115,10 @@ class ProvisionalMark(Schema):
 class WorkdaysAddOut(ProvisionalMark):
     start: dt.date
     days: int = Field(description="工作日数")
-    date: dt.date = Field(description="第 N 个工作日（不含起始日）")
+    date: dt.date = Field(
+        description="期限最后一日：起始日之后第 N 个工作日；N 为 0（当场办结）时为起始日，"
+        "起始日不是工作日的为其后第一个工作日"
+    )
     deadline: datetime = Field(description="期限届满时刻（该日北京时间 24 时，以 UTC 表示）")
 
 
@@ -129,7 +132,7 @@ def add_working_days(
     request: HttpRequest, start: IsoDate, days: int = Query(..., ge=0, le=MAX_WORKING_DAYS)
 ) -> dict[str, object]:
     working_calendar = calendar.get_calendar()
-    result = working_calendar.add_working_days(start, days)
+    result = working_calendar.last_day(start, days)
     return {
         "start": start,
         "days": days,

@@ -516,7 +516,7 @@ def calendar_admin(request: HttpRequest) -> HttpResponse:
     if calculator.is_bound and calculator.is_valid():
         try:
             start, days = calculator.cleaned_data["start"], calculator.cleaned_data["days"]
-            final_day = working_calendar.add_working_days(start, days)
+            final_day = working_calendar.last_day(start, days)
             note = calendar.provisional_note(working_calendar.provisional_years(start, final_day))
             result = {"date": final_day, "start": start, "days": days, "provisional_note": note}
         except CalendarError as error:

@@ -235,13 +235,20 @@ def end_of_local_day(day: date) -> datetime:
 
 
 def provisional_note(years: Iterable[int]) -> str:
-    """The Chinese explanation shown beside a deadline that depends on the provisional ``years``, or ""
-    when there are none. Plain words for the public: which notice is missing and what happens next."""
+    """The Chinese explanation shown beside a date or deadline that depends on the provisional ``years``,
+    or "" when there are none. Plain words for the public: which notice the platform lacks and what
+    happens next; runs of years are written as ranges (2031—2032年)."""
     years = sorted(set(years))
     if not years:
         return ""
-    names = "、".join(f"{year}年" for year in years)
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    names = "、".join(f"{run[0]}年" if len(run) == 1 else f"{run[0]}—{run[-1]}年" for run in runs)
     return (
-        f"暂定：国务院办公厅{names}节假日安排通知尚未发布，此期限按法定节假日和周末推算，未计调休；"
-        "通知发布后将重新计算。"
+        f"暂定：本平台尚未导入国务院办公厅{names}节假日安排通知，按法定节假日和周末推算，未计调休；"
+        "导入后将重新计算。"
     )

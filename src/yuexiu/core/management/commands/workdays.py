@@ -8,6 +8,8 @@ yuexiu workdays import-notice 2027 notice.txt --number "国办发明电〔2026�
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,15 +22,18 @@ from yuexiu.core.workdays import CalendarError
 
 
 def _date(value: str) -> date:
+    text = unicodedata.normalize("NFKC", value).strip()  # full-width digits from a Chinese input method
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise CommandError(f"日期“{value}”格式有误，应为 YYYY-MM-DD，例如 2025-01-20。")
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(text)
     except ValueError as error:
-        raise CommandError(f"日期“{value}”格式有误，应为 YYYY-MM-DD，例如 2025-01-20。") from error
+        raise CommandError(f"日期“{value}”不存在，请核对月份和日期。") from error
 
 
 def _int(value: str) -> int:
     try:
-        return int(value)
+        return int(unicodedata.normalize("NFKC", value))
     except ValueError as error:
         raise CommandError(f"“{value}”不是整数。") from error
 
@@ -38,7 +43,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        add = sub.add_parser("add", help="起算日期后第 N 个工作日")
+        add = sub.add_parser("add", help="起算日期后第 N 个工作日（N 为 0 时为当日或其后第一个工作日）")
         add.add_argument("start")
         add.add_argument("days")
         count = sub.add_parser("count", help="两日之间的工作日数（不含起始日，含截止日）")
@@ -63,7 +68,7 @@ class Command(BaseCommand):
         if action == "add":
             start, days = _date(options["start"]), _int(options["days"])
             working_calendar = calendar.get_calendar()
-            result = working_calendar.add_working_days(start, days)
+            result = working_calendar.last_day(start, days)
             note = calendar.provisional_note(working_calendar.provisional_years(start, result))
             self.stdout.write(result.isoformat() + (f"（{note}）" if note else ""))
         elif action == "count":
