@@ -69,7 +69,7 @@ def test_staff_with_a_device_must_pass_the_totp_step(client, cast, password):
     officer = cast["window_hongqiao"]
     device = TOTPDevice.objects.create(user=officer, name="手机", confirmed=True)
     client.post("/accounts/login/", {"username": "window_hongqiao", "password": password})
-    assert client.get("/workbench/").url == "/accounts/two-factor/"
+    assert client.get("/workbench/").url == "/accounts/two-factor/?next=%2Fworkbench%2F"
     assert client.get("/api/v1/me").json()["code"] == "two_factor_required"
     token = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
     response = client.post("/accounts/two-factor/", {"token": f"{token:06d}"})
@@ -80,7 +80,7 @@ def test_staff_with_a_device_must_pass_the_totp_step(client, cast, password):
 def test_staff_without_a_device_must_enrol_when_two_factor_is_required(client, cast, password, settings):
     settings.TWO_FACTOR_REQUIRED_FOR_STAFF = True
     client.post("/accounts/login/", {"username": "window_hongqiao", "password": password})
-    assert client.get("/workbench/").url == "/accounts/two-factor/"
+    assert client.get("/workbench/").url == "/accounts/two-factor/?next=%2Fworkbench%2F"
     page = client.get("/accounts/two-factor/").content.decode()
     assert "<svg" in page and "确认启用" in page
     device = TOTPDevice.objects.get(user=cast["window_hongqiao"], confirmed=False)

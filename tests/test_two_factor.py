@@ -61,7 +61,7 @@ def test_a_staff_member_enrols_logs_out_and_logs_in_again_with_the_app_code(clie
 
         traveller.shift(timedelta(seconds=60))  # a later login: the app shows a new code
         client.post("/accounts/login/", {"username": "window_centre", "password": password})
-        assert client.get("/workbench/").url == "/accounts/two-factor/"
+        assert client.get("/workbench/").url == "/accounts/two-factor/?next=%2Fworkbench%2F"
         token_field = only_typed_field(client, "/accounts/two-factor/")
         response = submit_own_form(client, "/accounts/two-factor/", **{token_field: code_from_page_key(enrolment)})
 
@@ -87,7 +87,7 @@ def test_a_wrong_code_is_refused_in_chinese_and_the_right_one_then_works(client,
         assert error_texts(page) == [
             "动态码不正确或已过期，请输入身份验证器中当前显示的 6 位数字（每个动态码只能使用一次）。"
         ]
-        assert client.get("/workbench/").url == "/accounts/two-factor/"
+        assert client.get("/workbench/").url == "/accounts/two-factor/?next=%2Fworkbench%2F"
 
         traveller.shift(timedelta(seconds=2))  # past django-otp's one-second pause after a failure
         accepted = submit_own_form(client, "/accounts/two-factor/", **{token_field: right})
@@ -113,3 +113,22 @@ def test_full_width_digits_from_an_input_method_are_accepted(client, cast):
         client.force_login(officer)
         full_width = f"{totp(device.bin_key):06d}".translate(str.maketrans("0123456789", "０１２３４５６７８９"))
         assert client.post("/accounts/two-factor/", {"token": full_width}).status_code == 302
+
+
+def test_after_the_code_the_officer_lands_on_the_page_they_asked_for(client, cast, password):
+    officer = cast["window_hongqiao"]
+    device = TOTPDevice.objects.create(user=officer, name="手机", confirmed=True)
+    with time_machine.travel(JUNE_MORNING, tick=False) as traveller:
+        client.post("/accounts/login/", {"username": "window_hongqiao", "password": password})
+        asked = client.get("/workbench/cases/?status=accepted")
+        assert asked.url == "/accounts/two-factor/?next=%2Fworkbench%2Fcases%2F%3Fstatus%3Daccepted"
+        response = client.post(asked.url, {"token": f"{totp(device.bin_key):06d}"})
+        assert response.status_code == 302 and response.url == "/workbench/cases/?status=accepted"
+
+        client.post("/accounts/logout/")
+        traveller.shift(timedelta(seconds=60))
+        client.post("/accounts/login/", {"username": "window_hongqiao", "password": password})
+        outside = client.post(
+            "/accounts/two-factor/?next=https://evil.example/", {"token": f"{totp(device.bin_key):06d}"}
+        )
+        assert outside.status_code == 302 and outside.url == "/workbench/"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django_otp import user_has_device
 
 from yuexiu.core import audit
@@ -100,7 +102,10 @@ class StaffTwoFactorMiddleware:
                     {"code": "two_factor_required", "message": "请先完成两步验证后再访问。", "details": {}},
                     status=403,
                 )
-            return redirect("two_factor")
+            target = reverse("two_factor")
+            if request.method == "GET":  # come back to the page asked for once the code is checked
+                target += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(target)
         return self.get_response(request)
 
 

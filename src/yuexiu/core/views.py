@@ -306,6 +306,11 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 form.add_error("token", error.message)
             else:
                 otp_login(request, device)
+                next_url = request.GET.get("next", "")
+                if next_url and url_has_allowed_host_and_scheme(
+                    next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
+                    return redirect(next_url)
                 return redirect("workbench" if user.is_staff_account else "home")
         return render(request, "core/two_factor.html", {"form": form, "mode": "verify"})
     device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "身份验证器"})
