@@ -193,3 +193,16 @@ def test_a_notice_for_an_implausible_year_is_refused(client, cast, year):
     assert response.status_code == 200
     assert HolidayYear.objects.filter(year__lt=2004).count() == 0
     assert not AuditEvent.objects.filter(action="calendar.notice_imported").exists()
+
+
+def test_the_calendar_forms_answer_in_our_own_words(client, cast):
+    client.force_login(cast["sysadmin"])
+    page = client.post(
+        "/workbench/calendar/",
+        {"notice-year": "2100", "notice-notice_number": "", "notice-notice_url": "ftp:/x", "notice-text": ""},
+    ).content.decode()
+    for message in ("年份应在 2000 至 2099 之间。", "请填写通知文号", "通知链接格式有误", "请粘贴通知正文。"):
+        assert message in page
+    calculator = client.get("/workbench/calendar/", {"start": "2027-02-29", "days": "-1"}).content.decode()
+    assert "起算日期有误，应为存在的日期" in calculator and "工作日数不能为负数。" in calculator
+    assert not HolidayYear.objects.filter(year=2100).exists()

@@ -208,8 +208,8 @@ def enqueue_deadline_recompute(*, years: list[int], actor_id: int | None) -> Non
 
 
 def _check_year(year: int) -> None:
-    if not 2000 <= year <= 2100:
-        raise DomainError("年份应在 2000 至 2100 之间。", code="invalid_year")
+    if not 2000 <= year <= LAST_YEAR:
+        raise DomainError(f"年份应在 2000 至 {LAST_YEAR} 之间。", code="invalid_year")
 
 
 def describe_day(day: date) -> dict[str, object]:

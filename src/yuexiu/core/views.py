@@ -492,16 +492,50 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
+YEAR_MESSAGES = {
+    "required": "请填写年份，例如 2027。",
+    "invalid": "年份应为四位数字，例如 2027。",
+    "min_value": "年份应在 2000 至 2099 之间。",
+    "max_value": "年份应在 2000 至 2099 之间。",
+}
+
+
 class HolidayNoticeForm(forms.Form):
-    year = forms.IntegerField(label="年份", min_value=2000, max_value=2100)
-    notice_number = forms.CharField(label="通知文号", max_length=100)
-    notice_url = forms.URLField(label="通知链接（选填）", required=False, assume_scheme="https")
-    text = forms.CharField(label="通知正文", widget=forms.Textarea(attrs={"rows": 10}))
+    year = forms.IntegerField(label="年份", min_value=2000, max_value=2099, error_messages=YEAR_MESSAGES)
+    notice_number = forms.CharField(
+        label="通知文号", max_length=100, error_messages={"required": "请填写通知文号，例如“国办发明电〔2024〕12号”。"}
+    )
+    notice_url = forms.URLField(
+        label="通知链接（选填）",
+        required=False,
+        assume_scheme="https",
+        error_messages={"invalid": "通知链接格式有误，请填写以 https:// 开头的网址，或留空。"},
+    )
+    text = forms.CharField(
+        label="通知正文",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        error_messages={"required": "请粘贴通知正文。", "max_length": "通知正文不能超过 20000 个字符。"},
+    )
 
 
 class WorkdayCalculatorForm(forms.Form):
-    start = forms.DateField(label="起算日期", widget=forms.DateInput(attrs={"type": "date"}))
-    days = forms.IntegerField(label="工作日数", min_value=0, max_value=3650)
+    start = forms.DateField(
+        label="起算日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请选择起算日期。", "invalid": "起算日期有误，应为存在的日期，例如 2025-01-20。"},
+    )
+    days = forms.IntegerField(
+        label="工作日数",
+        min_value=0,
+        max_value=3650,
+        error_messages={
+            "required": "请填写工作日数。",
+            "invalid": "工作日数应为整数。",
+            "min_value": "工作日数不能为负数。",
+            "max_value": "工作日数不能超过 3650 天。",
+        },
+    )
 
 
 def _require_system_admin(user: User) -> None:
