@@ -171,13 +171,18 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/register.html", {"form": form, "account_type": account_type})
 
 
-class PasswordResetRequestForm(forms.Form):
+class AccountNameForm(forms.Form):
+    """The account a password reset is for, as the person types it (look-alike names are one name)."""
+
     username = forms.CharField(
         label="用户名",
         max_length=150,
         error_messages={"required": "请填写用户名。", "max_length": "用户名不能超过 150 个字符。"},
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
+
+
+class PasswordResetRequestForm(AccountNameForm):
     phone = forms.CharField(
         label="注册时登记的手机号",
         max_length=11,
@@ -186,13 +191,7 @@ class PasswordResetRequestForm(forms.Form):
     )
 
 
-class PasswordResetForm(forms.Form):
-    username = forms.CharField(
-        label="用户名",
-        max_length=150,
-        error_messages={"required": "请填写用户名。", "max_length": "用户名不能超过 150 个字符。"},
-        widget=forms.TextInput(attrs={"autocomplete": "username"}),
-    )
+class PasswordResetForm(AccountNameForm):
     code = forms.CharField(
         label="短信验证码",
         max_length=12,
