@@ -68,6 +68,14 @@ def catalogue(cast: dict[str, User]) -> dict[str, User]:
     return cast
 
 
+@pytest.fixture
+def food(catalogue: dict[str, User]):
+    """食品经营许可（新办）, the seeded item most case tests apply for (its 服务对象 is 法人)."""
+    from yuexiu.catalog.models import ServiceItem
+
+    return ServiceItem.objects.get(seed_key="food-business-licence-new")
+
+
 @pytest.fixture(autouse=True)
 def isolated_media(settings, tmp_path) -> None:
     """Uploaded files go to a fresh folder per test."""

@@ -139,11 +139,6 @@ def test_an_on_the_spot_limit_started_on_a_day_off_ends_on_the_next_working_day(
 # ---- the platform: pages, API and CLI say 暂定 ----------------------------------------------------
 
 
-@pytest.fixture
-def food(catalogue) -> ServiceItem:
-    return ServiceItem.objects.get(seed_key="food-business-licence-new")
-
-
 def _accepted_food_case(catalogue, food, key: str = "k1") -> Case:
     case = services.submit_application(
         item=food,

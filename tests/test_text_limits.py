@@ -15,7 +15,7 @@ from tests.helpers import food_licence_uploads
 from yuexiu.cases import services as cases
 from yuexiu.cases.models import Case, CaseEvent, CaseStatus
 from yuexiu.catalog import services as catalog
-from yuexiu.catalog.models import GuideStatus, GuideVersion, ServiceItem
+from yuexiu.catalog.models import GuideStatus, GuideVersion
 from yuexiu.core.models import AuditEvent, Organisation
 from yuexiu.core.text_limits import TextLimit, TextTooLong, check_lengths, text_field
 from yuexiu.policies import services as policies
@@ -31,11 +31,6 @@ JUNE = datetime(2025, 6, 18, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 def frozen_clock():
     with time_machine.travel(JUNE, tick=True):
         yield
-
-
-@pytest.fixture
-def food(catalogue) -> ServiceItem:
-    return ServiceItem.objects.get(seed_key="food-business-licence-new")
 
 
 @pytest.fixture

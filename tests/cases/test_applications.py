@@ -36,11 +36,6 @@ def frozen_clock():
 
 
 @pytest.fixture
-def food(catalogue) -> ServiceItem:
-    return ServiceItem.objects.get(seed_key="food-business-licence-new")
-
-
-@pytest.fixture
 def residence(catalogue) -> ServiceItem:
     return ServiceItem.objects.get(seed_key="residence-permit")
 

@@ -14,16 +14,10 @@ from tests.helpers import at, food_licence_uploads
 from yuexiu.cases import selectors, services
 from yuexiu.cases.models import Attachment, Case, CaseStatus
 from yuexiu.cases.services import Upload
-from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AuditEvent
 
 PDF = b"%PDF-1.7\n" + b"0" * 100
-
-
-@pytest.fixture
-def food(catalogue) -> ServiceItem:
-    return ServiceItem.objects.get(seed_key="food-business-licence-new")
 
 
 def apply(catalogue, item, key="k1", uploads=None) -> Case:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yuexiu.cases.models import Case
-from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.models import AuditEvent
 
 PDF = b"%PDF-1.7\n" + b"1" * 50
-
-
-@pytest.fixture
-def food(catalogue) -> ServiceItem:
-    return ServiceItem.objects.get(seed_key="food-business-licence-new")
 
 
 def _apply(client, food, key="k-1", data=b"") -> object:

@@ -28,11 +28,6 @@ def apply_for_food(catalogue, food, key: str) -> Case:
     )
 
 
-@pytest.fixture
-def food(catalogue) -> ServiceItem:
-    return ServiceItem.objects.get(seed_key="food-business-licence-new")
-
-
 def test_an_online_application_without_its_required_materials_is_refused(catalogue, food):
     with pytest.raises(DomainError) as error:
         services.submit_application(

@@ -22,11 +22,6 @@ FORM = {
 }
 
 
-@pytest.fixture
-def food(catalogue) -> ServiceItem:
-    return ServiceItem.objects.get(seed_key="food-business-licence-new")
-
-
 def test_an_editor_drafts_and_the_check_flags_a_promised_limit_above_the_statutory_one(client, catalogue, food):
     client.force_login(catalogue["editor_scj"])
     response = client.post(f"/workbench/guides/items/{food.slug}/draft/")
