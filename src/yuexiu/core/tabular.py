@@ -13,10 +13,13 @@ first line, the first data row is 2, and skipped blank rows still count. For a C
 line number in a text editor, except after a quoted cell that itself spans several lines (Excel shows
 such a record as one row; the numbers follow Excel).
 
-Writing (``write_xlsx``, ``write_csv``) guards against formula injection: a text cell that starts with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a leading apostrophe, so the
-spreadsheet shows text instead of running a formula. ``strip_formula_guard`` undoes it when an
-exported file comes back for import.
+Writing (``write_xlsx``, ``write_xlsx_sheets``, ``write_csv``, ``csv_lines`` for a streamed CSV)
+guards against formula injection (OWASP "CSV Injection"): a text cell that starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return — also after leading spaces, and in their full-width forms,
+which WPS reads as formulas too — is written with a leading apostrophe, so the spreadsheet shows text
+instead of running a formula. ``strip_formula_guard`` undoes it when an exported file comes back for
+import. Every file the platform hands to a person is written through these functions, never through
+``csv.writer`` or ``openpyxl`` directly (``tests/test_exports.py`` enforces it).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import math
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -46,6 +49,9 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # also covers the UTF-32 little-endian 
 
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width ＝＋－＠ (an input method types them); WPS and Excel in a Chinese locale may read them as
+# the ASCII signs when a cell is edited.
+_FULL_WIDTH_TRIGGERS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 MAX_XLSX_UNCOMPRESSED = 256 * 1024 * 1024  # bytes; a zip bomb guard, far above a 20 000-row sheet
 MAX_SHEET_TITLE = 31  # Excel's limit
@@ -137,7 +143,7 @@ def read_table(data: bytes, *, required_columns: Sequence[str] = (), max_rows: i
 
 def strip_formula_guard(text: str) -> str:
     """Undo the writers' formula guard: ``"'=SUM(A1)"`` → ``"=SUM(A1)"``; any other text unchanged."""
-    if len(text) >= 2 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+    if len(text) >= 2 and text[0] == "'" and _is_formula_like(text[1:]):
         return text[1:]
     return text
 
@@ -335,10 +341,21 @@ def _check_header(cells: list[str], required_columns: Sequence[str]) -> list[str
 
 
 def escape_formula(text: str) -> str:
-    """Prefix an apostrophe to text that a spreadsheet would run as a formula: ``"=1+1"`` → ``"'=1+1"``."""
-    if text.startswith(FORMULA_TRIGGERS):
+    """Prefix an apostrophe to text that a spreadsheet would run as a formula: ``"=1+1"`` → ``"'=1+1"``,
+    ``"  =HYPERLINK(…)"`` → ``"'  =HYPERLINK(…)"``, ``"－1"`` → ``"'－1"``; any other text unchanged.
+
+    The one formula guard of every export (CSV and Excel): the writers below call it for each text
+    cell; code that writes a file some other way must call it too."""
+    if _is_formula_like(text):
         return "'" + text
     return text
+
+
+def _is_formula_like(text: str) -> bool:
+    if text.startswith(FORMULA_TRIGGERS):
+        return True
+    stripped = text.lstrip(" \u3000")
+    return stripped.startswith(FORMULA_TRIGGERS + _FULL_WIDTH_TRIGGERS)
 
 
 def display_width(text: str) -> int:
@@ -375,21 +392,33 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet
     value is written as its ``str()``. Raises ``ValueError`` for a row longer than the header or a
     timezone-aware datetime (convert to local time first).
     """
-    width = len(header)
-    header_values = [_xlsx_value(name) for name in header]
-    body = [_xlsx_row(row, width, number) for number, row in enumerate(rows, start=2)]
+    return write_xlsx_sheets([(sheet_title, header, rows)])
 
+
+def write_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
+    """An xlsx workbook with one sheet per ``(title, header, rows)``, in order, each written as
+    ``write_xlsx`` writes its one sheet (formula-guarded text, bold frozen header, fitted widths).
+    Raises ``ValueError`` as ``write_xlsx`` does, or for two sheets whose cleaned titles are equal."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=clean_sheet_title(sheet_title))
-    for index in range(width):
-        texts = [excel_text(header_values[index])]
-        texts.extend(excel_text(row[index]) for row in body)
-        sheet.column_dimensions[get_column_letter(index + 1)].width = column_width(texts)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_xlsx_cell(sheet, value, bold) for value in header_values])
-    for row in body:
-        sheet.append([_xlsx_cell(sheet, value, None) for value in row])
+    titles: set[str] = set()
+    for sheet_title, header, rows in sheets:
+        title = clean_sheet_title(sheet_title)
+        if title in titles:
+            raise ValueError(f"two sheets are titled {title!r}")
+        titles.add(title)
+        width = len(header)
+        header_values = [_xlsx_value(name) for name in header]
+        body = [_xlsx_row(row, width, number) for number, row in enumerate(rows, start=2)]
+        sheet = workbook.create_sheet(title=title)
+        for index in range(width):
+            texts = [excel_text(header_values[index])]
+            texts.extend(excel_text(row[index]) for row in body)
+            sheet.column_dimensions[get_column_letter(index + 1)].width = column_width(texts)
+        sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        sheet.append([_xlsx_cell(sheet, value, bold) for value in header_values])
+        for row in body:
+            sheet.append([_xlsx_cell(sheet, value, None) for value in row])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -449,17 +478,29 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, encodi
     """
     if encoding not in CSV_ENCODINGS:
         raise ValueError(f"encoding must be one of {', '.join(CSV_ENCODINGS)}, not {encoding!r}")
+    return "".join(csv_lines(header, rows)).encode(encoding)
+
+
+class _Line:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False) -> Iterator[str]:
+    """The CSV ``write_csv`` writes, one line (record) at a time, for a streamed response: the header
+    line first (after ``"\ufeff"`` when ``bom``, so that Excel reads UTF-8), then one line per row,
+    each ending in CRLF, cells rendered and formula-guarded as ``write_csv`` does. Raises
+    ``ValueError`` for a row longer than the header (when that row is reached)."""
     width = len(header)
-    output = io.StringIO(newline="")
-    writer = csv.writer(output, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([_csv_text(name) for name in header])
+    writer = csv.writer(_Line(), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    line: str = writer.writerow([_csv_text(name) for name in header])
+    yield ("\ufeff" + line) if bom else line
     for number, row in enumerate(rows, start=2):
         if len(row) > width:
             raise ValueError(f"row {number} has {len(row)} cells, the header has {width}")
         cells = [_csv_text(value) for value in row]
         cells.extend([""] * (width - len(cells)))
-        writer.writerow(cells)
-    return output.getvalue().encode(encoding)
+        yield writer.writerow(cells)
 
 
 def _csv_text(value: object) -> str:

@@ -397,34 +397,29 @@ def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
 
 
 def statistics_workbook(*, since: datetime, until: datetime | None = None) -> bytes:
-    """The statistics as an Excel workbook: one sheet per dimension, rates in percent."""
-    from io import BytesIO
+    """The statistics as an Excel workbook: one sheet per dimension, rates in percent. Written by
+    ``core.tabular`` (names of officers, items and departments are formula-guarded text)."""
+    from yuexiu.core import tabular
 
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
     header = ["名称", "办结件", "评价数", "好评率(%)", "差评率(%)", "主动评价率(%)", "差评整改率(%)", "回访率(%)"]
+    sheets = []
     for dimension, title in {**DIMENSIONS, **STAFF_DIMENSIONS}.items():
         total, rows = rating_statistics(since=since, until=until, dimension=dimension)
-        sheet = book.create_sheet(f"按{title}")
-        sheet.append(header)
-        for row in [*rows, total]:
-            sheet.append(
-                [
-                    row.label,
-                    row.finished_cases,
-                    row.ratings,
-                    row.good_rate,
-                    row.negative_rate,
-                    row.active_rate,
-                    row.rectification_rate,
-                    row.callback_rate,
-                ]
-            )
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        body = [
+            [
+                row.label,
+                row.finished_cases,
+                row.ratings,
+                row.good_rate,
+                row.negative_rate,
+                row.active_rate,
+                row.rectification_rate,
+                row.callback_rate,
+            ]
+            for row in [*rows, total]
+        ]
+        sheets.append((f"按{title}", header, body))
+    return tabular.write_xlsx_sheets(sheets)
 
 
 # ---- the 差评 loop: verify → classify → rectify → reply → callback → closed -------------------------
