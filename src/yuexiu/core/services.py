@@ -22,13 +22,12 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yuexiu.core import audit, identity
+from yuexiu.core import audit, identity, throttle
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import (
     ADMINISTRATOR_ROLES,
     USERNAME_TAKEN_MESSAGE,
     AccountType,
-    AuditEvent,
     Organisation,
     OrganisationKind,
     OutboxMessage,
@@ -165,14 +164,68 @@ def _save_new_account(user: User, password: str, problems: _Problems) -> User:
     return user
 
 
-@transaction.atomic
-def register_citizen(*, username: str, password: str, full_name: str, id_number: str, phone: str = "") -> User:
-    """Create a 自然人 account. ``id_number`` is checked (GB 11643-1999) and must be unused; the
-    username must differ from every other in more than letter width or case.
+# Registration: one answer whether or not the 身份证号 already has an account (the page must not tell
+# a stranger who is registered), and a limit per address (platform security settings, not
+# regulation values).
+REGISTRATION_ACCEPTED_MESSAGE = (
+    "注册申请已受理。新账号现在即可登录；如该身份证号此前已注册过账号，不会再建新账号，"
+    "我们已向原账号登记的手机发送短信提醒，请直接登录原账号或找回密码。"
+)
+REGISTRATION_ATTEMPT_ACTIONS = ("account.registered", "account.registration_refused", "account.registration_duplicate")
+REGISTRATIONS_PER_ADDRESS_PER_HOUR = 20
+REGISTRATION_ATTEMPT_TOPIC = "account.registration_attempt"
 
-    Raises ``RegistrationRefused`` with every problem of every field at once, or ``Conflict`` when a
-    concurrent registration took the name or number between the check and the save.
+
+def _refuse_too_many_registrations(username: str) -> None:
+    if throttle.address_over_limit(
+        REGISTRATION_ATTEMPT_ACTIONS, limit=REGISTRATIONS_PER_ADDRESS_PER_HOUR, window=timedelta(hours=1)
+    ):
+        audit.record_event(
+            action="account.registration_throttled",
+            actor_username=(username or "").strip()[:150],
+            outcome="denied",
+            message="同一地址注册请求过多",
+        )
+        raise DomainError("注册请求过于频繁，请 1 小时后再试。", code="too_many_requests")
+
+
+def _audited_refusal(username: str, error: RegistrationRefused) -> None:
+    """Record a refused registration (it counts towards the address's limit); field names only,
+    never what was typed in them."""
+    audit.record_event(
+        action="account.registration_refused",
+        actor_username=(username or "").strip()[:150],
+        outcome="failed",
+        changes={"fields": sorted(error.problems)},
+    )
+
+
+def register_citizen(*, username: str, password: str, full_name: str, id_number: str, phone: str = "") -> User | None:
+    """Create a 自然人 account. ``id_number`` is checked (GB 11643-1999); the username must differ
+    from every other in more than letter width or case.
+
+    Returns the new account, or ``None`` when everything else is right but the 身份证号 already has
+    an account: then nothing is created, the owner of that account gets an SMS notice (outbox, at
+    most one a day) and the caller answers exactly as for a new account
+    (``REGISTRATION_ACCEPTED_MESSAGE``), so that registration cannot be used to learn who has an
+    account. Every attempt is audited; an address gets ``REGISTRATIONS_PER_ADDRESS_PER_HOUR``.
+
+    Raises ``RegistrationRefused`` with every problem of every field at once, ``DomainError``
+    (``too_many_requests``), or ``Conflict`` when a concurrent registration took the name or number
+    between the check and the save.
     """
+    _refuse_too_many_registrations(username)
+    try:
+        return _register_citizen(
+            username=username, password=password, full_name=full_name, id_number=id_number, phone=phone
+        )
+    except RegistrationRefused as error:
+        _audited_refusal(username, error)
+        raise
+
+
+@transaction.atomic
+def _register_citizen(*, username: str, password: str, full_name: str, id_number: str, phone: str) -> User | None:
     problems = _Problems()
     username = _checked_username(username, problems)
     full_name = problems.text("full_name", full_name, label="姓名")
@@ -182,25 +235,77 @@ def register_citizen(*, username: str, password: str, full_name: str, id_number:
             number = identity.normalise_id_number(number)
         except ValidationError as error:
             problems.add("id_number", error.messages[0])
-        else:
-            if User.objects.filter(id_number=number).exists():
-                problems.add("id_number", "该身份证号已注册账号，请直接登录或找回密码。")
     phone = _checked_phone(phone, problems)
     user = User(username=username, full_name=full_name, id_number=number, phone=phone, account_type=AccountType.CITIZEN)
+    existing = User.objects.filter(id_number=number).first() if number else None
+    if existing is not None:
+        for message in password_problems(password, user):
+            problems.add("password", message)
+        problems.raise_if_any()
+        _notify_registration_attempt(existing, username)
+        return None
     _save_new_account(user, password, problems)
     audit.record_event(action="account.registered", actor=user, target=user, changes={"account_type": "citizen"})
     return user
 
 
-@transaction.atomic
+def _notify_registration_attempt(owner: User, username: str) -> None:
+    """Tell the owner of a 身份证号 that someone tried to register it again (one SMS a day at most,
+    so that repeated attempts cannot flood their phone), and audit the attempt."""
+    today = timezone.localdate()
+    if owner.phone:
+        OutboxMessage.objects.get_or_create(
+            dedupe_key=f"registration-attempt:{owner.pk}:{today:%Y%m%d}",
+            defaults={
+                "recipient": owner,
+                "phone": owner.phone,
+                "topic": REGISTRATION_ATTEMPT_TOPIC,
+                "subject": "有人尝试用您的身份证号注册",
+                "body": (
+                    "【数字越秀】有人尝试用您的身份证号注册新账号，未获成功，您的账号未受影响。"
+                    "如是您本人，请直接登录或通过“找回密码”重设密码；如非本人，请留意个人信息安全。"
+                ),
+            },
+        )
+    audit.record_event(
+        action="account.registration_duplicate",
+        actor_username=username[:150],
+        target=owner,
+        outcome="denied",
+        message="身份证号已注册，未建新账号，" + ("已短信提醒原账号" if owner.phone else "原账号未登记手机"),
+    )
+
+
 def register_enterprise_user(
     *, username: str, password: str, full_name: str, enterprise_uscc: str, enterprise_name: str, phone: str = ""
 ) -> User:
     """Create an enterprise account bound to a 统一社会信用代码 (GB 32100-2015, checked with python-stdnum).
+    Several accounts may share one code (an enterprise's staff); a self-registered account sees no
+    registry data until an administrator verifies it. Every attempt is audited; an address gets
+    ``REGISTRATIONS_PER_ADDRESS_PER_HOUR``.
 
-    Raises ``RegistrationRefused`` with every problem at once, or ``Conflict`` (a concurrent
-    registration took the name).
+    Raises ``RegistrationRefused`` with every problem at once, ``DomainError`` (``too_many_requests``)
+    or ``Conflict`` (a concurrent registration took the name).
     """
+    _refuse_too_many_registrations(username)
+    try:
+        return _register_enterprise_user(
+            username=username,
+            password=password,
+            full_name=full_name,
+            enterprise_uscc=enterprise_uscc,
+            enterprise_name=enterprise_name,
+            phone=phone,
+        )
+    except RegistrationRefused as error:
+        _audited_refusal(username, error)
+        raise
+
+
+@transaction.atomic
+def _register_enterprise_user(
+    *, username: str, password: str, full_name: str, enterprise_uscc: str, enterprise_name: str, phone: str
+) -> User:
     problems = _Problems()
     username = _checked_username(username, problems)
     full_name = problems.text("full_name", full_name, label="经办人姓名")
@@ -397,12 +502,8 @@ def request_password_reset(*, username: str, phone: str) -> None:
     context = audit.current_request_context()
     address = context.ip_address if context else None
     typed = (username or "").strip()[:150]
-    if (
-        address
-        and AuditEvent.objects.filter(
-            action="account.password_reset_requested", ip_address=address, occurred_at__gte=now - timedelta(hours=1)
-        ).count()
-        >= RESET_REQUESTS_PER_ADDRESS_PER_HOUR
+    if throttle.address_over_limit(
+        ("account.password_reset_requested",), limit=RESET_REQUESTS_PER_ADDRESS_PER_HOUR, window=timedelta(hours=1)
     ):
         audit.record_event(
             action="account.password_reset_throttled",

@@ -165,7 +165,8 @@ def register(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             show_problems(form, error)
         else:
-            messages.success(request, "注册成功，请登录。")
+            # The same answer whether or not the 身份证号 already had an account (then its owner is told by SMS).
+            messages.success(request, services.REGISTRATION_ACCEPTED_MESSAGE)
             return redirect("login")
     return render(request, "registration/register.html", {"form": form, "account_type": account_type})
 
