@@ -109,7 +109,7 @@ def test_five_wrong_codes_spend_the_code(client, cast, password, clock):
 
 def test_a_newer_code_ends_the_older_one(client, cast, clock, monkeypatch):
     codes = iter([111111, 222222])
-    monkeypatch.setattr("yuexiu.core.services.secrets.randbelow", lambda _: next(codes))
+    monkeypatch.setattr("yuexiu.core.passwords.secrets.randbelow", lambda _: next(codes))
     ask_for_code(client)
     clock.shift(timedelta(minutes=2))
     ask_for_code(client)

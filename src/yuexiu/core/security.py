@@ -1,11 +1,19 @@
-"""Password rules for GB/T 22239-2019 level 3 (身份鉴别: 口令具有复杂度要求)."""
+"""Password rules for GB/T 22239-2019 level 3 (身份鉴别: 口令具有复杂度要求) and the login lockout
+(登录失败处理)."""
 
 from __future__ import annotations
 
 import string
+from typing import Any
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username, get_failure_limit
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 
 from yuexiu.core import identity
 
@@ -82,3 +90,34 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return f"密码须包含大写字母、小写字母、数字、符号中的至少 {self.min_classes} 类。"
+
+
+class AccountAndAddressLockout(AxesDatabaseHandler):
+    """django-axes' database handler (``AXES_HANDLER``) with two thresholds instead of one.
+
+    Failures are recorded per account and address (``AXES_LOCKOUT_PARAMETERS = [["username",
+    "ip_address"]]``): ``AXES_FAILURE_LIMIT`` wrong passwords from one address stop logins to that
+    account from that address only, so a stranger typing wrong passwords cannot lock the owner out
+    from the owner's own network. A guesser spread over many addresses is still stopped: once the
+    account's failures from all addresses together reach ``AXES_ACCOUNT_FAILURE_LIMIT`` within the
+    cool-off time, logins to it are stopped from everywhere. Either lockout ends after
+    ``AXES_COOLOFF_TIME``, or at once when the owner proves the registered phone
+    (``passwords.unlock_account`` or a password reset).
+
+    Axes compares ``get_failures`` with ``AXES_FAILURE_LIMIT``; this handler returns the failure count
+    of the account and address, raised to that limit when the account-wide ceiling is reached.
+    """
+
+    def get_failures(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
+        failures = super().get_failures(request, credentials)
+        limit = get_failure_limit(request, credentials)
+        if failures >= limit:
+            return failures
+        username = get_client_username(request, credentials)
+        attempts = AccessAttempt.objects.filter(username=username)
+        if settings.AXES_COOLOFF_TIME is not None:
+            attempts = attempts.filter(attempt_time__gte=get_cool_off_threshold(request))
+        account_failures = attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+        if account_failures >= settings.AXES_ACCOUNT_FAILURE_LIMIT:
+            return limit
+        return failures

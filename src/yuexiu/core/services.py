@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import csv
 import math
-import secrets
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
 
-from axes.utils import reset as axes_reset
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yuexiu.core import audit, identity, throttle
@@ -31,7 +28,6 @@ from yuexiu.core.models import (
     Organisation,
     OrganisationKind,
     OutboxMessage,
-    PasswordResetCode,
     Role,
     RoleAssignment,
     User,
@@ -466,174 +462,3 @@ def verify_two_factor(*, user: User, token: str) -> TOTPDevice:
         )
     audit.record_event(action="auth.two_factor_verified", actor=user, target=user)
     return device
-
-
-# ---- 找回密码: a one-time code by SMS to the registered phone --------------------------------------
-
-PASSWORD_RESET_TOPIC = "account.password_reset"
-PASSWORD_CHANGED_TOPIC = "account.password_changed"
-# Platform security settings (not regulation values): how long a code lives, how often it may be
-# asked for, how many wrong tries spend it.
-RESET_CODE_VALID = timedelta(minutes=15)
-RESET_CODE_MAX_ATTEMPTS = 5
-RESET_MIN_INTERVAL = timedelta(seconds=60)
-RESET_CODES_PER_ACCOUNT_PER_HOUR = 3
-RESET_REQUESTS_PER_ADDRESS_PER_HOUR = 10
-RESET_SENT_MESSAGE = "如果账号和手机号与登记的一致，验证码已通过短信发送到该手机，15 分钟内有效。"
-RESET_CODE_REFUSED = "验证码不正确、已使用或已过期，请核对，或重新获取验证码。"
-
-
-def _reset_code_hash(user: User, code: str) -> str:
-    return salted_hmac("yuexiu.password_reset", f"{user.pk}:{code}", algorithm="sha256").hexdigest()
-
-
-def request_password_reset(*, username: str, phone: str) -> None:
-    """Send a 6-digit code by SMS (the platform's outbox, ``core.OutboxMessage``) to the phone of the
-    account named ``username`` (any width or case) when ``phone`` is the one it registered.
-
-    Says nothing about whether such an account exists: the caller shows ``RESET_SENT_MESSAGE``
-    whatever happened. An account gets at most ``RESET_CODES_PER_ACCOUNT_PER_HOUR`` codes an hour and
-    one per ``RESET_MIN_INTERVAL`` (further requests are quietly not sent); a new code ends the older
-    ones. Every request is audited (GB/T 22239-2019 level 3, 安全审计). Raises ``DomainError``
-    (``too_many_requests``) only when the client's address made ``RESET_REQUESTS_PER_ADDRESS_PER_HOUR``
-    requests in the last hour, which tells nothing about any account.
-    """
-    now = timezone.now()
-    context = audit.current_request_context()
-    address = context.ip_address if context else None
-    typed = (username or "").strip()[:150]
-    if throttle.address_over_limit(
-        ("account.password_reset_requested",), limit=RESET_REQUESTS_PER_ADDRESS_PER_HOUR, window=timedelta(hours=1)
-    ):
-        audit.record_event(
-            action="account.password_reset_throttled",
-            actor_username=typed,
-            outcome="denied",
-            message="同一地址请求过多",
-        )
-        raise DomainError("找回密码的请求过于频繁，请 1 小时后再试。", code="too_many_requests")
-    with transaction.atomic():
-        user = (
-            User.objects.select_for_update()
-            .filter(username_key=identity.username_key(typed), is_active=True)
-            .exclude(phone="")
-            .first()
-        )
-        if user is None or not constant_time_compare(user.phone, (phone or "").strip()):
-            audit.record_event(
-                action="account.password_reset_requested",
-                actor_username=typed,
-                outcome="failed",
-                message="账号不存在、已停用或手机号与登记的不一致，未发送",
-            )
-            return
-        recent = PasswordResetCode.objects.filter(user=user, created_at__gte=now - timedelta(hours=1))
-        if (
-            recent.count() >= RESET_CODES_PER_ACCOUNT_PER_HOUR
-            or recent.filter(created_at__gt=now - RESET_MIN_INTERVAL).exists()
-        ):
-            audit.record_event(
-                action="account.password_reset_requested",
-                actor_username=user.username,
-                target=user,
-                outcome="denied",
-                message="发送过于频繁，本次未发送",
-            )
-            return
-        PasswordResetCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        record = PasswordResetCode.objects.create(
-            user=user,
-            code_hash=_reset_code_hash(user, code),
-            created_at=now,
-            expires_at=now + RESET_CODE_VALID,
-            requested_from=address,
-        )
-        OutboxMessage.objects.create(
-            recipient=user,
-            phone=user.phone,
-            topic=PASSWORD_RESET_TOPIC,
-            subject="找回密码验证码",
-            body=(
-                f"【数字越秀】您正在找回密码，验证码 {code}，15 分钟内有效。"
-                "工作人员不会向您索要验证码，请勿告诉他人；如非本人操作，请忽略本短信。"
-            ),
-            dedupe_key=f"password-reset:{record.pk}",
-        )
-        audit.record_event(
-            action="account.password_reset_requested",
-            actor_username=user.username,
-            target=user,
-            message=f"验证码已发送至 {user.masked_phone}",
-        )
-
-
-def reset_password(*, username: str, code: str, new_password: str) -> User:
-    """Set a new password for the account named ``username`` with the code sent by
-    ``request_password_reset``.
-
-    The code must be the account's latest, unused and unexpired; a wrong code counts, and the
-    ``RESET_CODE_MAX_ATTEMPTS``-th wrong one spends it. A right code with a password the validators
-    refuse is kept, so the person can choose another. On success the code is spent, the account's
-    login lockout is lifted (the phone proved the person), other sessions end (the password hash
-    changes), the owner gets an SMS notice, and the change is audited. Raises ``DomainError``:
-    ``invalid_reset_code`` (one message whatever the reason, so it reveals no account) or
-    ``weak_password`` with ``details["fields"]["new_password"]``.
-    """
-    now = timezone.now()
-    typed = (username or "").strip()[:150]
-    digits = unicodedata.normalize("NFKC", code or "").strip()
-    refused = DomainError(
-        RESET_CODE_REFUSED, code="invalid_reset_code", details={"fields": {"code": [RESET_CODE_REFUSED]}}
-    )
-    with transaction.atomic():
-        user = User.objects.filter(username_key=identity.username_key(typed), is_active=True).first()
-        record = (
-            PasswordResetCode.objects.select_for_update()
-            .filter(user=user, used_at__isnull=True, expires_at__gt=now)
-            .order_by("-created_at", "-id")
-            .first()
-            if user is not None
-            else None
-        )
-        matches = (
-            record is not None
-            and user is not None
-            and constant_time_compare(record.code_hash, _reset_code_hash(user, digits))
-        )
-        if record is not None and not matches:
-            record.failed_attempts += 1
-            if record.failed_attempts >= RESET_CODE_MAX_ATTEMPTS:
-                record.expires_at = now
-            record.save(update_fields=["failed_attempts", "expires_at"])
-        if not matches:
-            audit.record_event(
-                action="account.password_reset_failed",
-                actor_username=typed,
-                target=user,
-                outcome="failed",
-                message="验证码不正确或已失效",
-            )
-    if not matches or user is None or record is None:
-        raise refused
-    problems = password_problems(new_password, user)
-    if problems:
-        raise DomainError("；".join(problems), code="weak_password", details={"fields": {"new_password": problems}})
-    with transaction.atomic():
-        spent = PasswordResetCode.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=now)
-        if not spent:  # the same code used twice at once: the other request won
-            raise refused
-        PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        OutboxMessage.objects.create(
-            recipient=user,
-            phone=user.phone,
-            topic=PASSWORD_CHANGED_TOPIC,
-            subject="密码已重置",
-            body="【数字越秀】您的账号密码已通过短信验证码重置。如非本人操作，请立即联系越秀区政务服务中心。",
-            dedupe_key=f"password-changed:{record.pk}",
-        )
-        audit.record_event(action="account.password_reset", actor=user, target=user, message="通过短信验证码重置密码")
-    axes_reset(username=user.username_key)
-    return user

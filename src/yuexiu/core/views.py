@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.apps import apps as django_apps
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,7 +24,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yuexiu.core import audit, calendar, selectors, services, tabular
+from yuexiu.core import audit, calendar, passwords, selectors, services, tabular
 from yuexiu.core.context_processors import ELDER_MODE_COOKIE, is_elder_mode
 from yuexiu.core.errors import (
     CSRF_FAILURE,
@@ -84,7 +85,7 @@ def toggle_elder_mode(request: HttpRequest) -> HttpResponse:
 
 class LoginForm(auth_views.AuthenticationForm):
     error_messages = {
-        "invalid_login": "用户名或密码错误。连续 5 次错误将锁定账号 30 分钟。",
+        "invalid_login": "用户名或密码错误。连续 5 次错误后，30 分钟内不能从本网络登录该账号（可用短信验证码解锁）。",
         "inactive": "该账号已停用，请联系管理员。",
     }
 
@@ -228,12 +229,12 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.request_password_reset(**form.cleaned_data)
+            passwords.request_password_reset(**form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             request.session[PASSWORD_RESET_SESSION_KEY] = form.cleaned_data["username"]
-            messages.success(request, services.RESET_SENT_MESSAGE)
+            messages.success(request, passwords.RESET_SENT_MESSAGE)
             return redirect("password_reset_confirm")
     return render(request, "core/password_reset.html", {"form": form})
 
@@ -245,7 +246,7 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.reset_password(username=data["username"], code=data["code"], new_password=data["new_password"])
+            passwords.reset_password(username=data["username"], code=data["code"], new_password=data["new_password"])
         except DomainError as error:
             show_problems(form, error)
         else:
@@ -253,6 +254,78 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
             messages.success(request, "密码已重置，请用新密码登录。")
             return redirect("login")
     return render(request, "core/password_reset_confirm.html", {"form": form})
+
+
+class UnlockForm(AccountNameForm):
+    code = PasswordResetForm.base_fields["code"]
+
+
+def account_unlock(request: HttpRequest) -> HttpResponse:
+    """解除登录锁定, step 1: the username and the registered phone; a code goes out by SMS (the
+    same answer whether or not the account exists)."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            passwords.request_unlock_code(**form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            request.session[PASSWORD_RESET_SESSION_KEY] = form.cleaned_data["username"]
+            messages.success(request, passwords.RESET_SENT_MESSAGE)
+            return redirect("account_unlock_confirm")
+    return render(request, "core/account_unlock.html", {"form": form})
+
+
+def account_unlock_confirm(request: HttpRequest) -> HttpResponse:
+    """解除登录锁定, step 2: the code from the SMS; the password stays as it is."""
+    form = UnlockForm(request.POST or None, initial={"username": request.session.get(PASSWORD_RESET_SESSION_KEY, "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            passwords.unlock_account(username=form.cleaned_data["username"], code=form.cleaned_data["code"])
+        except DomainError as error:
+            show_problems(form, error)
+        else:
+            request.session.pop(PASSWORD_RESET_SESSION_KEY, None)
+            messages.success(request, "账号已解锁，请登录。")
+            return redirect("login")
+    return render(request, "core/account_unlock_confirm.html", {"form": form})
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        label="当前密码",
+        strip=False,
+        error_messages={"required": "请输入当前密码。"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = PasswordResetForm.base_fields["new_password"]
+    new_password_again = PasswordResetForm.base_fields["new_password_again"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password_again") not in (None, data["new_password"]):
+            self.add_error("new_password_again", "两次输入的新密码不一致。")
+        return data
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """修改密码 with the current one; this session stays signed in, every other one ends."""
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            passwords.change_password(
+                user=user, current_password=data["current_password"], new_password=data["new_password"]
+            )
+        except DomainError as error:
+            show_problems(form, error)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, "密码已修改。其他设备上的登录已退出。")
+            return redirect("profile")
+    return render(request, "core/password_change.html", {"form": form})
 
 
 @login_required
