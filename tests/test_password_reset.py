@@ -172,3 +172,11 @@ def test_the_outbox_command_shows_the_sms_in_the_embedded_platform(client, cast,
     output = StringIO()
     call_command("outbox", "--phone", "13800138000", stdout=output)
     assert f"验证码 {last_code()}" in output.getvalue()
+
+
+def test_an_enterprise_user_resets_the_password_the_same_way(client, cast, clock):
+    ask_for_code(client, "enterprise_demo", "13900139000")
+    [sms] = OutboxMessage.objects.filter(topic="account.password_reset")
+    assert (sms.phone, sms.recipient) == ("13900139000", cast["enterprise_demo"])
+    assert set_password(client, last_code(), username="enterprise_demo").status_code == 302
+    assert client.post("/accounts/login/", {"username": "enterprise_demo", "password": NEW_PASSWORD}).status_code == 302
