@@ -134,6 +134,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "yuexiu.core.middleware.NoStoreForPersonalPagesMiddleware",
     "yuexiu.core.middleware.ControlCharacterMiddleware",
     "yuexiu.core.middleware.RequestContextMiddleware",
     "yuexiu.core.middleware.StaffTwoFactorMiddleware",

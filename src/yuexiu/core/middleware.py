@@ -9,10 +9,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
 from yuexiu.core import audit
 from yuexiu.core.errors import method_not_allowed_message
+from yuexiu.core.text_limits import remove_invisible
 
 REPLACEMENT = "\ufffd"
 
@@ -22,7 +24,12 @@ class ControlCharacterMiddleware:
     outright). A page request carrying one in its path, query or form is refused with 400. The API's
     query parameters are free text by its schema, so there a NUL becomes U+FFFD (the replacement
     character: same length, so length limits still hold, and it matches nothing) and the request
-    goes on."""
+    goes on.
+
+    Every other form value of a page (names, notes, opinions, every free text of every form, the
+    console's included) loses its invisible format and control characters here, at the door
+    (``text_limits.remove_invisible``: U+202E, U+200B …), so no form can forget it. Passwords are
+    left exactly as typed (a password is compared, never shown)."""
 
     MESSAGE = "请求中含有不可见的控制字符（\\x00），请删除后重试。"
 
@@ -43,6 +50,8 @@ class ControlCharacterMiddleware:
                 request.GET = cleaned
         elif self._has_nul(request):
             return render(request, "core/error.html", {"message": self.MESSAGE}, status=400)
+        elif request.method == "POST" and request.content_type in FORM_CONTENT_TYPES:
+            request.POST = _without_invisible(request.POST)
         return self.get_response(request)
 
     @staticmethod
@@ -54,6 +63,22 @@ class ControlCharacterMiddleware:
         if request.content_type == "application/x-www-form-urlencoded":
             return any("\x00" in value for _, values in request.POST.lists() for value in values)
         return False
+
+
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _without_invisible(data: QueryDict) -> QueryDict:
+    if all(value.isprintable() for _, values in data.lists() for value in values):
+        return data  # the usual case: nothing to copy
+    cleaned = QueryDict(mutable=True, encoding=data.encoding)
+    for key, values in data.lists():
+        if "password" in key:
+            cleaned.setlist(key, values)
+        else:
+            cleaned.setlist(key, [remove_invisible(value) for value in values])
+    cleaned._mutable = False
+    return cleaned
 
 
 class RequestContextMiddleware:
@@ -73,6 +98,25 @@ class RequestContextMiddleware:
             return response
         finally:
             audit.reset_request_context(token)
+
+
+class NoStoreForPersonalPagesMiddleware:
+    """``Cache-Control: no-store`` (with ``private``, ``no-cache``, ``max-age=0``) on every response
+    that may carry personal data, so that neither a shared proxy nor the browser's cache or
+    back button keeps it: every response to a signed-in account (the profile with an unmasked
+    身份证号 or phone, case pages, the window's forms, the console, ``/api/v1/me``) and every
+    response to a POST (a registration form shown again with the number typed in it). Public pages
+    fetched without an account stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.method == "POST" or getattr(user, "is_authenticated", False):
+            add_never_cache_headers(response)
+        return response
 
 
 TWO_FACTOR_EXEMPT_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/accessibility/")

@@ -13,10 +13,16 @@ the same way wherever text comes in (issue 11: a 6,000-character 审批意见 wa
 
 Lengths are counted in characters (Unicode code points) of the value as stored, that is without the
 leading and trailing white space the services strip.
+
+Invisible characters never get in: ``remove_invisible`` strips format and control characters
+(U+202E that turns text right-to-left, U+200B and the other zero-width characters, U+00AD …) from
+every form value at the door (``core.middleware.ControlCharacterMiddleware``), as Django already
+does for uploaded file names (``MultiPartParser.sanitize_file_name`` keeps printable characters only).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -103,3 +109,27 @@ def api_text(limit: int, default: Any = None, **options: Any) -> Any:
     from ninja import Field
 
     return Field(default, max_length=int(limit), **options)
+
+
+# Kept although not "printable" to Python: the line breaks and tab of a multi-line text, and spaces
+# such as U+3000 (ideographic space) and U+00A0 that a reader sees as space. Private-use and
+# unassigned code points are kept too: legacy systems put rare characters of names (生僻字) there,
+# and a character newer than Python's Unicode tables is unassigned to it.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_KEPT_CONTROLS = frozenset("\t\n\r")
+
+
+def remove_invisible(text: str) -> str:
+    """``text`` without invisible format and control characters: ``"张三\u202e"`` → ``"张三"``,
+    ``"a\u200bb"`` → ``"ab"``; tab, line breaks and visible spaces are kept (``"第一行\r\n第二行"``
+    unchanged). Line and paragraph separators (U+2028, U+2029) become ``"\n"``."""
+    if text.isprintable():
+        return text
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category not in _INVISIBLE_CATEGORIES or char in _KEPT_CONTROLS:
+            kept.append(char)
+        elif category in ("Zl", "Zp"):
+            kept.append("\n")
+    return "".join(kept)
