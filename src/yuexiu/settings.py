@@ -259,6 +259,25 @@ MEDIA_ROOT = VAR_DIR / "media"
 # MEDIA_URL; they are read through a permission-checked view).
 CASE_UPLOAD_MAX_BYTES = env_int("CASE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 CASE_UPLOAD_MAX_FILES = env_int("CASE_UPLOAD_MAX_FILES", 30)
+# Imports of tables: the service catalogue (a few thousand rows) and the enterprise registry.
+CATALOGUE_IMPORT_MAX_BYTES = env_int("CATALOGUE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# Uploads are checked for size before they are read (core.uploads.read_upload). While a request
+# arrives, a file's bytes beyond the largest limit above are not kept (core.uploads
+# .SizeLimitedUploadHandler): a huge upload costs neither memory nor more than that much disk, and
+# the page still says how large it was. A request up to FILE_UPLOAD_MAX_MEMORY_SIZE is held in
+# memory, larger ones stream to temporary files; form fields other than files may total
+# DATA_UPLOAD_MAX_MEMORY_SIZE (the largest form text, a 200,000-character rule file, is about 600 KB
+# in UTF-8). The reverse proxy bounds the whole request (deploy: client_max_body_size).
+UPLOAD_MAX_BYTES = max(CASE_UPLOAD_MAX_BYTES, CATALOGUE_IMPORT_MAX_BYTES, REGISTRY_IMPORT_MAX_BYTES)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "yuexiu.core.uploads.SizeLimitedUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100  # CASE_UPLOAD_MAX_FILES is refused in Chinese, with the form kept
 # The address printed in rating links sent by SMS and in QR codes made outside a request.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +54,7 @@ from yuexiu.core.models import AccountType, Organisation, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.text_limits import TextLimit, check_lengths, check_lines, length_problem, length_problems
+from yuexiu.core.uploads import UploadTooLarge, read_upload, size_problem
 from yuexiu.core.workdays import end_of_local_day, local_date
 
 CENTRE_CODE = "440104-ZSJ"
@@ -72,11 +74,24 @@ SIGNATURES = (
 
 @dataclass(frozen=True)
 class Upload:
-    """A file the applicant or the window attaches: the material it is for, its name and its bytes."""
+    """A file the applicant or the window attaches: the material it is for, its name and its bytes.
+    ``size`` is the number of bytes received when the file was too large to be read (``data`` is then
+    empty; ``check_upload`` refuses it), else ``None``."""
 
     material_name: str
     file_name: str
     data: bytes
+    size: int | None = None
+
+    @classmethod
+    def received(cls, material_name: str, upload: UploadedFile) -> Upload:
+        """The ``Upload`` of a file of a page's form, read only when it is within
+        ``CASE_UPLOAD_MAX_BYTES`` (``core.uploads.read_upload``)."""
+        try:
+            return cls(material_name, upload.name or "", read_upload(upload, limit=settings.CASE_UPLOAD_MAX_BYTES))
+        except UploadTooLarge:
+            size = max(upload.size or 0, settings.CASE_UPLOAD_MAX_BYTES + 1)
+            return cls(material_name, upload.name or "", b"", size=size)
 
 
 def check_upload(upload: Upload) -> str:
@@ -86,13 +101,11 @@ def check_upload(upload: Upload) -> str:
     """
     limit = settings.CASE_UPLOAD_MAX_BYTES
     name = upload.file_name or "未命名文件"
+    too_large = size_problem(name, upload.size if upload.size is not None else len(upload.data), limit)
+    if too_large:
+        raise DomainError(too_large, code="invalid_upload")
     if not upload.data:
         raise DomainError(f"文件“{name}”是空文件，请重新选择。", code="invalid_upload")
-    if len(upload.data) > limit:
-        raise DomainError(
-            f"文件“{name}”大小 {len(upload.data) / 1048576:.1f} MB，超过 {limit // 1048576} MB 上限。",
-            code="invalid_upload",
-        )
     for signature, content_type, label in SIGNATURES:
         if upload.data.startswith(signature):
             if label == "OFD" and not (name.lower().endswith(".ofd") and _is_ofd_package(upload.data)):

@@ -49,7 +49,7 @@ def _uploads(request: HttpRequest, item: ServiceItem) -> list[Upload]:
             material = names[int(field[9:])]
         else:
             material = "其他材料"
-        uploads.extend(Upload(material, upload.name, upload.read()) for upload in files)
+        uploads.extend(Upload.received(material, upload) for upload in files)
     return uploads
 
 
@@ -295,7 +295,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         "answer": lambda: services.submit_correction(
             **common,
             note=post.get("note", ""),
-            uploads=[Upload("补正材料", upload.name, upload.read()) for upload in request.FILES.getlist("files")],
+            uploads=[Upload.received("补正材料", upload) for upload in request.FILES.getlist("files")],
         ),
         "special": lambda: services.start_special_procedure(
             **common, name=post.get("name", ""), legal_basis=post.get("legal_basis", "")
@@ -403,7 +403,7 @@ def bundle_apply(request: HttpRequest, slug: str) -> HttpResponse:
                 if index.isdecimal() and int(index) < len(merged.materials)
                 else "其他材料"
             )
-            uploads.extend(Upload(name, upload.name, upload.read()) for upload in files)
+            uploads.extend(Upload.received(name, upload) for upload in files)
         try:
             bundle_case = services.submit_bundle_application(
                 bundle=bundle,
@@ -475,7 +475,7 @@ def bundle_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             bundle_case=bundle_case,
             actor=user,
             note=post.get("note", ""),
-            uploads=[Upload("补正材料", upload.name, upload.read()) for upload in request.FILES.getlist("files")],
+            uploads=[Upload.received("补正材料", upload) for upload in request.FILES.getlist("files")],
         ),
         "deliver": lambda: services.deliver_bundle_case(
             bundle_case=bundle_case,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -30,6 +31,7 @@ from yuexiu.core import audit, tabular
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AuditOutcome, Organisation, OrganisationKind, User
 from yuexiu.core.text_limits import TextLimit, form_message
+from yuexiu.core.uploads import UploadTooLarge, read_upload
 from yuexiu.core.views import staff_required
 
 
@@ -487,11 +489,12 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, "请选择要导入的文件。")
-        elif upload.size > 10 * 1024 * 1024:
-            messages.error(request, "文件不能超过 10 MB。")
         else:
             try:
-                result = services.import_catalogue(data=upload.read(), importer=user)
+                data = read_upload(upload, limit=settings.CATALOGUE_IMPORT_MAX_BYTES)
+                result = services.import_catalogue(data=data, importer=user)
+            except UploadTooLarge as error:
+                messages.error(request, error.message)
             except DomainError as error:
                 messages.error(request, error.message)
                 errors = error.details.get("errors")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 from yuexiu.core.errors import DomainError, NotFound
 from yuexiu.core.models import Role
 from yuexiu.core.services import has_role
+from yuexiu.core.uploads import UploadTooLarge, read_upload
 from yuexiu.core.views import staff_required
 from yuexiu.policies import selectors, services
 from yuexiu.policies.engine.rules import RuleFileError
@@ -438,11 +440,12 @@ def registry_page(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, "请选择要导入的 Excel 或 CSV 文件。")
-        elif upload.size > 20 * 1024 * 1024:
-            messages.error(request, "文件不能超过 20 MB。")
         else:
             try:
-                report = services.import_registry(data=upload.read(), filename=upload.name, user=request.user)  # type: ignore[arg-type]
+                data = read_upload(upload, limit=settings.REGISTRY_IMPORT_MAX_BYTES)
+                report = services.import_registry(data=data, filename=upload.name, user=request.user)  # type: ignore[arg-type]
+            except UploadTooLarge as error:
+                messages.error(request, error.message)
             except DomainError as error:
                 services.audit_refusal(request.user, "policies.registry_import_refused", None, error)  # type: ignore[arg-type]
                 messages.error(request, error.message)
