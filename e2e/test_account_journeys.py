@@ -1,5 +1,6 @@
 """Accounts in a real Chromium: a staff member enrols an authenticator app and logs in again with
-it; a citizen who forgot the password sets a new one with the code sent by SMS."""
+it; a citizen who forgot the password sets a new one with the code sent by SMS; a citizen locked out
+by wrong passwords unlocks with an SMS code and then changes the password."""
 
 from __future__ import annotations
 
@@ -69,3 +70,37 @@ def test_a_citizen_who_forgot_the_password_sets_a_new_one_with_the_sms_code(page
         page.get_by_label("密码").fill(new_password)
         page.get_by_role("button", name="登录").click()
         expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+
+
+def test_a_locked_out_citizen_unlocks_with_the_sms_code_and_changes_the_password(page: Page, site: str, password):
+    new_password = "Xin-mima#2026"
+    with time_machine.travel(JUNE_MORNING, tick=True):
+        page.goto(f"{site}/accounts/login/")
+        for _ in range(5):
+            page.get_by_label("用户名").fill("citizen_demo")
+            page.get_by_label("密码").fill("Wrong-pass-123")
+            page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("heading", name="账号已临时锁定")).to_be_visible()
+        page.get_by_role("link", name="通过注册手机接收验证码立即解锁").click()
+        check_accessibility(page, "解除登录锁定")
+        page.get_by_label("用户名").fill("citizen_demo")
+        page.get_by_label("注册时登记的手机号").fill("13800138000")
+        page.get_by_role("button", name="获取验证码").click()
+        expect(page.get_by_text("验证码已通过短信发送到该手机")).to_be_visible()
+        check_accessibility(page, "输入验证码解锁")
+        sms = OutboxMessage.objects.get(topic="account.unlock", phone="13800138000")
+        page.get_by_label("短信验证码").fill(sms.body.split("验证码 ")[1][:6])
+        page.get_by_role("button", name="解锁").click()
+        expect(page.get_by_text("账号已解锁，请登录。")).to_be_visible()
+
+        page.get_by_label("用户名").fill("citizen_demo")
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+        page.goto(f"{site}/accounts/profile/")
+        page.get_by_role("link", name="修改密码").click()
+        check_accessibility(page, "修改密码")
+        page.get_by_label("当前密码").fill(password)
+        page.get_by_label("新密码", exact=True).fill(new_password)
+        page.get_by_label("再次输入新密码").fill(new_password)
+        page.get_by_role("button", name="修改密码").click()
+        expect(page.get_by_text("密码已修改。其他设备上的登录已退出。")).to_be_visible()
