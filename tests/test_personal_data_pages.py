@@ -95,3 +95,10 @@ def test_an_urlencoded_form_is_cleaned_as_a_multipart_one_is(client, cast):
     body = urlencode({"reveal": "phone\u200b"})
     response = client.post("/accounts/profile/", body, content_type="application/x-www-form-urlencoded")
     assert "13800138000" in response.content.decode()
+
+
+def test_imported_tables_lose_invisible_characters_too():
+    from yuexiu.core import tabular
+
+    table = tabular.read_table("企业名称,备注\n\u202e越秀\u200b科技,第一行\u2028第二行\n".encode())
+    assert table.rows[0].values == {"企业名称": "越秀科技", "备注": "第一行\n第二行"}

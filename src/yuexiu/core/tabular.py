@@ -42,6 +42,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from yuexiu.core.text_limits import remove_invisible
+
 XLSX_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and also password-protected .xlsx
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -265,7 +267,9 @@ def _decimal_text(value: Decimal) -> str:
 
 
 def _clean_value(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Cell text as stored: line breaks as ``"\n"``, edges stripped, invisible format and control
+    characters removed (``text_limits.remove_invisible``, as for every form value)."""
+    return remove_invisible(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def _clean_header(text: str) -> str:
