@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from yuexiu.policies import registry
-from yuexiu.policies.engine import reference, sql, testing
+from yuexiu.policies.engine import describe, reference, sql, testing
 from yuexiu.policies.engine.attributes import ATTRIBUTES, to_engine_row
 from yuexiu.policies.engine.rules import RuleFileError, load_rule_file
 
@@ -159,3 +159,74 @@ def test_a_product_too_large_for_64_bits_falls_back_to_128_bit_decimals():
     )
     decided = sql.decide_rows(con, sql.Job(0, item, item.versions[0]), period=2026, as_of=date(2026, 1, 1))
     assert decided == {1: (0, 10000000000, False)}
+
+
+def test_a_condition_cites_the_general_rule_it_comes_from_and_staff_read_it():
+    text = LOOP_RULES.read_text(encoding="utf-8").replace(
+        '            - {label: 无严重失信记录, attr: credit_status, op: "!=", value: 严重失信}\n',
+        "            - label: 未被列为严重失信主体\n"
+        "              attr: credit_status\n"
+        '              op: "!="\n'
+        "              value: 严重失信\n"
+        "              source: {document: 国发〔2016〕33号, clause: 二、（十一）, url: http://www.cptp.org.cn/902.html,"
+        " confidence: L}\n",
+    )
+    rules = load_rule_file(text)
+    version = rules.items[0].versions[0]
+    credit = version.leaves[2]
+    assert str(credit.source) == "国发〔2016〕33号二、（十一）（可信度 L）"
+    assert version.leaves[0].source is None  # the item's own clause
+    row = testing.row_from_input({"district": "越秀区", "rd_expense": "200万元", "credit_status": "严重失信"})
+    decision = reference.decide(version, row, reference.Context(period=2025, as_of=date(2025, 12, 31)), "x")
+    assert [(c.label, c.source) for c in decision.failed] == [("未被列为严重失信主体", str(credit.source))]
+    assert (
+        "〔依据：国发〔2016〕33号二、（十一）（可信度 L）〕"
+        in describe.condition_lines(version.eligibility, sources=True)[2][1]
+    )
+    assert "依据" not in describe.condition_lines(version.eligibility)[2][1]  # the public sees the condition only
+    bad = text.replace(
+        "url: http://www.cptp.org.cn/902.html, confidence: L", "url: cptp.org.cn, confidence: X, page: 3"
+    )
+    assert sorted(reason for _, reason in _problems(bad)) == sorted(
+        [
+            "条件的 source 不认识的字段“page”（可用：clause、confidence、document、note、url）",
+            "source.confidence 应为 H/M/L/U",
+            "“url”应为 http:// 或 https:// 开头的网址",
+        ]
+    )
+    assert "条件的 source 缺少“document”" in _problems(text.replace("document: 国发〔2016〕33号, ", ""))[0][1]
+
+
+def test_a_step_award_rounds_down_to_a_step_written_as_an_amount():
+    text = LOOP_RULES.read_text(encoding="utf-8").replace(
+        "          formula: rd_expense * 10%\n          cap: 15万元\n          rounding: {to: 元, mode: down}",
+        "          formula: rd_expense * 0.5%\n          cap: 50万元\n          rounding: {to: 5万元, mode: down}",
+    )
+    version = load_rule_file(text).items[0].versions[0]
+    assert str(version.amount.rounding) == "按每5万元舍去（向下取整）"
+    context = reference.Context(period=2025, as_of=date(2025, 12, 31))
+    job = sql.Job(0, load_rule_file(text).items[0], version)
+    for spent, fen in (("19999999.99元", 5_000_000), ("2000万元", 10_000_000), ("9亿元", 50_000_000)):
+        row = testing.row_from_input({"district": "越秀区", "rd_expense": spent, "credit_status": "良好"})
+        assert reference.decide(version, row, context, job.item.code).amount_fen == fen  # floor(x ÷ 1000万) × 5万
+        assert testing.sql_decision(job, row, context)[1] == fen
+    assert "步长金额" in _problems(text.replace("{to: 5万元,", "{to: 0万元,"))[0][1]
+
+
+def test_tiers_a_department_decides_are_ceilings_and_not_in_no_application_items():
+    text = LOOP_RULES.read_text(encoding="utf-8").replace(
+        "          kind: maximum\n          formula: 50万元",
+        "          kind: maximum\n          tiers:\n"
+        "            - {when: {label: 亚洲首店, manual: true}, value: 50万元}\n"
+        "            - {when: {label: 广州首店, manual: true}, value: 20万元}",
+    )
+    version = load_rule_file(text).items[1].versions[0]
+    row = to_engine_row({"district": "越秀区"})
+    decision = reference.decide(version, row, reference.Context(period=2025, as_of=date(2025, 12, 31)), "x")
+    assert (decision.lead, decision.ceiling, decision.amount_fen) == (True, True, 50_000_000)
+    assert (
+        "请写 kind: maximum"
+        in _problems(text.replace("kind: maximum\n          tiers", "kind: exact\n          tiers"))[0][1]
+    )
+    no_application = text.replace("    mode: 申报\n", "    mode: 免申即享\n")
+    assert any("金额档次必须能由数据判断" in reason for _, reason in _problems(no_application))

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
 from yuexiu.policies import demo, services
+from yuexiu.policies.engine.rules import load_rule_file
 from yuexiu.policies.models import BenefitItem, Candidate, Enterprise, MatchRun
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -95,6 +97,18 @@ def test_staff_pages_and_the_staff_api_still_show_notes_and_confidence(client, l
     assert body["research"]["incomplete_reason"].endswith("须到 gz.gov.cn 或 yuexiu.gov.cn 读原文后补录")
 
 
+def test_staff_see_the_general_rule_a_condition_comes_from_and_the_public_the_condition_only(client, library):
+    # gz-hitech-2021-01's credit condition is not in its clause: it cites 国发〔2016〕33号 (confidence L).
+    cited = "〔依据：国发〔2016〕33号《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》"
+    public = client.get("/policies/items/gz-hitech-2021-01/").content.decode()
+    assert "未被列为严重失信主体（信用状况不等于严重失信）" in public and "依据：" not in public
+    client.force_login(library["policy_kgsxj"])
+    staff = client.get("/policies/items/gz-hitech-2021-01/").content.decode()
+    assert cited + "二、（十一）对严重失信主体“严格限制申请财政性资金项目”（可信度 L）〕" in staff
+    # The item's own conditions name no source.
+    assert "首次通过国家高新技术企业认定（由主管部门审核认定）</li>" in staff
+
+
 DATA_RULES = """\
 policy:
   code: data-test-2025
@@ -169,3 +183,42 @@ def test_the_data_used_column_shows_the_value_each_condition_read(client, frozen
     not_eligible = client.get("/policies/mine/").content.decode().split('id="my-not-eligible"')[1]
     assert "属于持牌金融机构（企业标签：不具有“持牌金融机构”）" in not_eligible
     assert WHOLE_RECORD not in not_eligible
+
+
+SOURCED_RULES = (
+    (Path(__file__).parent / "rules" / "loop-policy.yaml")
+    .read_text(encoding="utf-8")
+    .replace("  illustration: true\n", "  illustration: false\n", 1)
+    .replace(
+        "            - {label: 门店为新开设的品牌首店, manual: true}\n",
+        "            - {label: 门店为新开设的品牌首店, manual: true}\n"
+        "            - label: 未被列为严重失信主体\n"
+        "              attr: credit_status\n"
+        '              op: "!="\n'
+        "              value: 严重失信\n"
+        "              source: {document: 国发〔2016〕33号, clause: 二、（十一）, confidence: L}\n",
+    )
+)
+
+
+def test_the_reviewers_explanation_names_the_general_rule_and_the_enterprises_does_not(client, cast):
+    with time_machine.travel(datetime(2026, 3, 10, 10, tzinfo=SHANGHAI), tick=False):
+        services._store_rule_file(load_rule_file(SOURCED_RULES), SOURCED_RULES, None)
+        services._set_budget(BenefitItem.objects.get(code="loop-test-2025-02"), 100_000_000)
+        Enterprise.objects.create(
+            uscc="91440104MA5CYX1KXU", name="示范科技有限公司", district="越秀区", credit_status="良好"
+        )
+        candidate = services.apply(
+            item_id=BenefitItem.objects.get(code="loop-test-2025-02").pk,
+            user=cast["enterprise_demo"],
+            declarations=["门店为新开设的品牌首店"],
+        )
+        client.force_login(cast["enterprise_demo"])
+        own = client.get(f"/policies/mine/{candidate.pk}/").content.decode()
+        client.force_login(cast["policy_kgsxj"])
+        review = client.get(f"/workbench/policies/candidates/{candidate.pk}/").content.decode()
+    assert "未被列为严重失信主体" in own and "依据：" not in own
+    assert (
+        '未被列为严重失信主体<br><small class="research">依据：国发〔2016〕33号二、（十一）（可信度 L）</small>'
+        in review
+    )

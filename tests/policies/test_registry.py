@@ -234,6 +234,7 @@ FULL_ROW = {
     "成立日期": "2015/3/2",
     "落户日期": "2016年5月1日",
     "上市日期": "",
+    "小巨人认定日期": "",
     "注册资本": "50(万元人民币)",
     "实缴资本": "20万元",
     "从业人数": "36",
@@ -259,6 +260,7 @@ FULL_ROW_PARSED = {
     "established_on": date(2015, 3, 2),
     "settled_on": date(2016, 5, 1),
     "listed_on": None,
+    "little_giant_on": None,
     "registered_capital": Decimal("500000.00"),
     "paid_in_capital": Decimal("200000.00"),
     "capital_currency": "CNY",
@@ -390,6 +392,21 @@ def test_every_problem_of_every_row_is_reported_with_its_row_and_column() -> Non
     )
     assert [row["uscc"] for row in result.rows] == [BETA]  # rows with errors are left out
     assert result.row_numbers == [2]
+
+
+def test_the_little_giant_recognition_date_is_read_and_cannot_precede_establishment() -> None:
+    # The 穗府办规〔2025〕13号 award pays firms newly recognised that year: the register carries the date.
+    header = ["统一社会信用代码", "企业名称", "成立日期", "专精特新小巨人认定日期"]
+    rows = [
+        {"统一社会信用代码": ALPHA, "企业名称": "甲", "成立日期": "2015-03-02", header[3]: "2025年7月15日"},
+        {"统一社会信用代码": BETA, "企业名称": "乙", "成立日期": "2015-03-02", header[3]: "2014-01-01"},
+    ]
+    result = read_registry(csv_bytes(rows, encoding="utf-8", header=header))
+
+    assert result.rows[0]["little_giant_on"] == date(2025, 7, 15)
+    assert result.errors == [
+        RowError(3, "专精特新小巨人认定日期", "小巨人认定日期（2014-01-01）早于成立日期（2015-03-02）")
+    ]
 
 
 def test_a_uscc_repeated_in_the_file_is_an_error_on_the_later_row() -> None:
@@ -548,6 +565,10 @@ def test_dates_are_in_order_and_only_listed_enterprises_have_a_listing_date(
         assert row["settled_on"] is None or established <= row["settled_on"] <= date(2025, 12, 31)  # type: ignore[operator]
         assert (row["listed_on"] is not None) == ("上市企业" in row["tags"])  # type: ignore[operator]
         assert row["listed_on"] is None or row["listed_on"] > established  # type: ignore[operator]
+        assert (row["little_giant_on"] is not None) == ("专精特新小巨人" in row["tags"])  # type: ignore[operator]
+        assert row["little_giant_on"] is None or (
+            max(established, date(2019, 6, 1)) <= row["little_giant_on"] <= date(2025, 12, 31)  # type: ignore[operator]
+        )
         monthly = row["insured_employees_monthly"]
         assert isinstance(monthly, list) and len(monthly) == 12 and all(count >= 0 for count in monthly)
 
@@ -598,6 +619,7 @@ def test_a_synthetic_register_written_as_a_csv_reads_back_unchanged(synthetic: l
                 "established_on": row["established_on"],
                 "settled_on": row["settled_on"],
                 "listed_on": row["listed_on"],
+                "little_giant_on": row["little_giant_on"],
                 "registered_capital": capital(row["registered_capital"], row["capital_currency"]),
                 "paid_in_capital": capital(row["paid_in_capital"], row["capital_currency"]),
                 "employees": row["employees"],

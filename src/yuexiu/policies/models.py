@@ -29,6 +29,7 @@ class Enterprise(models.Model):
     established_on = models.DateField("成立日期", null=True, blank=True)
     settled_on = models.DateField("落户越秀日期", null=True, blank=True)
     listed_on = models.DateField("上市日期", null=True, blank=True)
+    little_giant_on = models.DateField("专精特新“小巨人”首次认定日期", null=True, blank=True)
     registered_capital = models.DecimalField(
         "注册资本（元，登记币种）", max_digits=18, decimal_places=2, null=True, blank=True
     )

@@ -259,6 +259,7 @@ COLUMNS: dict[str, str] = {
     "成立日期": "established_on",
     "落户日期": "settled_on",
     "上市日期": "listed_on",
+    "小巨人认定日期": "little_giant_on",
     "注册资本": "registered_capital",
     "实缴资本": "paid_in_capital",
     "从业人数": "employees",
@@ -281,9 +282,11 @@ COLUMN_ALIASES: dict[str, str] = {
     "国民经济行业代码": "行业代码",
     "行业小类代码": "行业代码",
     "各月社保参保人数": "各月参保人数",
+    "专精特新小巨人认定日期": "小巨人认定日期",
+    "小巨人首次认定日期": "小巨人认定日期",
 }
 _WAN_COLUMNS = frozenset({"revenue", "revenue_prev", "tax_paid", "district_contribution", "rd_expense"})
-_DATE_COLUMNS = frozenset({"established_on", "settled_on", "listed_on"})
+_DATE_COLUMNS = frozenset({"established_on", "settled_on", "listed_on", "little_giant_on"})
 _TEXT_COLUMNS = frozenset({"enterprise_type"})
 _DISTRICT_COLUMNS = frozenset({"district", "tax_district", "stats_district"})
 
@@ -501,7 +504,8 @@ def _parse_row(
             )
         )
     established = row["established_on"]
-    for attribute, what in (("settled_on", "落户日期"), ("listed_on", "上市日期")):
+    later_dates = (("settled_on", "落户日期"), ("listed_on", "上市日期"), ("little_giant_on", "小巨人认定日期"))
+    for attribute, what in later_dates:
         later = row[attribute]
         if established is not None and later is not None and later < established:
             errors.append(
@@ -837,6 +841,7 @@ _TAIL_EXPONENT = -1 / 1.05
 _FIRST_YEAR = 1990
 _SUBSCRIBED_CAPITAL_REFORM = date(2014, 3, 1)  # 注册资本认缴登记制 from 2014-03-01
 _MA_CODES_FROM = date(2015, 10, 1)  # new registrations get an organisation code "MA…" (三证合一)
+_FIRST_LITTLE_GIANTS = date(2019, 6, 1)  # the first national 专精特新"小巨人" list (2019), approximately
 
 
 class _Profile:
@@ -923,6 +928,9 @@ def generate_synthetic(n: int, *, seed: int = 2024, year: int = 2025) -> Iterato
       to whole cents before it becomes a ``Decimal``.
     - Tags follow size and industry (高新技术企业 ≈ 3%, 专精特新中小企业 ≈ 1%, 专精特新小巨人 ≈ 0.1%,
       总部企业 ≈ 0.3%, the statistical 规上/限上 thresholds, 小微企业 by the 2011 size standard…).
+      A 专精特新小巨人 has ``little_giant_on``, its first recognition, between a year after it was
+      set up (not before the first national list, June 2019; a younger one: the end of ``year``) and
+      the end of ``year``; others ``None`` (and every one for a ``year`` before 2019).
     - credit_status: 良好 96.5%, 一般失信 3%, 严重失信 0.5%. Foreign-invested (about 5%) register in
       HKD, USD, … or CNY; paid-in capital is 0 for about half the enterprises set up since 2014-03.
 
@@ -973,6 +981,7 @@ def _generate(n: int, seed: int, year: int) -> Iterator[Row]:
     reform_ordinal = _SUBSCRIBED_CAPITAL_REFORM.toordinal()
     ma_ordinal = _MA_CODES_FROM.toordinal()
     listing_floor = date(1991, 1, 1).toordinal()
+    little_giant_floor = _FIRST_LITTLE_GIANTS.toordinal()
     recent_ordinal = date(year - 2, 1, 1).toordinal()
 
     # Monthly insured-employee patterns: a small random walk around 1.
@@ -1247,6 +1256,14 @@ def _generate(n: int, seed: int, year: int) -> Iterator[Row]:
         draw = rand()
         credit_status = "严重失信" if draw < 0.005 else "一般失信" if draw < 0.035 else "良好"
 
+        # First "小巨人" recognition: drawn from a generator of its own, so that the main stream (and
+        # every other value of this and later rows) is what it was before the column existed.
+        little_giant_on = None
+        if little_giant and little_giant_floor <= end_ordinal:
+            earliest = min(max(established_ordinal + 365, little_giant_floor), end_ordinal)
+            offset = int(random.Random(f"little-giant:{seed}:{uscc}").random() * (end_ordinal - earliest + 1))
+            little_giant_on = date.fromordinal(earliest + offset)
+
         yield {
             "uscc": uscc,
             "name": name,
@@ -1260,6 +1277,7 @@ def _generate(n: int, seed: int, year: int) -> Iterator[Row]:
             "established_on": established_on,
             "settled_on": settled_on,
             "listed_on": listed_on,
+            "little_giant_on": little_giant_on,
             "registered_capital": None if registered_cents is None else _money(registered_cents),
             "paid_in_capital": None if paid_in_cents is None else _money(paid_in_cents),
             "capital_currency": currency_or_none,

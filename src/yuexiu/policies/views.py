@@ -316,6 +316,7 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pool": getattr(candidate.item, "fund_pool", None),
             "masked_account": services.mask_account(candidate.bank_account) if candidate.bank_account else "",
             "publicity_over": candidate.publicity is not None and timezone.now() >= candidate.publicity.ends_at,
+            "research": selectors.sees_research(request.user),  # type: ignore[arg-type]  # the rules' sources
         },
     )
 

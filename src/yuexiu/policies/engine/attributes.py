@@ -54,6 +54,9 @@ ATTRIBUTES: dict[str, Attribute] = {
         Attribute("established_on", "date", "成立日期", "DATE"),
         Attribute("settled_on", "date", "落户越秀日期", "DATE"),
         Attribute("listed_on", "date", "上市日期", "DATE"),
+        # The first recognition as a national 专精特新"小巨人" (the year's recognition list, e.g.
+        # 粤工信融资函〔2025〕51号 第七批); a re-review (复核) does not change it.
+        Attribute("little_giant_on", "date", "专精特新“小巨人”首次认定日期", "DATE", "“小巨人”认定日期"),
         Attribute("registered_capital", "money", "注册资本（登记币种，元）", "DECIMAL(18,2)"),
         Attribute("paid_in_capital", "money", "实缴资本（登记币种，元）", "DECIMAL(18,2)"),
         Attribute("capital_currency", "text", "注册资本币种", "VARCHAR"),

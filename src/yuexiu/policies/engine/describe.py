@@ -9,8 +9,10 @@ from yuexiu.policies.engine.reference import describe_expected, format_yuan
 from yuexiu.policies.engine.rules import Amount, Compare, Condition, Group, Manual, NotGranted
 
 
-def condition_lines(node: Condition, depth: int = 0) -> list[tuple[int, str]]:
-    """The eligibility tree as (depth, text) lines: groups say "全部满足" / "满足其一"."""
+def condition_lines(node: Condition, depth: int = 0, *, sources: bool = False) -> list[tuple[int, str]]:
+    """The eligibility tree as (depth, text) lines: groups say "全部满足" / "满足其一". ``sources``
+    (staff): a condition that comes from a general rule rather than the item's clause names that rule
+    and its confidence ("〔依据：国发〔2016〕33号… （可信度 L）〕")."""
     if isinstance(node, Group):
         lines = (
             []
@@ -19,14 +21,18 @@ def condition_lines(node: Condition, depth: int = 0) -> list[tuple[int, str]]:
         )
         child_depth = depth if depth == 0 and node.kind == "all" else depth + 1
         for child in node.children:
-            lines.extend(condition_lines(child, child_depth))
+            lines.extend(condition_lines(child, child_depth, sources=sources))
         return lines
     if isinstance(node, Manual):
-        return [(depth, f"{node.label}（由主管部门审核认定）")]
-    if isinstance(node, NotGranted):
-        return [(depth, node.label)]
-    assert isinstance(node, Compare)
-    return [(depth, f"{node.label}（{describe_expected(node)}）")]
+        text = f"{node.label}（由主管部门审核认定）"
+    elif isinstance(node, NotGranted):
+        text = node.label
+    else:
+        assert isinstance(node, Compare)
+        text = f"{node.label}（{describe_expected(node)}）"
+    if sources and node.source is not None:
+        text += f"〔依据：{node.source}〕"
+    return [(depth, text)]
 
 
 def amount_text(amount: Amount | None) -> str:

@@ -59,6 +59,7 @@ class ConditionResult:
     expected: str
     line: int
     used: str = ""  # the data the condition used, named: "注册地：越秀区" (the "所用数据" column)
+    source: str = ""  # a general rule the condition comes from, with its confidence (staff only); "" = the clause
 
 
 @dataclass
@@ -129,7 +130,9 @@ def _evaluate(
         return all(outcomes) if node.kind == "all" else any(outcomes)
     passed, seen, expected = leaf_outcome(node, row, context, item_code)
     index = getattr(node, "index", -1)
-    results[index] = ConditionResult(index, node.label, passed, seen, expected, node.line, _used(node, seen))
+    results[index] = ConditionResult(
+        index, node.label, passed, seen, expected, node.line, _used(node, seen), str(node.source or "")
+    )
     return passed is not False
 
 

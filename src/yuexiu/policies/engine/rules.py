@@ -108,12 +108,35 @@ class RelativeDate:
         return label
 
 
+@dataclass(frozen=True)
+class ConditionSource:
+    """Where a condition comes from when it is not the item's own clause: a general rule that applies
+    to the item (e.g. the State Council's restriction of seriously dishonest entities from applying for
+    fiscal funds). ``confidence`` is the citation's own (H/M/L/U, as in the source data)."""
+
+    document: str
+    clause: str = ""
+    url: str = ""
+    confidence: str = ""
+    note: str = ""
+
+    @property
+    def citation(self) -> str:
+        """``"国发〔2016〕33号《…》二、（十一）"``."""
+        return f"{self.document}{self.clause}"
+
+    def __str__(self) -> str:
+        return f"{self.citation}（可信度 {self.confidence}）" if self.confidence else self.citation
+
+
 @dataclass
 class Condition:
-    """A node of the eligibility tree. Leaves carry ``index``: their bit in the failed-conditions mask."""
+    """A node of the eligibility tree. Leaves carry ``index``: their bit in the failed-conditions mask.
+    ``source`` is set when the condition is not stated by the item's own clause (see ConditionSource)."""
 
     label: str
     line: int
+    source: ConditionSource | None = field(default=None, kw_only=True)
 
 
 @dataclass
@@ -147,14 +170,17 @@ class NotGranted(Condition):
 
 @dataclass(frozen=True)
 class Rounding:
-    unit: str  # a key of ROUNDING_UNITS
+    unit: str  # a key of ROUNDING_UNITS, or an amount with its unit ("5万元": each full 5万元)
     mode: str  # a key of ROUNDING_MODES
+    amount: Decimal | None = None  # the step in 元 when ``unit`` is an amount
 
     @property
     def step(self) -> Decimal:
-        return ROUNDING_UNITS[self.unit]
+        return self.amount if self.amount is not None else ROUNDING_UNITS[self.unit]
 
     def __str__(self) -> str:
+        if self.amount is not None:
+            return f"按每{self.unit}{ROUNDING_MODES[self.mode]}"
         return f"按{self.unit}{ROUNDING_MODES[self.mode]}"
 
 
@@ -643,6 +669,13 @@ def _load_version(
     amount = None
     if version.get("amount") is not None:
         amount = _load_amount(checker, version["amount"], checker.line_of(version, "amount"))
+        if mode == "免申即享" and amount is not None:
+            for tier in amount.tiers:
+                for leaf in manual_leaves(tier.when):
+                    checker.fail(
+                        leaf.line,
+                        f"免申即享事项的金额档次必须能由数据判断，“{leaf.label}”需人工认定：请改为申报事项或改写档次",
+                    )
     return Version(valid_from, valid_until, eligibility, amount, line, leaves)
 
 
@@ -672,24 +705,57 @@ def _load_condition(checker: _Checker, raw: Any, line: int, leaves: list[Conditi
             )
     if not label:
         checker.fail(line, "每个条件都要写 label（给人看的条件说明）")
+    source = _load_source(checker, node.get("source"), checker.line_of(node, "source")) if "source" in node else None
     if node.get("manual") is not None:
-        checker.unknown_keys(node, {"label", "manual"}, "人工条件")
+        checker.unknown_keys(node, {"label", "manual", "source"}, "人工条件")
         if node["manual"] is not True:
             checker.fail(line, "manual 只能为 true")
         leaf: Condition = Manual(label=label, line=line)
     elif node.get("not_granted") is not None:
-        checker.unknown_keys(node, {"label", "not_granted"}, "条件")
+        checker.unknown_keys(node, {"label", "not_granted", "source"}, "条件")
         within = node["not_granted"]
         if within not in ("year", "ever"):
             checker.fail(line, "not_granted 应为 year（本年度未获）或 ever（从未获得）")
         leaf = NotGranted(label=label, line=line, within=str(within))
     else:
-        checker.unknown_keys(node, {"label", "attr", "op", "value"}, "条件")
+        checker.unknown_keys(node, {"label", "attr", "op", "value", "source"}, "条件")
         leaf = _load_compare(checker, node, label, line)
+    leaf.source = source
     if leaves is not None:
         leaf.index = len(leaves)  # type: ignore[attr-defined]
         leaves.append(leaf)
     return leaf
+
+
+SOURCE_KEYS = {"document", "clause", "url", "confidence", "note"}
+
+
+def _load_source(checker: _Checker, raw: Any, line: int) -> ConditionSource | None:
+    """A condition's ``source``: the general rule it comes from, when the item's clause does not state
+    it. ``document`` (文号 and title) and ``confidence`` are required; ``clause``, ``url``, ``note``
+    optional."""
+    node = checker.mapping(raw, line, "条件的 source（出处）")
+    if node is None:
+        return None
+    checker.unknown_keys(node, SOURCE_KEYS, "条件的 source ")
+    document = checker.text(node, "document", "条件的 source ", limit=300)
+    confidence = checker.text(node, "confidence", "条件的 source ")
+    if confidence and confidence not in CONFIDENCES:
+        checker.fail(checker.line_of(node, "confidence"), f"source.confidence 应为 {'/'.join(CONFIDENCES)}")
+    return ConditionSource(
+        document=document,
+        clause=checker.text(node, "clause", "条件的 source ", required=False, limit=100),
+        url=checker.url(node, "url"),
+        confidence=confidence,
+        note=checker.text(node, "note", "条件的 source ", required=False, limit=500),
+    )
+
+
+def manual_leaves(node: Condition) -> list[Manual]:
+    """The manual leaves of a condition tree (a tier's ``when`` or an eligibility)."""
+    if isinstance(node, Group):
+        return [leaf for child in node.children for leaf in manual_leaves(child)]
+    return [node] if isinstance(node, Manual) else []
 
 
 def _load_compare(checker: _Checker, node: _LineDict, label: str, line: int) -> Compare:
@@ -813,6 +879,12 @@ def _load_amount(checker: _Checker, raw: Any, line: int) -> Amount | None:
                 )
                 if when is not None and value is not None:
                     amount.tiers.append(Tier(when, value))
+            if kind == "exact" and any(manual_leaves(tier.when) for tier in amount.tiers):
+                checker.fail(
+                    checker.line_of(node, "tiers"),
+                    "档次条件须由主管部门认定（manual）时，引擎不能确定档次，只能给出可达到的最高档作为上限："
+                    "请写 kind: maximum，并把档次按金额从高到低排列",
+                )
     if node.get("cap") is not None:
         amount.cap = checker.money(node["cap"], checker.line_of(node, "cap"), "cap（上限）")
     if "rounding" in node:
@@ -832,13 +904,21 @@ def _load_rounding(checker: _Checker, raw: Any, line: int) -> Rounding | None:
         return None
     checker.unknown_keys(node, {"to", "mode"}, "rounding ")
     unit, mode = str(node.get("to") or ""), str(node.get("mode") or "")
+    step = None
     if unit not in ROUNDING_UNITS:
-        checker.fail(node.line, f"rounding.to 应为 {'、'.join(ROUNDING_UNITS)}")
-        return None
+        step = parse_money(unit) if re.search(r"\d", unit) else None
+        if step is None or not Decimal("0.01") <= step <= Decimal("100000000"):
+            checker.fail(
+                node.line,
+                f"rounding.to 应为 {'、'.join(ROUNDING_UNITS)}，"
+                "或 0.01元 到 1亿元 之间的步长金额（如 5万元：每满5万元）",
+            )
+            return None
+        step = step.to_integral_value() if step == step.to_integral_value() else step.normalize()
     if mode not in ROUNDING_MODES:
         checker.fail(node.line, f"rounding.mode 应为 {'、'.join(f'{k}（{v}）' for k, v in ROUNDING_MODES.items())}")
         return None
-    return Rounding(unit, mode)
+    return Rounding(unit, mode, step)
 
 
 _UNIT_SUBSTITUTIONS = [

@@ -15,8 +15,12 @@ def yuan(fen: int | None) -> str:
 
 
 @register.filter
-def condition_lines(version: object) -> list[tuple[int, str]]:
-    return describe.condition_lines(version.eligibility) if version is not None else []  # type: ignore[attr-defined]
+def condition_lines(version: object, sources: bool = False) -> list[tuple[int, str]]:
+    """The conditions as (depth, text) lines; ``version|condition_lines:research`` adds, for staff,
+    the general rule a condition comes from when it is not the item's own clause."""
+    if version is None:
+        return []
+    return describe.condition_lines(version.eligibility, sources=bool(sources))  # type: ignore[attr-defined]
 
 
 @register.filter
