@@ -308,7 +308,12 @@ class DeadlineExtension(models.Model):
         Case, verbose_name="办件", null=True, blank=True, on_delete=models.CASCADE, related_name="extensions"
     )
     bundle_case = models.ForeignKey(
-        BundleCase, verbose_name="一件事办件", null=True, blank=True, on_delete=models.CASCADE, related_name="extensions"
+        BundleCase,
+        verbose_name="一件事办件",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="extensions",
     )
     kind = models.CharField("类型", max_length=16, choices=ExtensionKind.choices)
     days = models.PositiveSmallIntegerField("延长天数（工作日）")

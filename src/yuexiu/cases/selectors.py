@@ -79,7 +79,9 @@ def access_case(user: User, number: str) -> Case:
     ``audit.concealed``)."""
     case = (
         _cases()
-        .prefetch_related("pauses", "events__actor", "attachments", "extensions__requested_by", "extensions__decided_by")
+        .prefetch_related(
+            "pauses", "events__actor", "attachments", "extensions__requested_by", "extensions__decided_by"
+        )
         .filter(number=number)
         .first()
     )

@@ -923,10 +923,15 @@ def statutory_limit_days(case: Case) -> int | None:
 def is_department_approver(user: User, case: Case) -> bool:
     """Whether ``user`` is a 审批人员 of the department that decides ``case`` (or of an organisation
     above it): on the platform, the head of the agency who approves an extension (第四十二条)."""
+    return case.organisation_id in _approver_organisations(user)
+
+
+def _approver_organisations(user: User) -> set[int]:
+    """The organisations in which ``user`` holds the 审批人员 role, with those below them."""
     if user.account_type != AccountType.STAFF:
-        return False
-    roots = {assignment.organisation_id for assignment in user.role_assignments.all() if assignment.role == Role.APPROVER}
-    return bool(roots) and case.organisation_id in with_descendants(roots)
+        return set()
+    roots = {item.organisation_id for item in user.role_assignments.all() if item.role == Role.APPROVER}
+    return with_descendants(roots) if roots else set()
 
 
 def _statutory_state(case: Case, now: datetime) -> ClockState:
@@ -1032,8 +1037,8 @@ def approve_extension(*, extension: DeadlineExtension, actor: User, note: str = 
     check_lengths(("审批意见", note, TextLimit.OPINION))
     if extension.case_id is None:
         raise DomainError("该申请不是办件的延期申请。", code="invalid_extension")
-    case = Case.objects.select_for_update(of=("self",)).select_related("guide_version", "item").get(
-        pk=extension.case_id
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("guide_version", "item").get(pk=extension.case_id)
     )
     extension = _locked_extension(extension)
     _check_extension_approver(actor, extension, allowed=is_department_approver(actor, case))
@@ -1084,8 +1089,8 @@ def reject_extension(*, extension: DeadlineExtension, actor: User, note: str) ->
         case = Case.objects.select_for_update(of=("self",)).get(pk=extension.case_id)
         allowed = is_department_approver(actor, case)
     else:
-        bundle_case = BundleCase.objects.select_for_update(of=("self",)).select_related("bundle").get(
-            pk=extension.bundle_case_id
+        bundle_case = (
+            BundleCase.objects.select_for_update(of=("self",)).select_related("bundle").get(pk=extension.bundle_case_id)
         )
         allowed = is_bundle_lead_approver(actor, bundle_case)
     extension = _locked_extension(extension)
@@ -1105,10 +1110,7 @@ def is_bundle_lead_approver(user: User, bundle_case: BundleCase) -> bool:
     """Whether ``user`` is a 审批人员 of the bundle's lead department (牵头部门), who approves a joint
     extension on the platform for the head of the 本级人民政府 (行政许可法 第四十二条第二款)."""
     lead = bundle_case.bundle.lead_organisation_id
-    if user.account_type != AccountType.STAFF or lead is None:
-        return False
-    roots = {assignment.organisation_id for assignment in user.role_assignments.all() if assignment.role == Role.APPROVER}
-    return bool(roots) and lead in with_descendants(roots)
+    return lead is not None and lead in _approver_organisations(user)
 
 
 def joint_extension_refusal(bundle_case: BundleCase, cases: Sequence[Case], now: datetime | None = None) -> str:
