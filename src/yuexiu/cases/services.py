@@ -1013,7 +1013,7 @@ def request_extension(*, case: Case, actor: User, reason: str) -> DeadlineExtens
 def _locked_extension(extension: DeadlineExtension) -> DeadlineExtension:
     locked = DeadlineExtension.objects.select_for_update().get(pk=extension.pk)
     if locked.status != ExtensionStatus.REQUESTED:
-        raise Conflict(f"该延期申请已{locked.get_status_display()}，无需重复审批。", code="extension_decided")
+        raise Conflict(f"该延期申请已审批（{locked.get_status_display()}），无需重复审批。", code="extension_decided")
     return locked
 
 
