@@ -167,6 +167,19 @@ def test_an_extension_after_the_deadline_has_passed_is_refused(catalogue, accept
     assert extension.status == ExtensionStatus.REQUESTED
 
 
+def test_a_request_made_under_review_may_be_approved_while_a_correction_stops_the_clock(catalogue, accepted):
+    window, approver = catalogue["window_centre"], catalogue["approver_scj"]
+    with time_machine.travel(at("2026-03-20T10:00"), tick=False):
+        extension = services.request_extension(case=accepted, actor=window, reason=REASON)
+        case = services.request_correction(case=accepted, actor=window, missing=["营业执照副本"])
+        with pytest.raises(Conflict) as error:
+            services.request_extension(case=case, actor=window, reason=REASON)
+        assert error.value.message == "该办件当前状态为“待补正”，只有审查中的办件才能申请延长审批期限。"
+    with time_machine.travel(at("2026-03-24T10:00"), tick=False):  # Monday 23rd fully paused
+        case = services.approve_extension(extension=extension, actor=approver)
+    assert case.statutory_deadline == at("2026-04-15T23:59:59.999999")
+
+
 def test_a_rejected_request_leaves_the_deadline_and_may_be_asked_again(catalogue, accepted):
     window, approver = catalogue["window_centre"], catalogue["approver_scj"]
     with time_machine.travel(at("2026-03-20T10:00"), tick=False):

@@ -896,7 +896,7 @@ LICENCE_DECISION_EXTENSION = "workdays.licence_decision_extension"
 LICENCE_JOINT_HANDLING_LIMIT = "workdays.licence_joint_handling_limit"
 LICENCE_JOINT_HANDLING_EXTENSION = "workdays.licence_joint_handling_extension"
 LICENCE_SERVICE_LIMIT = "workdays.licence_service_limit"
-# States in which the decision is still to be made (a request or an approval of an extension is possible).
+# States in which the decision is still to be made: a request made under review may be approved in them.
 UNDECIDED = (CaseStatus.ACCEPTED, *PAUSED_STATUSES)
 EXTENSION_TOPIC = "case_extension"
 
@@ -947,13 +947,14 @@ def _statutory_state(case: Case, now: datetime) -> ClockState:
 
 
 def extension_refusal(case: Case, now: datetime | None = None) -> str:
-    """Why ``case`` cannot be extended under 行政许可法 第四十二条 now, in Chinese, or ``""``: not a
-    licence, no working-day statutory limit, already decided, extended once already, a request
-    waiting, or the statutory deadline already passed (the extension must be approved within it)."""
+    """Why an extension of ``case`` under 行政许可法 第四十二条 cannot be asked for now, in Chinese, or
+    ``""``: not a licence, not under review (submitted, paused for a correction or a special procedure,
+    decided), no working-day statutory limit, extended once already, a request waiting, or the
+    statutory deadline already passed (the extension must be approved within it)."""
     if not catalog_selectors.is_licensing_item(case.item):
         return f"“{case.item.name}”不是行政许可事项，不适用《行政许可法》第四十二条延长审批期限。"
-    if case.accepted_at is None or case.status not in UNDECIDED:
-        return f"该办件当前状态为“{case.get_status_display()}”，只有受理后、作出决定前才能延长审批期限。"
+    if case.accepted_at is None or case.status != CaseStatus.ACCEPTED:
+        return f"该办件当前状态为“{case.get_status_display()}”，只有审查中的办件才能申请延长审批期限。"
     if case.statutory_limit_days is None:
         return "该办件没有按工作日计算的法定时限，不能按《行政许可法》第四十二条延长。"
     extensions = list(case.extensions.all())
