@@ -16,13 +16,16 @@ import time_machine
 from django.db import connection
 
 from tests.helpers import at, food_licence_uploads
+from tests.test_calendar_service import NOTICE_2027_TEST
 from yuexiu.cases import selectors, services
 from yuexiu.cases.models import BundleCase, Case, CaseEvent, DeadlineExtension, ExtensionStatus
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog.models import ServiceBundle, ServiceItem
+from yuexiu.core import calendar
 from yuexiu.core import services as core_services
 from yuexiu.core.errors import Conflict, PermissionDeniedError
 from yuexiu.core.models import AuditEvent, OutboxMessage, Role
+from yuexiu.core.tasks import recompute_deadlines
 from yuexiu.supervision import services as supervision
 from yuexiu.supervision.models import Alert, SupervisedItem
 
@@ -330,6 +333,28 @@ def test_an_approved_licence_must_be_served_within_10_working_days_and_supervisi
         page = client.get(f"/cases/{case.number}/").content.decode()
     assert (service.is_finished, service.overdue_days) == (True, 2)
     assert "已送达，用时 12 个工作日，" in page and "超期 2 个工作日" in page
+
+
+def test_a_provisional_service_deadline_is_recomputed_when_the_years_notice_arrives(catalogue, food):
+    """Approved on Monday 2027-02-01: on the provisional 2027 calendar (春节 2/5–2/8 off) the licence is
+    due by 2/17; the (test) notice gives 2/6–2/14 off and 2/20 as a working day, so 2/20."""
+    with time_machine.travel(at("2027-01-04T10:00"), tick=False):
+        case = services.accept_case(case=apply(catalogue, food), actor=catalogue["window_centre"])
+    with time_machine.travel(at("2027-02-01T10:00"), tick=False):
+        case = services.approve_case(case=case, actor=catalogue["approver_scj"])
+    assert case.service_deadline == at("2027-02-17T23:59:59.999999")
+    assert case.deadline_is_provisional is True
+    calendar.import_holiday_notice(year=2027, text=NOTICE_2027_TEST, notice_number="测试", actor=None)
+    with time_machine.travel(at("2027-02-03T10:00"), tick=False):
+        assert recompute_deadlines([2027])[0] == "办件期限重算：1 件"
+    case.refresh_from_db()
+    assert case.service_deadline == at("2027-02-20T23:59:59.999999")
+    assert case.deadline_is_provisional is False
+    event = case.events.get(action="deadlines_recomputed")
+    assert (
+        event.note
+        == "国务院节假日安排通知已导入，办理期限按正式安排重新计算：送达期限由 2027-02-17 调整为 2027-02-20。"
+    )
 
 
 def test_a_refusal_and_an_approval_of_another_kind_of_item_have_no_service_deadline(catalogue, accepted):
