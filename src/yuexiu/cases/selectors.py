@@ -265,7 +265,12 @@ def list_my_bundle_cases(user: User) -> QuerySet[BundleCase]:
 
 def access_bundle_case(user: User, number: str) -> BundleCase:
     """A bundle application for its applicant, or for staff who may see at least one of its sub-cases."""
-    bundle_case = BundleCase.objects.select_related("bundle").filter(number=number).first()
+    bundle_case = (
+        BundleCase.objects.select_related("bundle")
+        .prefetch_related("extensions__requested_by", "extensions__decided_by")
+        .filter(number=number)
+        .first()
+    )
     if bundle_case is None:
         raise NotFound("未找到该一件事办件。")
     if user.is_authenticated and bundle_case.applicant_id == user.pk:

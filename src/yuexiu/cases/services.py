@@ -1102,7 +1102,10 @@ def reject_extension(*, extension: DeadlineExtension, actor: User, note: str) ->
     extension.decision_note = note.strip()
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     audit.record_event(
-        action="case.extension_rejected", actor=actor, target=target, message=extension.decision_note[:500]
+        action="case.extension_rejected" if extension.case_id is not None else "bundle_case.extension_rejected",
+        actor=actor,
+        target=target,
+        message=extension.decision_note[:500],
     )
     return extension
 
