@@ -229,6 +229,9 @@ def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> Bun
     )
 
 
+LICENCE_JOINT_HANDLING_LIMIT = "workdays.licence_joint_handling_limit"
+
+
 def is_joint_licensing(cases: list[Case]) -> bool:
     """Whether a 一件事 application is the joint handling of licences (统一办理、联合办理、集中办理,
     行政许可法 第二十六条): at least one of its items is a 行政许可 (``catalog.selectors.is_licensing_item``)."""
@@ -251,7 +254,7 @@ def joint_handling_clock(bundle_case: BundleCase, cases: list[Case], status: str
     return clock_state(
         get_calendar(),
         started_at=start,
-        limit_days=int(rules.get_rule_value("workdays.licence_joint_handling_limit", local_date(start))),
+        limit_days=int(rules.get_rule_value(LICENCE_JOINT_HANDLING_LIMIT, local_date(start))),
         extension_days=extension.days if extension else 0,
         pauses=[Pause(start=pause.started_at, end=pause.ended_at) for case in cases for pause in case.pauses.all()],
         now=now,

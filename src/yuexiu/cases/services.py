@@ -893,7 +893,6 @@ _DECIDE = (Role.APPROVER,)
 
 LICENCE_DECISION_LIMIT = "workdays.licence_decision_limit"
 LICENCE_DECISION_EXTENSION = "workdays.licence_decision_extension"
-LICENCE_JOINT_HANDLING_LIMIT = "workdays.licence_joint_handling_limit"
 LICENCE_JOINT_HANDLING_EXTENSION = "workdays.licence_joint_handling_extension"
 LICENCE_SERVICE_LIMIT = "workdays.licence_service_limit"
 # States in which the decision is still to be made: a request made under review may be approved in them.
