@@ -17,7 +17,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from yuexiu.cases import selectors as cases
-from yuexiu.cases.models import CaseStatus
+from yuexiu.cases.models import CaseStatus, DeadlineExtension, ExtensionStatus
 from yuexiu.catalog import selectors as catalog
 from yuexiu.catalog.models import GuideStatus
 from yuexiu.core.demo import DEMO_USER_AGENT
@@ -43,6 +43,7 @@ MODELS = [
     "cases.Case",
     "cases.CaseEvent",
     "cases.CasePause",
+    "cases.DeadlineExtension",
     "supervision.Alert",
     "supervision.SupervisionOrder",
     "supervision.Observation",
@@ -105,6 +106,9 @@ def _queues(users: dict[str, User]) -> dict[str, int]:
         "approver_wjj: special procedure to end": staff_cases("approver_wjj", CaseStatus.SPECIAL_PROCEDURE),
         "approver_wjj: 督办 to answer": open_orders("approver_wjj", OrderStatus.ISSUED),
         "approver_scj: 差评 step to record": ratings.list_steps_to_record(users["approver_scj"]).count(),
+        "approver_scj: extension to approve": DeadlineExtension.objects.filter(
+            case__in=cases.list_staff_cases(users["approver_scj"]), status=ExtensionStatus.REQUESTED
+        ).count(),
         "supervisor: overdue cases": cases.overdue(cases.list_staff_cases(users["supervisor_demo"])).count(),
         "supervisor: alerts": supervision.list_alerts(users["supervisor_demo"]).count(),
         "supervisor: 督办 response to verify": open_orders("supervisor_demo", OrderStatus.RESPONDED),
@@ -154,7 +158,7 @@ def test_the_demo_gives_every_role_something_to_do_whatever_the_date(client, db,
         failing_pages = _failing_pages(client, users)
     assert {role: count for role, count in queues.items() if count == 0} == {}
     assert failing_pages == []
-    assert "演示在办件：14 件" in output
+    assert "演示在办件：15 件" in output
     # The story happened through the services, in the past, on the working-day calendar.
     demo_events = AuditEvent.objects.filter(user_agent=DEMO_USER_AGENT)
     assert demo_events.filter(action="case.accepted").exists()

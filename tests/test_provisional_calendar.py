@@ -312,7 +312,11 @@ def test_a_decided_case_shows_the_time_it_took_and_no_countdown(client, catalogu
         page = client.get(f"/cases/{case.number}/").content.decode()
         clock = client.get("/api/v1/cases").json()["items"][0]["statutory_clock"]
     assert "已办结，用时 3 个工作日，按期办结（期限 2026-03-30）" in page
-    assert "剩余" not in page and "已超期" not in page
+    statutory = page.split('id="statutory-clock">')[1].split("</dd>")[0]
+    assert "剩余" not in statutory and "已超期" not in statutory
+    # The licence itself was never served: its 送达 clock (行政许可法 第四十四条) is overdue.
+    service = page.split('id="service-clock">')[1].split("</dd>")[0]
+    assert "已超期 49 个工作日" in service
     assert (clock["is_finished"], clock["is_overdue"], clock["used_days"], clock["unit"]) == (
         True,
         False,

@@ -11,7 +11,7 @@ from ninja.security import django_auth
 
 from yuexiu.cases import selectors
 from yuexiu.cases.clock import ClockState
-from yuexiu.cases.models import Case
+from yuexiu.cases.models import Case, DeadlineExtension
 from yuexiu.core import identity
 from yuexiu.core.api import AUTH_ERRORS, ErrorOut, PageIn
 from yuexiu.core.models import AccountType, User
@@ -29,11 +29,26 @@ class ClockOut(Schema):
     is_paused: bool
     is_overdue: bool
     is_finished: bool = Field(description="已作出决定，计时已停止")
+    limit_days: int = Field(description="时限天数（按 unit，不含延长）")
+    extension_days: int = Field(description="经批准延长的天数（行政许可法第四十二条，已计入 deadline；未延长为 0）")
     is_provisional: bool = Field(description="期限所跨年度的国务院节假日安排通知尚未导入，按法定节假日推算")
     provisional_note: str = Field(description="暂定时的中文说明；否则为空字符串")
     used_working_days: int | None = Field(description="同 used_days，仅工作日时限（兼容旧版）")
     left_working_days: int | None = Field(description="同 left_days，仅工作日时限（兼容旧版）")
     paused_working_days: int | None = Field(description="同 paused_days，仅工作日时限（兼容旧版）")
+
+
+class ExtensionOut(Schema):
+    days: int = Field(description="延长的工作日数")
+    reason: str = Field(description="延长理由（已告知申请人）")
+    legal_basis: str
+    approved_at: datetime | None
+    deadline_before: datetime | None = Field(description="延长前的法定期限")
+    deadline_after: datetime | None = Field(description="延长后的法定期限")
+
+    @staticmethod
+    def resolve_approved_at(obj: DeadlineExtension) -> datetime | None:
+        return obj.decided_at
 
 
 class CaseOut(Schema):
@@ -50,7 +65,11 @@ class CaseOut(Schema):
     submitted_at: datetime
     accepted_at: datetime | None
     promised_clock: ClockOut | None
-    statutory_clock: ClockOut | None
+    statutory_clock: ClockOut | None = Field(description="法定时限；行政许可事项按行政许可法第四十二条，含经批准的延长")
+    statutory_extension: ExtensionOut | None = Field(description="经批准的延长审批期限（行政许可法第四十二条）")
+    service_clock: ClockOut | None = Field(
+        description="送达时限：准予行政许可后颁发、送达证件的期限（行政许可法第四十四条），自决定起算，送达即停止"
+    )
 
     @staticmethod
     def resolve_item_slug(obj: Case) -> str:
@@ -84,6 +103,14 @@ class CaseOut(Schema):
     def resolve_statutory_clock(obj: Case) -> dict[str, object] | None:
         return _clock(_clocks(obj).statutory)
 
+    @staticmethod
+    def resolve_statutory_extension(obj: Case) -> DeadlineExtension | None:
+        return selectors.approved_extension(obj)
+
+    @staticmethod
+    def resolve_service_clock(obj: Case) -> dict[str, object] | None:
+        return _clock(_clocks(obj).service)
+
 
 class CasePage(Schema):
     count: int
@@ -114,6 +141,8 @@ def _clock(state: ClockState | None) -> dict[str, object] | None:
         "is_paused": state.is_paused,
         "is_overdue": state.is_overdue,
         "is_finished": state.is_finished,
+        "limit_days": state.limit_days,
+        "extension_days": state.extension_days,
         "is_provisional": state.is_provisional,
         "provisional_note": state.provisional_note,
         "used_working_days": state.used_days if working else None,
@@ -131,7 +160,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> dict[str, ob
         cases = selectors.list_my_cases(user)
         if filters.status:
             cases = cases.filter(status=filters.status)
-    return paginate(cases.prefetch_related("pauses"), filters)
+    return paginate(cases.prefetch_related("pauses", "extensions"), filters)
 
 
 @router.get(

@@ -14,6 +14,9 @@ day off ends on the first working day after it):
   it has lost nothing and its deadline does not move.
 - A natural-day limit (some guides set 自然日) runs the same way over natural days: every day fully
   paused moves the deadline by one day, and the last day is moved past a day off.
+- An approved extension (行政许可法 第四十二条: once, by the head of the agency, the reason told to the
+  applicant) adds its working days to the limit; the state keeps them apart (``extension_days``) so the
+  deadline can be shown as "20 + 10".
 - A finished case (decided, or closed) has a stopped clock: the time it used, the deadline and whether
   it was met; nothing counts down any more.
 - A clock whose span crosses a year whose holiday notice is not loaded is provisional
@@ -51,7 +54,8 @@ class ClockState:
     ``left_days`` is negative when overdue); ``paused_days``: days fully paused; ``is_paused``: a pause is
     open; ``is_finished``: the case is decided and the clock stopped at that instant (``left_days`` is
     then what was left when it stopped); ``provisional_years``: years without their holiday notice that
-    the deadline depends on.
+    the deadline depends on; ``limit_days``: the limit without the extension; ``extension_days``: days
+    added by an approved extension (already in ``deadline``).
     """
 
     deadline: datetime
@@ -62,6 +66,12 @@ class ClockState:
     unit: str = WORKING_DAYS
     is_finished: bool = False
     provisional_years: tuple[int, ...] = ()
+    limit_days: int = 0
+    extension_days: int = 0
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extension_days > 0
 
     @property
     def is_provisional(self) -> bool:
@@ -125,8 +135,10 @@ def clock_state(
     now: datetime,
     finished_at: datetime | None = None,
     unit: str = WORKING_DAYS,
+    extension_days: int = 0,
 ) -> ClockState:
-    """The state of a limit of ``limit_days`` days in ``unit`` started at ``started_at``, at ``now``.
+    """The state of a limit of ``limit_days`` days in ``unit`` started at ``started_at``, at ``now``,
+    extended by ``extension_days`` days in the same unit (an approved extension; 0 for none).
 
     ``started_at`` and ``now`` are aware instants; with ``finished_at`` (the decision) the clock is read
     at that instant and marked finished. Working days: a 0-day limit (即办件) started on a day off ends
@@ -141,7 +153,7 @@ def clock_state(
         paused = fully_paused_working_days(calendar, pauses, now)
         last_day, count = calendar.last_day, calendar.count_working_days
     start_day = local_date(started_at)
-    deadline_day = last_day(start_day, limit_days + len(paused))
+    deadline_day = last_day(start_day, limit_days + extension_days + len(paused))
     today = local_date(now)
     elapsed = count(start_day, today) if today > start_day else 0
     used = max(elapsed - sum(1 for day in paused if start_day < day <= today), 0)
@@ -158,6 +170,8 @@ def clock_state(
         unit=unit,
         is_finished=finished_at is not None,
         provisional_years=tuple(calendar.provisional_years(start_day, deadline_day)),
+        limit_days=limit_days,
+        extension_days=extension_days,
     )
 
 

@@ -26,6 +26,7 @@ PDF = b"%PDF-1.7\n% demo material\n"
 FOOD_RULES = "食品安全自查、从业人员健康管理、进货查验记录、食品安全事故处置等保证食品安全的规章制度"
 RESIDENCE_PROOF = "居住地址证明（租赁合同、产权证、购房合同或住宿证明）"
 SPECIAL_PROCEDURE_BASIS = "《中华人民共和国行政许可法》第四十五条（检验、检测所需时间不计算在许可期限内）"
+EXTENSION_REASON = "经营场所与设备布局须现场核查，法定期限内不能作出决定。"
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,17 @@ SCENARIOS = [
             (14, "10:00", "submit", "", {}),
             (13, "11:00", "accept", "window_centre", {}),
             (12, "16:00", "correct", "window_centre", {"missing": [FOOD_RULES + "（缺进货查验记录制度）"]}),
+        ],
+    ),
+    Scenario(
+        key=PREFIX + "extension-to-approve",
+        item="food-business-licence-new",  # 20 working days (行政许可法 第四十二条), 5 left
+        applicant="enterprise_demo",
+        purpose="延长审批期限（行政许可法第四十二条）：窗口已申请延长 10 个工作日，区市场监管局审批人员待批准",
+        steps=[
+            (16, "09:30", "submit", "", {}),
+            (15, "10:00", "accept", "window_centre", {}),
+            (1, "16:00", "request_extension", "window_centre", {"reason": EXTENSION_REASON}),
         ],
     ),
     Scenario(
@@ -214,6 +226,7 @@ def _action(scenario: Scenario, action: str, actor: User, details: dict[str, Any
         "approve": services.approve_case,
         "deliver": services.deliver_result,
         "close": services.close_case,
+        "request_extension": lambda **arguments: services.request_extension(**arguments).case,
     }
     return calls[action](case=case, actor=actor, **details)
 

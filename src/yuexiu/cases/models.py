@@ -139,6 +139,11 @@ class Case(models.Model):
     promised_limit_days = models.PositiveIntegerField("承诺办结时限（工作日）", null=True, blank=True)
     promised_deadline = models.DateTimeField("承诺办结期限", null=True, blank=True)
     statutory_deadline = models.DateTimeField("法定办结期限", null=True, blank=True)
+    # 行政许可法 第四十二条: an approved extension (once); already counted in ``statutory_deadline``.
+    statutory_extension_days = models.PositiveSmallIntegerField("法定时限延长（工作日）", default=0)
+    # 行政许可法 第四十四条: a licence is issued and served within this many working days of the approval.
+    service_limit_days = models.PositiveSmallIntegerField("送达时限（工作日）", null=True, blank=True)
+    service_deadline = models.DateTimeField("送达期限", null=True, blank=True, db_index=True)
     # Instants at which supervision rules fire, kept current on every transition so that the sweep is
     # an indexed query (see cases.services.refresh_deadlines and supervision.services.sweep).
     due_at = models.DateTimeField("到期时间", null=True, blank=True, db_index=True)
@@ -239,6 +244,7 @@ ACTION_LABELS = {
     "delivered": "送达",
     "closed": "办结",
     "deadlines_recomputed": "按节假日安排重算期限",
+    "deadline_extended": "延长审批期限",
 }
 
 
@@ -275,6 +281,88 @@ class CaseEvent(models.Model):
     @property
     def to_status_label(self) -> str:
         return CaseStatus(self.to_status).label if self.to_status in CaseStatus.values else self.to_status
+
+
+class ExtensionStatus(models.TextChoices):
+    REQUESTED = "requested", "待负责人批准"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "未批准"
+
+
+class ExtensionKind(models.TextChoices):
+    DECISION = "decision", "延长审批期限"
+    JOINT_HANDLING = "joint_handling", "延长联合办理期限"
+
+
+# A request waiting for its approval, or an approved one: at most one per case or bundle application.
+LIVE_EXTENSION_STATUSES = (ExtensionStatus.REQUESTED, ExtensionStatus.APPROVED)
+
+
+class DeadlineExtension(models.Model):
+    """延长审批期限 (行政许可法 第四十二条): the handler asks, the head of the agency (the department's
+    审批人员 on the platform) approves, the applicant is told why. A licensing case is extended once
+    (``decision``, 10 working days); a 一件事 handled jointly once (``joint_handling``, 15 working days,
+    approved for the 本级人民政府 by the lead department). Exactly one of ``case`` and ``bundle_case``."""
+
+    case = models.ForeignKey(
+        Case, verbose_name="办件", null=True, blank=True, on_delete=models.CASCADE, related_name="extensions"
+    )
+    bundle_case = models.ForeignKey(
+        BundleCase,
+        verbose_name="一件事办件",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="extensions",
+    )
+    kind = models.CharField("类型", max_length=16, choices=ExtensionKind.choices)
+    days = models.PositiveSmallIntegerField("延长天数（工作日）")
+    legal_basis = models.CharField("依据", max_length=TextLimit.LINE)
+    reason = models.TextField("延长理由", max_length=TextLimit.OPINION)
+    status = models.CharField("状态", max_length=12, choices=ExtensionStatus.choices, default=ExtensionStatus.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提出人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", max_length=TextLimit.OPINION, blank=True)
+    deadline_before = models.DateTimeField("原法定期限", null=True, blank=True)
+    deadline_after = models.DateTimeField("延长后法定期限", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "延长审批期限"
+        verbose_name_plural = "延长审批期限"
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(case__isnull=False, bundle_case__isnull=True)
+                | Q(case__isnull=True, bundle_case__isnull=False),
+                name="extension_of_a_case_or_a_bundle_case",
+            ),
+            # Once only, and one request at a time: two handlers asking at once, or a request after the
+            # approval, cannot both be stored whatever the services check first.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(case__isnull=False, status__in=LIVE_EXTENSION_STATUSES),
+                name="one_live_extension_per_case",
+            ),
+            models.UniqueConstraint(
+                fields=["bundle_case"],
+                condition=Q(bundle_case__isnull=False, status__in=LIVE_EXTENSION_STATUSES),
+                name="one_live_extension_per_bundle_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.days} 个工作日（{self.get_status_display()}）"
 
 
 class Attachment(models.Model):

@@ -10,14 +10,23 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from yuexiu.cases.clock import NATURAL_DAYS, ClockState, Pause, clock_state, limit_of
-from yuexiu.cases.models import OPEN_STATUSES, BundleCase, Case, CasePause, CaseStatus
-from yuexiu.core import audit
+from yuexiu.cases.models import (
+    OPEN_STATUSES,
+    BundleCase,
+    Case,
+    CasePause,
+    CaseStatus,
+    DeadlineExtension,
+    ExtensionStatus,
+)
+from yuexiu.catalog import selectors as catalog_selectors
+from yuexiu.core import audit, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import AccountType, Role, User
 from yuexiu.core.selectors import visible_organisation_ids
 from yuexiu.core.services import has_role
-from yuexiu.core.workdays import WorkingDayCalendar
+from yuexiu.core.workdays import WorkingDayCalendar, local_date
 
 
 def _cases() -> QuerySet[Case]:
@@ -68,7 +77,14 @@ def access_case(user: User, number: str) -> Case:
     """A case for its applicant or for staff of its organisations; ``NotFound`` for everyone else, so
     a guessed number tells nothing (someone else's case is recorded as a security event:
     ``audit.concealed``)."""
-    case = _cases().prefetch_related("pauses", "events__actor", "attachments").filter(number=number).first()
+    case = (
+        _cases()
+        .prefetch_related(
+            "pauses", "events__actor", "attachments", "extensions__requested_by", "extensions__decided_by"
+        )
+        .filter(number=number)
+        .first()
+    )
     if case is None:
         raise NotFound("未找到该办件。")
     if user.is_authenticated and case.applicant_id == user.pk:
@@ -87,12 +103,16 @@ DECIDED = (CaseStatus.APPROVED, CaseStatus.REFUSED, CaseStatus.DECLINED, CaseSta
 class CaseClocks:
     promised: ClockState | None
     statutory: ClockState | None
+    service: ClockState | None = None
 
 
 def case_clocks(case: Case, now: datetime | None = None, calendar: WorkingDayCalendar | None = None) -> CaseClocks:
     """Time used and left on the promised and statutory limits, in the unit the guide sets them
     (working days, or natural days), or ``None`` for a limit the guide does not set, or before
-    acceptance. A decided case's clocks are stopped at its decision (``is_finished``)."""
+    acceptance. A decided case's clocks are stopped at its decision (``is_finished``). The statutory
+    clock includes an approved extension (``extension_days``, 行政许可法 第四十二条). ``service``: an
+    approved licence's 送达 clock, ``service_limit_days`` working days from the decision (第四十四条),
+    stopped when the result is delivered; ``None`` otherwise."""
     if case.accepted_at is None:
         return CaseClocks(None, None)
     finished_at = (case.decided_at or case.closed_at) if case.status in DECIDED else None
@@ -101,19 +121,40 @@ def case_clocks(case: Case, now: datetime | None = None, calendar: WorkingDayCal
     pauses = [Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()]
     content = case.guide_version.content
 
-    def state(days: int | None, kind: str) -> ClockState | None:
+    def state(days: int | None, kind: str, extension: int = 0) -> ClockState | None:
         arguments = {"started_at": case.accepted_at, "pauses": pauses, "now": now, "finished_at": finished_at}
         if days is not None:
-            return clock_state(calendar, limit_days=days, **arguments)  # type: ignore[arg-type]
+            return clock_state(calendar, limit_days=days, extension_days=extension, **arguments)  # type: ignore[arg-type]
         limit = limit_of(content, kind)
         if limit is not None and limit[1] == NATURAL_DAYS:
             return clock_state(calendar, limit_days=limit[0], unit=NATURAL_DAYS, **arguments)  # type: ignore[arg-type]
         return None
 
+    service = None
+    if case.decided_at is not None and case.service_limit_days is not None:
+        service = clock_state(
+            calendar,
+            started_at=case.decided_at,
+            limit_days=case.service_limit_days,
+            pauses=[],
+            now=now,
+            finished_at=case.delivered_at,
+        )
     return CaseClocks(
         promised=state(case.promised_limit_days, "promised_limit"),
-        statutory=state(case.statutory_limit_days, "statutory_limit"),
+        statutory=state(case.statutory_limit_days, "statutory_limit", case.statutory_extension_days),
+        service=service,
     )
+
+
+def approved_extension(case: Case | BundleCase) -> DeadlineExtension | None:
+    """The approved extension of a case or a 一件事 application (at most one), or ``None``."""
+    return next((item for item in case.extensions.all() if item.status == ExtensionStatus.APPROVED), None)
+
+
+def list_extensions(case: Case | BundleCase) -> list[DeadlineExtension]:
+    """Every extension request of a case or a 一件事 application, oldest first (staff pages)."""
+    return sorted(case.extensions.all(), key=lambda item: (item.requested_at, item.pk))
 
 
 # ---- 一件事 ---------------------------------------------------------------------------------------
@@ -131,6 +172,8 @@ class BundleProgress:
     decided: int
     clock: ClockState | None
     open_pause: CasePause | None
+    # 行政许可法 第四十二条第二款: joint handling of licences ends within 45 working days (+15 once).
+    statutory_clock: ClockState | None = None
 
 
 def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> BundleProgress:
@@ -182,6 +225,40 @@ def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> Bun
         decided=sum(1 for value in statuses if value in DECIDED),
         clock=clock,
         open_pause=open_pause,
+        statutory_clock=joint_handling_clock(bundle_case, cases, status, now or timezone.now()),
+    )
+
+
+LICENCE_JOINT_HANDLING_LIMIT = "workdays.licence_joint_handling_limit"
+
+
+def is_joint_licensing(cases: list[Case]) -> bool:
+    """Whether a 一件事 application is the joint handling of licences (统一办理、联合办理、集中办理,
+    行政许可法 第二十六条): at least one of its items is a 行政许可 (``catalog.selectors.is_licensing_item``)."""
+    return any(catalog_selectors.is_licensing_item(case.item) for case in cases)
+
+
+def joint_handling_clock(bundle_case: BundleCase, cases: list[Case], status: str, now: datetime) -> ClockState | None:
+    """The statutory clock of a 一件事 application that handles licences jointly: the limit
+    ``workdays.licence_joint_handling_limit`` (45 working days, 行政许可法 第四十二条第二款, the row in
+    force on the first acceptance) from the first acceptance, plus an approved joint extension (15),
+    stopped on working days a sub-case was fully paused and when every item is decided. ``None`` before
+    acceptance or when no item is a licence. ``cases``: the sub-cases with ``item`` and ``pauses``."""
+    accepted = [case.accepted_at for case in cases if case.accepted_at is not None]
+    if not accepted or not is_joint_licensing(cases):
+        return None
+    start = min(accepted)
+    finished = [case.closed_at or case.decided_at for case in cases]
+    end = max(finished) if status in ("closed", "decided") and all(finished) else None  # type: ignore[type-var]
+    extension = approved_extension(bundle_case)
+    return clock_state(
+        get_calendar(),
+        started_at=start,
+        limit_days=int(rules.get_rule_value(LICENCE_JOINT_HANDLING_LIMIT, local_date(start))),
+        extension_days=extension.days if extension else 0,
+        pauses=[Pause(start=pause.started_at, end=pause.ended_at) for case in cases for pause in case.pauses.all()],
+        now=now,
+        finished_at=end,
     )
 
 
@@ -191,7 +268,12 @@ def list_my_bundle_cases(user: User) -> QuerySet[BundleCase]:
 
 def access_bundle_case(user: User, number: str) -> BundleCase:
     """A bundle application for its applicant, or for staff who may see at least one of its sub-cases."""
-    bundle_case = BundleCase.objects.select_related("bundle").filter(number=number).first()
+    bundle_case = (
+        BundleCase.objects.select_related("bundle")
+        .prefetch_related("extensions__requested_by", "extensions__decided_by")
+        .filter(number=number)
+        .first()
+    )
     if bundle_case is None:
         raise NotFound("未找到该一件事办件。")
     if user.is_authenticated and bundle_case.applicant_id == user.pk:

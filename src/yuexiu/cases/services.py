@@ -23,9 +23,11 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from yuexiu.cases.clock import NATURAL_DAYS, Pause, clock_state, limit_of, warning_instant
+from yuexiu.cases import selectors
+from yuexiu.cases.clock import NATURAL_DAYS, ClockState, Pause, clock_state, limit_of, warning_instant
 from yuexiu.cases.models import (
     OPEN_STATUSES,
     PAUSED_STATUSES,
@@ -38,7 +40,10 @@ from yuexiu.cases.models import (
     CaseStatus,
     Channel,
     CitywideTransfer,
+    DeadlineExtension,
     DeliveryMethod,
+    ExtensionKind,
+    ExtensionStatus,
     HandoverMethod,
     PauseKind,
     ResultPlace,
@@ -50,8 +55,8 @@ from yuexiu.catalog.models import ServiceBundle, ServiceItem
 from yuexiu.core import audit, identity, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
-from yuexiu.core.models import AccountType, Organisation, Role, User
-from yuexiu.core.selectors import visible_organisation_ids
+from yuexiu.core.models import AccountType, Organisation, OutboxMessage, Role, User
+from yuexiu.core.selectors import visible_organisation_ids, with_descendants
 from yuexiu.core.services import has_role
 from yuexiu.core.text_limits import TextLimit, check_lengths, check_lines, length_problem, length_problems
 from yuexiu.core.uploads import UploadTooLarge, read_upload, size_problem
@@ -497,8 +502,11 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
     its rules fire; the warning share and the pause limit are the dated rules ``supervision.*``).
 
     Working-day limits end on a working day (行政许可法 第八十二条); natural-day limits end on the
-    first working day after a day off (民法典 第二百零三条). ``deadline_is_provisional`` is set when any
-    of these instants depends on a year whose holiday notice is not loaded."""
+    first working day after a day off (民法典 第二百零三条). An approved extension
+    (``statutory_extension_days``, 第四十二条) moves the statutory deadline; an approved licence has a
+    ``service_deadline`` (``service_limit_days`` working days from the decision, 第四十四条).
+    ``deadline_is_provisional`` is set when any of these instants depends on a year whose holiday
+    notice is not loaded."""
     if case.accepted_at is None:
         return
     now = now or timezone.now()
@@ -506,21 +514,23 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
     pauses = [Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()]
     content = case.guide_version.content
     provisional: set[int] = set()
-    for field, days, kind in (
-        ("promised_deadline", case.promised_limit_days, "promised_limit"),
-        ("statutory_deadline", case.statutory_limit_days, "statutory_limit"),
+    for field, days, kind, extension in (
+        ("promised_deadline", case.promised_limit_days, "promised_limit", 0),
+        ("statutory_deadline", case.statutory_limit_days, "statutory_limit", case.statutory_extension_days),
     ):
         arguments = {"started_at": case.accepted_at, "pauses": pauses, "now": now}
         limit = limit_of(content, kind)
         state = None
         if days is not None:
-            state = clock_state(calendar, limit_days=days, **arguments)  # type: ignore[arg-type]
+            state = clock_state(calendar, limit_days=days, extension_days=extension, **arguments)  # type: ignore[arg-type]
         elif limit is not None and limit[1] == NATURAL_DAYS:
             state = clock_state(calendar, limit_days=limit[0], unit=NATURAL_DAYS, **arguments)  # type: ignore[arg-type]
         setattr(case, field, state.deadline if state else None)
         provisional.update(state.provisional_years if state else ())
     case.due_at = case.promised_deadline or case.statutory_deadline
-    governing = case.promised_limit_days if case.promised_limit_days is not None else case.statutory_limit_days
+    governing = case.promised_limit_days
+    if governing is None and case.statutory_limit_days is not None:
+        governing = case.statutory_limit_days + case.statutory_extension_days
     case.warning_at = None
     if governing is not None:
         case.warning_at = warning_instant(
@@ -538,6 +548,13 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
         alert_day = calendar.add_working_days(local_date(open_pause.start), days)
         case.pause_alert_at = end_of_local_day(alert_day)
         provisional.update(calendar.provisional_years(local_date(open_pause.start), alert_day))
+    case.service_deadline = None
+    if case.decided_at is not None and case.service_limit_days is not None:
+        service = clock_state(
+            calendar, started_at=case.decided_at, limit_days=case.service_limit_days, pauses=[], now=now
+        )
+        case.service_deadline = service.deadline
+        provisional.update(service.provisional_years)
     case.deadline_is_provisional = bool(provisional)
     case.save(
         update_fields=[
@@ -546,17 +563,26 @@ def refresh_deadlines(case: Case, now: datetime | None = None) -> None:
             "due_at",
             "warning_at",
             "pause_alert_at",
+            "service_deadline",
             "deadline_is_provisional",
         ]
     )
 
 
-DEADLINE_FIELDS = ("promised_deadline", "statutory_deadline", "due_at", "warning_at", "pause_alert_at")
+DEADLINE_FIELDS = (
+    "promised_deadline",
+    "statutory_deadline",
+    "due_at",
+    "warning_at",
+    "pause_alert_at",
+    "service_deadline",
+)
 
 
 def recompute_deadlines(*, years: Sequence[int], now: datetime | None = None) -> int:
-    """Recompute the stored deadlines of every accepted, undecided case whose clock spans one of
-    ``years`` (after a holiday notice is imported): each case is locked and refreshed in its own
+    """Recompute the stored deadlines of every accepted, undecided case, and of every approved licence
+    not yet served, whose clock spans one of ``years`` (after a holiday notice is imported): each case
+    is locked and refreshed in its own
     transaction, and a case whose instants change gets a ``deadlines_recomputed`` event with the old and
     new deadline. Supervision follows, as its sweep reads the stored instants. Returns the number of
     cases whose deadlines changed."""
@@ -568,9 +594,11 @@ def recompute_deadlines(*, years: Sequence[int], now: datetime | None = None) ->
     spans_year = Q(deadline_is_provisional=True) | Q(status__in=PAUSED_STATUSES)
     for field in DEADLINE_FIELDS:
         spans_year |= Q(**{f"{field}__gt": first})
+    undecided = Q(decided_at__isnull=True, status__in=(CaseStatus.ACCEPTED, *PAUSED_STATUSES))
+    awaiting_service = Q(status=CaseStatus.APPROVED, service_deadline__isnull=False)
     candidates = (
-        Case.objects.filter(accepted_at__isnull=False, accepted_at__lte=last, decided_at__isnull=True)
-        .filter(status__in=(CaseStatus.ACCEPTED, *PAUSED_STATUSES))
+        Case.objects.filter(accepted_at__isnull=False, accepted_at__lte=last)
+        .filter(undecided | awaiting_service)
         .filter(spans_year)
         .values_list("pk", flat=True)
     )
@@ -588,6 +616,11 @@ def recompute_deadlines(*, years: Sequence[int], now: datetime | None = None) ->
             note = "国务院节假日安排通知已导入，办理期限按正式安排重新计算"
             if before["due_at"] != after["due_at"]:
                 note += f"：期限由 {_local_text(before['due_at'])} 调整为 {_local_text(after['due_at'])}"
+            elif before["service_deadline"] != after["service_deadline"]:
+                note += (
+                    f"：送达期限由 {_local_text(before['service_deadline'])} "
+                    f"调整为 {_local_text(after['service_deadline'])}"
+                )
             if case.status in PAUSED_STATUSES:
                 note += "（暂停计时中，期限随暂停天数顺延）"
             CaseEvent.objects.create(
@@ -609,15 +642,16 @@ def _local_text(instant: datetime | None) -> str:
 def accept_case(
     *, case: Case, actor: User, expected_version: int | None = None, via_bundle: BundleCase | None = None
 ) -> Case:
-    """受理: the clock starts (statutory and promised limits of the case's guide version; in a 一件事,
-    the bundle's promised limit governs). A 一件事 sub-case is accepted only through its bundle."""
+    """受理: the clock starts (statutory and promised limits of the case's guide version, a licence's
+    statutory limit capped by 行政许可法 第四十二条: ``statutory_limit_days``; in a 一件事, the bundle's
+    promised limit governs). A 一件事 sub-case is accepted only through its bundle."""
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
     _require_bundle_route(case, via_bundle)
     if CitywideTransfer.objects.filter(case=case, direction=TransferDirection.OUTGOING).exists():
         raise Conflict("全市通办件由办理地受理，请在材料移交后登记办理地受理时间。", code="accepted_elsewhere")
     content = case.guide_version.content
     case.accepted_at = timezone.now()
-    case.statutory_limit_days = _working_day_limit(content.get("statutory_limit"))
+    case.statutory_limit_days = statutory_limit_days(case)
     case.promised_limit_days = _working_day_limit(content.get("promised_limit"))
     if via_bundle is not None and via_bundle.promised_limit_days is not None:
         case.promised_limit_days = via_bundle.promised_limit_days
@@ -779,7 +813,8 @@ def end_special_procedure(*, case: Case, actor: User, note: str = "", expected_v
 def approve_case(*, case: Case, actor: User, note: str = "", expected_version: int | None = None) -> Case:
     """准予: the department's decision (审批人员). In a 一件事, an item that uses a document an earlier
     item produces (出生登记 uses the 出生医学证明) waits until that item is approved. ``note`` (审批意见)
-    is at most ``TextLimit.OPINION`` characters."""
+    is at most ``TextLimit.OPINION`` characters. An approved licence must be served within
+    ``workdays.licence_service_limit`` working days (行政许可法 第四十四条): ``service_deadline``."""
     check_lengths(("审批意见", note, TextLimit.OPINION))
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.ACCEPTED], roles=_DECIDE)
     waiting = _producers_not_done(case)
@@ -792,14 +827,18 @@ def approve_case(*, case: Case, actor: User, note: str = "", expected_version: i
         )
     case.decided_at = timezone.now()
     case.decision_reason = note.strip()
-    return _move(
+    if catalog_selectors.is_licensing_item(case.item):
+        case.service_limit_days = int(rules.get_rule_value(LICENCE_SERVICE_LIMIT, local_date(case.decided_at)))
+    _move(
         case,
         to=CaseStatus.APPROVED,
         actor=actor,
         action="approved",
         note=case.decision_reason,
-        fields=["decided_at", "decision_reason"],
+        fields=["decided_at", "decision_reason", "service_limit_days"],
     )
+    refresh_deadlines(case)
+    return case
 
 
 @transaction.atomic
@@ -861,6 +900,374 @@ def close_case(*, case: Case, actor: User, expected_version: int | None = None) 
 
 _INTAKE = (Role.WINDOW_OFFICER,)
 _DECIDE = (Role.APPROVER,)
+
+
+# ---- 行政许可法: the statutory limit, its extension, serving the licence -----------------------------
+
+LICENCE_DECISION_LIMIT = "workdays.licence_decision_limit"
+LICENCE_DECISION_EXTENSION = "workdays.licence_decision_extension"
+LICENCE_JOINT_HANDLING_EXTENSION = "workdays.licence_joint_handling_extension"
+LICENCE_SERVICE_LIMIT = "workdays.licence_service_limit"
+# States in which the decision is still to be made: a request made under review may be approved in them.
+UNDECIDED = (CaseStatus.ACCEPTED, *PAUSED_STATUSES)
+EXTENSION_TOPIC = "case_extension"
+
+
+def statutory_limit_days(case: Case) -> int | None:
+    """The statutory limit of ``case`` in working days, fixed when its clock starts, or ``None`` (no
+    working-day limit: the guide sets none, or sets natural days).
+
+    The guide's own limit; for a licence (``catalog.selectors.is_licensing_item``) the limit of
+    行政许可法 第四十二条 (``workdays.licence_decision_limit`` on the acceptance day, 20 working days)
+    unless the guide states a shorter one (a law or regulation may set one: 市场主体登记管理条例 第十九条
+    gives 3). A licence whose guide gives a natural-day limit keeps it (the guide checks flag it)."""
+    content = case.guide_version.content
+    guide = _working_day_limit(content.get("statutory_limit"))
+    if not catalog_selectors.is_licensing_item(case.item):
+        return guide
+    natural = limit_of(content, "statutory_limit")
+    if guide is None and natural is not None and natural[1] == NATURAL_DAYS:
+        return None
+    law = int(rules.get_rule_value(LICENCE_DECISION_LIMIT, local_date(case.accepted_at or timezone.now())))
+    return law if guide is None else min(guide, law)
+
+
+def is_department_approver(user: User, case: Case) -> bool:
+    """Whether ``user`` is a 审批人员 of the department that decides ``case`` (or of an organisation
+    above it): on the platform, the head of the agency who approves an extension (第四十二条)."""
+    return case.organisation_id in _approver_organisations(user)
+
+
+def _approver_organisations(user: User) -> set[int]:
+    """The organisations in which ``user`` holds the 审批人员 role, with those below them."""
+    if user.account_type != AccountType.STAFF:
+        return set()
+    roots = {item.organisation_id for item in user.role_assignments.all() if item.role == Role.APPROVER}
+    return with_descendants(roots) if roots else set()
+
+
+def _statutory_state(case: Case, now: datetime) -> ClockState:
+    pauses = [Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()]
+    return clock_state(
+        get_calendar(),
+        started_at=case.accepted_at,  # type: ignore[arg-type]  # accepted: checked by the callers
+        limit_days=case.statutory_limit_days,  # type: ignore[arg-type]  # as above
+        extension_days=case.statutory_extension_days,
+        pauses=pauses,
+        now=now,
+    )
+
+
+def extension_refusal(case: Case, now: datetime | None = None) -> str:
+    """Why an extension of ``case`` under 行政许可法 第四十二条 cannot be asked for now, in Chinese, or
+    ``""``: not a licence, not under review (submitted, paused for a correction or a special procedure,
+    decided), no working-day statutory limit, extended once already, a request waiting, or the
+    statutory deadline already passed (the extension must be approved within it)."""
+    if not catalog_selectors.is_licensing_item(case.item):
+        return f"“{case.item.name}”不是行政许可事项，不适用《行政许可法》第四十二条延长审批期限。"
+    if case.accepted_at is None or case.status != CaseStatus.ACCEPTED:
+        return f"该办件当前状态为“{case.get_status_display()}”，只有审查中的办件才能申请延长审批期限。"
+    if case.statutory_limit_days is None:
+        return "该办件没有按工作日计算的法定时限，不能按《行政许可法》第四十二条延长。"
+    extensions = list(case.extensions.all())
+    approved = next((item for item in extensions if item.status == ExtensionStatus.APPROVED), None)
+    if approved is not None or case.statutory_extension_days:
+        days = approved.days if approved else case.statutory_extension_days
+        return f"该办件已延长过一次审批期限（{days} 个工作日），依法只能延长一次。"
+    if any(item.status == ExtensionStatus.REQUESTED for item in extensions):
+        return "该办件已有待负责人批准的延期申请，不能重复申请。"
+    state = _statutory_state(case, now or timezone.now())
+    if state.is_overdue:
+        return f"法定办理期限已于 {local_date(state.deadline):%Y-%m-%d} 届满，不能再延长审批期限。"
+    return ""
+
+
+@transaction.atomic
+def request_extension(*, case: Case, actor: User, reason: str) -> DeadlineExtension:
+    """延长审批期限, step 1: the handler (window officer or 审批人员 of the case) asks for the extension of
+    行政许可法 第四十二条 (``workdays.licence_decision_extension`` working days, once) with the reason that
+    will be told to the applicant (required, at most ``TextLimit.OPINION`` characters). The case row is
+    locked; the request waits for ``approve_extension``.
+
+    Raises ``DomainError`` (no reason), ``PermissionDeniedError`` (not a handler of the case) and
+    ``Conflict`` with the reason of ``extension_refusal``; nothing is stored then."""
+    if not reason.strip():
+        raise DomainError("延长审批期限须写明理由（将告知申请人）。", code="reason_required")
+    check_lengths(("延长理由", reason, TextLimit.OPINION))
+    case = _locked(case, actor=actor, expected_version=None, allowed=UNDECIDED, roles=(*_INTAKE, *_DECIDE))
+    now = timezone.now()
+    refusal = extension_refusal(case, now)
+    if refusal:
+        raise Conflict(refusal, code="extension_refused")
+    try:
+        with transaction.atomic():
+            extension = DeadlineExtension.objects.create(
+                case=case,
+                kind=ExtensionKind.DECISION,
+                days=int(rules.get_rule_value(LICENCE_DECISION_EXTENSION, local_date(now))),
+                legal_basis="《中华人民共和国行政许可法》第四十二条第一款",
+                reason=reason.strip(),
+                requested_by=actor,
+                requested_at=now,
+                deadline_before=case.statutory_deadline,
+            )
+    except IntegrityError:  # another request got in first (one live extension per case)
+        raise Conflict("该办件已有延期申请或已延长，请刷新页面查看。", code="extension_refused") from None
+    audit.record_event(
+        action="case.extension_requested",
+        actor=actor,
+        target=case,
+        changes={"days": extension.days, "number": case.number},
+        message=extension.reason[:500],
+    )
+    return extension
+
+
+def _locked_extension(extension: DeadlineExtension) -> DeadlineExtension:
+    locked = DeadlineExtension.objects.select_for_update().get(pk=extension.pk)
+    if locked.status != ExtensionStatus.REQUESTED:
+        raise Conflict(f"该延期申请已审批（{locked.get_status_display()}），无需重复审批。", code="extension_decided")
+    return locked
+
+
+def _check_extension_approver(actor: User, extension: DeadlineExtension, *, allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDeniedError("只有办理部门的审批负责人可以审批延长审批期限。")
+    if actor.pk == extension.requested_by_id:
+        raise PermissionDeniedError("延长审批期限须由申请延期以外的负责人批准，不能批准本人提出的申请。")
+
+
+@transaction.atomic
+def approve_extension(*, extension: DeadlineExtension, actor: User, note: str = "") -> Case:
+    """延长审批期限, step 2: a 审批人员 of the deciding department (not the requester) approves. The
+    statutory deadline moves by the request's working days, once (行政许可法 第四十二条); the case
+    history and the applicant's page show the reason, and the applicant gets a message (outbox).
+
+    Locks the case row, then the request: of two approvals at once one succeeds, the other gets
+    ``Conflict`` (already approved). Refused with nothing changed: an actor who is not an approver of
+    the department, or who asked (``PermissionDeniedError``); a decided case, or a statutory deadline
+    already passed (``Conflict``: the extension must be approved within the 20 days)."""
+    check_lengths(("审批意见", note, TextLimit.OPINION))
+    if extension.case_id is None:
+        raise DomainError("该申请不是办件的延期申请。", code="invalid_extension")
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("guide_version", "item").get(pk=extension.case_id)
+    )
+    extension = _locked_extension(extension)
+    _check_extension_approver(actor, extension, allowed=is_department_approver(actor, case))
+    now = timezone.now()
+    if case.status not in UNDECIDED:
+        raise Conflict(f"该办件当前状态为“{case.get_status_display()}”，无需延长审批期限。", code="extension_refused")
+    if case.statutory_extension_days:
+        raise Conflict("该办件已延长过一次审批期限，依法只能延长一次。", code="extension_refused")
+    before = _statutory_state(case, now)
+    if before.is_overdue:
+        raise Conflict(
+            f"法定办理期限已于 {local_date(before.deadline):%Y-%m-%d} 届满，不能再批准延长。", code="extension_refused"
+        )
+    case.statutory_extension_days = extension.days
+    case.save(update_fields=["statutory_extension_days"])
+    refresh_deadlines(case, now)
+    extension.status = ExtensionStatus.APPROVED
+    extension.decided_by = actor
+    extension.decided_at = now
+    extension.decision_note = note.strip()
+    extension.deadline_before = before.deadline
+    extension.deadline_after = case.statutory_deadline
+    extension.save()
+    told = (
+        f"经本机关负责人批准，法定办理期限延长 {extension.days} 个工作日，"
+        f"至 {_local_text(case.statutory_deadline)}。延长理由：{extension.reason}"
+    )
+    _event(case, action="deadline_extended", from_status=case.status, actor=actor, note=told)
+    _tell_applicant(
+        case,
+        topic=EXTENSION_TOPIC,
+        key=f"{EXTENSION_TOPIC}:{extension.pk}",
+        subject=f"办件{case.number}审批期限延长",
+        body=f"【越秀政务】您的办件{case.number}（{case.item.name}）{told}",
+    )
+    return case
+
+
+@transaction.atomic
+def reject_extension(*, extension: DeadlineExtension, actor: User, note: str) -> DeadlineExtension:
+    """The approver does not approve the extension (the reason is required; the case keeps its
+    deadline and the handler may ask again with new reasons while the deadline runs)."""
+    if not note.strip():
+        raise DomainError("不批准延期须写明意见。", code="reason_required")
+    check_lengths(("审批意见", note, TextLimit.OPINION))
+    target = extension.case or extension.bundle_case
+    if extension.case_id is not None:
+        case = Case.objects.select_for_update(of=("self",)).get(pk=extension.case_id)
+        allowed = is_department_approver(actor, case)
+    else:
+        bundle_case = (
+            BundleCase.objects.select_for_update(of=("self",)).select_related("bundle").get(pk=extension.bundle_case_id)
+        )
+        allowed = is_bundle_lead_approver(actor, bundle_case)
+    extension = _locked_extension(extension)
+    _check_extension_approver(actor, extension, allowed=allowed)
+    extension.status = ExtensionStatus.REJECTED
+    extension.decided_by = actor
+    extension.decided_at = timezone.now()
+    extension.decision_note = note.strip()
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit.record_event(
+        action="case.extension_rejected" if extension.case_id is not None else "bundle_case.extension_rejected",
+        actor=actor,
+        target=target,
+        message=extension.decision_note[:500],
+    )
+    return extension
+
+
+def is_bundle_lead_approver(user: User, bundle_case: BundleCase) -> bool:
+    """Whether ``user`` is a 审批人员 of the bundle's lead department (牵头部门), who approves a joint
+    extension on the platform for the head of the 本级人民政府 (行政许可法 第四十二条第二款)."""
+    lead = bundle_case.bundle.lead_organisation_id
+    return lead is not None and lead in _approver_organisations(user)
+
+
+def joint_extension_refusal(bundle_case: BundleCase, cases: Sequence[Case], now: datetime | None = None) -> str:
+    """Why a 一件事 application cannot have its joint-handling limit extended now, in Chinese, or ``""``:
+    no licence among its items, not accepted, every item decided, extended once already, a request
+    waiting, or the 45 working days already over."""
+    if not selectors.is_joint_licensing(list(cases)):
+        return "该一件事不含行政许可事项，不适用《行政许可法》第四十二条第二款联合办理延期。"
+    undecided = [case for case in cases if case.status in (CaseStatus.SUBMITTED, *UNDECIDED)]
+    if not any(case.accepted_at for case in cases) or not undecided:
+        return "只有受理后、各事项办结前才能延长联合办理期限。"
+    extensions = list(bundle_case.extensions.all())
+    approved = next((item for item in extensions if item.status == ExtensionStatus.APPROVED), None)
+    if approved is not None:
+        return f"该一件事已延长过一次联合办理期限（{approved.days} 个工作日），依法只能延长一次。"
+    if any(item.status == ExtensionStatus.REQUESTED for item in extensions):
+        return "该一件事已有待批准的延期申请，不能重复申请。"
+    clock = selectors.joint_handling_clock(bundle_case, list(cases), "in_progress", now or timezone.now())
+    if clock is not None and clock.is_overdue:
+        return f"联合办理期限已于 {local_date(clock.deadline):%Y-%m-%d} 届满，不能再延长。"
+    return ""
+
+
+def _locked_bundle(pk: int) -> tuple[BundleCase, list[Case]]:
+    """The application row and its sub-cases, locked in that order (as every bundle step locks)."""
+    locked = BundleCase.objects.select_for_update(of=("self",)).select_related("bundle").get(pk=pk)
+    cases = list(
+        Case.objects.select_for_update(of=("self",)).select_related("item").filter(bundle_case=locked).order_by("id")
+    )
+    return locked, cases
+
+
+@transaction.atomic
+def request_joint_extension(*, bundle_case: BundleCase, actor: User, reason: str) -> DeadlineExtension:
+    """延长联合办理期限, step 1: a window officer or 审批人员 of one of the sub-cases asks to extend the
+    45 working days of joint handling by ``workdays.licence_joint_handling_extension`` (15, once,
+    行政许可法 第四十二条第二款), with the reason told to the applicant. Raises ``DomainError`` (no
+    reason), ``PermissionDeniedError`` and ``Conflict`` (``joint_extension_refusal``)."""
+    if not reason.strip():
+        raise DomainError("延长联合办理期限须写明理由（将告知申请人）。", code="reason_required")
+    check_lengths(("延长理由", reason, TextLimit.OPINION))
+    bundle_case, cases = _locked_bundle(bundle_case.pk)
+    if not any(can_handle(actor, case) for case in cases):
+        raise PermissionDeniedError("您没有处理该一件事的权限。")
+    now = timezone.now()
+    refusal = joint_extension_refusal(bundle_case, cases, now)
+    if refusal:
+        raise Conflict(refusal, code="extension_refused")
+    try:
+        with transaction.atomic():
+            extension = DeadlineExtension.objects.create(
+                bundle_case=bundle_case,
+                kind=ExtensionKind.JOINT_HANDLING,
+                days=int(rules.get_rule_value(LICENCE_JOINT_HANDLING_EXTENSION, local_date(now))),
+                legal_basis="《中华人民共和国行政许可法》第四十二条第二款",
+                reason=reason.strip(),
+                requested_by=actor,
+                requested_at=now,
+            )
+    except IntegrityError:
+        raise Conflict("该一件事已有延期申请或已延长，请刷新页面查看。", code="extension_refused") from None
+    audit.record_event(
+        action="bundle_case.extension_requested",
+        actor=actor,
+        target=bundle_case,
+        changes={"days": extension.days, "number": bundle_case.number},
+        message=extension.reason[:500],
+    )
+    return extension
+
+
+@transaction.atomic
+def approve_joint_extension(*, extension: DeadlineExtension, actor: User, note: str = "") -> BundleCase:
+    """延长联合办理期限, step 2: a 审批人员 of the bundle's lead department (not the requester) approves;
+    the joint clock gets the request's working days, once; the applicant is told why (the bundle page
+    and a message). Locks the application and its sub-cases, then the request; refusals as
+    ``approve_extension``."""
+    check_lengths(("审批意见", note, TextLimit.OPINION))
+    if extension.bundle_case_id is None:
+        raise DomainError("该申请不是一件事的延期申请。", code="invalid_extension")
+    bundle_case, cases = _locked_bundle(extension.bundle_case_id)
+    extension = _locked_extension(extension)
+    _check_extension_approver(actor, extension, allowed=is_bundle_lead_approver(actor, bundle_case))
+    now = timezone.now()
+    before = selectors.joint_handling_clock(bundle_case, cases, "in_progress", now)
+    if before is None or not any(case.status in (CaseStatus.SUBMITTED, *UNDECIDED) for case in cases):
+        raise Conflict("各事项已办理完毕，无需延长联合办理期限。", code="extension_refused")
+    if before.is_overdue:
+        raise Conflict(
+            f"联合办理期限已于 {local_date(before.deadline):%Y-%m-%d} 届满，不能再批准延长。", code="extension_refused"
+        )
+    extension.status = ExtensionStatus.APPROVED
+    extension.decided_by = actor
+    extension.decided_at = now
+    extension.decision_note = note.strip()
+    extension.deadline_before = before.deadline
+    extension.save()
+    after = selectors.joint_handling_clock(bundle_case, cases, "in_progress", now)
+    extension.deadline_after = after.deadline if after else None
+    extension.save(update_fields=["deadline_after"])
+    told = (
+        f"经批准，联合办理期限延长 {extension.days} 个工作日，至 {_local_text(extension.deadline_after)}。"
+        f"延长理由：{extension.reason}"
+    )
+    audit.record_event(
+        action="bundle_case.extension_approved",
+        actor=actor,
+        target=bundle_case,
+        changes={"days": extension.days, "number": bundle_case.number},
+        message=told[:500],
+    )
+    OutboxMessage.objects.get_or_create(
+        dedupe_key=f"{EXTENSION_TOPIC}:{extension.pk}",
+        defaults={
+            "recipient": bundle_case.applicant,
+            "phone": bundle_case.applicant.phone,
+            "topic": EXTENSION_TOPIC,
+            "subject": f"一件事{bundle_case.number}联合办理期限延长",
+            "body": f"【越秀政务】您的“{bundle_case.bundle.name}”（{bundle_case.number}）{told}"[:500],
+            "link": reverse("cases:bundle_detail", args=[bundle_case.number]),
+        },
+    )
+    return bundle_case
+
+
+def _tell_applicant(case: Case, *, topic: str, key: str, subject: str, body: str) -> None:
+    """Queue a message to the applicant (the in-platform inbox and SMS, ``core.OutboxMessage``), once
+    per ``key``; nothing when the applicant has neither an account nor a phone."""
+    if case.applicant_id is None and not case.applicant_phone:
+        return
+    OutboxMessage.objects.get_or_create(
+        dedupe_key=key,
+        defaults={
+            "recipient": case.applicant,
+            "phone": case.applicant_phone,
+            "topic": topic,
+            "subject": subject[:200],
+            "body": body[:500],
+            "link": reverse("cases:detail", args=[case.number]),
+        },
+    )
 
 
 # ---- 一件事: one application, a sub-case per item ------------------------------------------------
@@ -1119,7 +1526,7 @@ def record_home_acceptance(*, case: Case, actor: User, accepted_at: datetime) ->
     transfer.save(update_fields=["home_accepted_at"])
     content = case.guide_version.content
     case.accepted_at = accepted_at
-    case.statutory_limit_days = _working_day_limit(content.get("statutory_limit"))
+    case.statutory_limit_days = statutory_limit_days(case)
     case.promised_limit_days = _working_day_limit(content.get("promised_limit"))
     _move(
         case,

@@ -18,7 +18,17 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors, services
-from yuexiu.cases.models import Case, CaseStatus, DeliveryMethod, HandoverMethod, ResultPlace, TransferDirection
+from yuexiu.cases.models import (
+    BundleCase,
+    Case,
+    CaseStatus,
+    DeadlineExtension,
+    DeliveryMethod,
+    ExtensionStatus,
+    HandoverMethod,
+    ResultPlace,
+    TransferDirection,
+)
 from yuexiu.cases.services import Upload
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog.models import ServiceItem
@@ -216,6 +226,7 @@ def _actions(user: User, case: Case) -> dict[str, bool]:
     status = case.status
     transfer = getattr(case, "transfer", None)
     accepted_elsewhere = transfer is not None and transfer.direction == TransferDirection.OUTGOING
+    pending = _pending_extension(case)
     return {
         "accept": intake and status == CaseStatus.SUBMITTED and not accepted_elsewhere and not in_bundle,
         "decline": intake and status == CaseStatus.SUBMITTED and not in_bundle,
@@ -230,7 +241,16 @@ def _actions(user: User, case: Case) -> dict[str, bool]:
         # for them (its own form, in the staff section).
         "answer": status == CaseStatus.CORRECTION_REQUESTED and not in_bundle and case.applicant_id == user.pk,
         "answer_at_window": status == CaseStatus.CORRECTION_REQUESTED and not in_bundle and intake,
+        # 延长审批期限 (行政许可法 第四十二条): a handler asks, another approver of the department approves.
+        "request_extension": (intake or decide) and not services.extension_refusal(case),
+        "decide_extension": pending is not None
+        and pending.requested_by_id != user.pk
+        and services.is_department_approver(user, case),
     }
+
+
+def _pending_extension(case: Case | BundleCase) -> DeadlineExtension | None:
+    return next((item for item in case.extensions.all() if item.status == ExtensionStatus.REQUESTED), None)
 
 
 @login_required
@@ -251,7 +271,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "clocks": selectors.case_clocks(case),
             "actions": actions,
             "has_staff_actions": user.account_type == AccountType.STAFF
-            and any(allowed for name, allowed in actions.items() if name != "answer"),
+            and any(allowed for name, allowed in actions.items() if name not in ("answer", *EXTENSION_PANEL)),
             "text_limits": TextLimit,
             "open_pause": open_pause,
             "masked_id": identity.mask_id_number(case.applicant_id_number),
@@ -265,6 +285,9 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
                 if hasattr(app, "case_panel")
             ],
             "transfer": getattr(case, "transfer", None),
+            "extensions": selectors.list_extensions(case),
+            "approved_extension": selectors.approved_extension(case),
+            "pending_extension": _pending_extension(case),
             "can_transfer": can_transfer,
             "directions": TransferDirection.choices,
             "result_places": ResultPlace.choices,
@@ -284,7 +307,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     post = request.POST
     version = int(post["version"]) if post.get("version", "").isdecimal() else None
-    if version is None and action not in ("citywide", "hand_over", "home_accepted"):
+    if version is None and action not in ("citywide", "hand_over", "home_accepted", *EXTENSION_ACTIONS):
         messages.error(request, "页面已过期，请刷新后再操作。")
         return redirect("cases:detail", number=number)
     common: dict[str, Any] = {"case": case, "actor": user, "expected_version": version}
@@ -326,6 +349,17 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         "home_accepted": lambda: services.record_home_acceptance(
             case=case, actor=user, accepted_at=_local_instant(post.get("accepted_at", ""))
         ),
+        "request_extension": lambda: (
+            services.request_extension(case=case, actor=user, reason=post.get("reason", "")).case
+        ),
+        "approve_extension": lambda: services.approve_extension(
+            extension=_posted_extension(case, post.get("extension", "")), actor=user, note=post.get("note", "")
+        ),
+        "reject_extension": lambda: (
+            services.reject_extension(
+                extension=_posted_extension(case, post.get("extension", "")), actor=user, note=post.get("note", "")
+            ).case
+        ),
     }
     if action not in handlers:
         raise Http404("未知操作")
@@ -336,8 +370,27 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"办件 {updated.number} 已更新：{updated.get_status_display()}。")
+        done = EXTENSION_MESSAGES.get(action) or f"办件 {updated.number} 已更新：{updated.get_status_display()}。"
+        messages.success(request, done)
     return redirect("cases:detail", number=number)
+
+
+EXTENSION_MESSAGES = {
+    "request_extension": "延期申请已提交，待负责人批准。",
+    "approve_extension": "已批准延长审批期限，并已告知申请人延长理由。",
+    "reject_extension": "已不批准该延期申请，原期限不变。",
+}
+EXTENSION_ACTIONS = tuple(EXTENSION_MESSAGES)
+# Actions shown in the page's own 延长审批期限 section rather than under 办理.
+EXTENSION_PANEL = ("request_extension", "decide_extension")
+
+
+def _posted_extension(target: Case | BundleCase, value: str) -> DeadlineExtension:
+    """The extension request the form names, among the case's (or application's) own."""
+    extension = next((item for item in target.extensions.all() if value.isdecimal() and item.pk == int(value)), None)
+    if extension is None:
+        raise DomainError("未找到该延期申请，请刷新页面后再操作。", code="invalid_extension")
+    return extension
 
 
 def _local_instant(text: str) -> datetime:
@@ -443,6 +496,8 @@ def bundle_detail(request: HttpRequest, number: str) -> HttpResponse:
     progress = selectors.bundle_progress(bundle_case)
     is_staff = user.account_type == AccountType.STAFF
     intake = is_staff and any(services.can_handle(user, case, (Role.WINDOW_OFFICER,)) for case in progress.sub_cases)
+    handles = is_staff and any(services.can_handle(user, case) for case in progress.sub_cases)
+    pending = _pending_extension(bundle_case)
     return render(
         request,
         "cases/bundle_detail.html",
@@ -451,6 +506,14 @@ def bundle_detail(request: HttpRequest, number: str) -> HttpResponse:
             "progress": progress,
             "is_staff_view": is_staff,
             "can_intake": intake,
+            "text_limits": TextLimit,
+            "extensions": selectors.list_extensions(bundle_case),
+            "approved_extension": selectors.approved_extension(bundle_case),
+            "pending_extension": pending,
+            "can_request_extension": handles and not services.joint_extension_refusal(bundle_case, progress.sub_cases),
+            "can_decide_extension": pending is not None
+            and pending.requested_by_id != user.pk
+            and services.is_bundle_lead_approver(user, bundle_case),
             "can_answer": progress.status == "correction_requested" and bundle_case.applicant_id == user.pk,
             "delivery_methods": DeliveryMethod.choices,
         },
@@ -483,6 +546,15 @@ def bundle_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             method=post.get("method", ""),
             tracking_number=post.get("tracking_number", ""),
         ),
+        "request_extension": lambda: services.request_joint_extension(
+            bundle_case=bundle_case, actor=user, reason=post.get("reason", "")
+        ),
+        "approve_extension": lambda: services.approve_joint_extension(
+            extension=_posted_extension(bundle_case, post.get("extension", "")), actor=user, note=post.get("note", "")
+        ),
+        "reject_extension": lambda: services.reject_extension(
+            extension=_posted_extension(bundle_case, post.get("extension", "")), actor=user, note=post.get("note", "")
+        ),
     }
     if action not in handlers:
         raise Http404("未知操作")
@@ -493,5 +565,5 @@ def bundle_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已更新。")
+        messages.success(request, EXTENSION_MESSAGES.get(action, "已更新。"))
     return redirect("cases:bundle_detail", number=number)

@@ -20,6 +20,7 @@ from yuexiu.catalog.models import (
     GuideFinding,
     GuideStatus,
     GuideVersion,
+    ItemType,
     ServiceBundle,
     ServiceItem,
 )
@@ -260,6 +261,15 @@ ITEMS_COMPILING = (
     "所含事项整理中：国家和广东已公布的资料列出了这件“一件事”，但尚未列出它包含哪些具体事项，"
     "我们正在整理。整理完成前暂不受理网上申请，如需办理请到区政务服务中心窗口咨询。"
 )
+
+
+def is_licensing_item(item: ServiceItem) -> bool:
+    """Whether ``item`` is a 行政许可 (the catalogue's 事项类型), so that the time limits of
+    《中华人民共和国行政许可法》 govern its cases: decision within 20 working days, one extension of 10
+    (第四十二条), 45 for joint handling (第四十二条第二款, 第二十六条), the licence served within 10 after
+    the decision (第四十四条). Registrations that the catalogue types as 行政许可 (登记注册) count too
+    (第十二条第五项)."""
+    return item.item_type == ItemType.LICENSING
 
 
 def list_bundles(*, event_kind: str = "") -> QuerySet[ServiceBundle]:

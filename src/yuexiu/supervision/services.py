@@ -2,11 +2,12 @@
 (督办) and their loop, integrity supervisors' observations.
 
 The sweep is a handful of indexed queries: cases keep the instants at which rules fire (``due_at``,
-``warning_at``, ``pause_alert_at``, recomputed on every transition by ``cases.services``), so the sweep
-never recomputes a clock. Each rule fires at most once per case: ``Alert`` has a unique (case, rule)
-constraint and alerts are inserted with ``ignore_conflicts``, so a retried sweep or two workers
-sweeping at once create each alert once. A red alert opens one supervision order (one-to-one).
-Thresholds are dated rule parameters (``supervision.*``, sources in core/data/rules.yaml).
+``warning_at``, ``pause_alert_at``, ``service_deadline``, recomputed on every transition by
+``cases.services``), so the sweep never recomputes a clock. Each rule fires at most once per case:
+``Alert`` has a unique (case, rule) constraint and alerts are inserted with ``ignore_conflicts``, so a
+retried sweep or two workers sweeping at once create each alert once. A red alert opens one
+supervision order (one-to-one). Thresholds are dated rule parameters (``supervision.*``, sources in
+core/data/rules.yaml).
 """
 
 from __future__ import annotations
@@ -74,6 +75,14 @@ RULES: tuple[AlertRule, ...] = (
         AlertLevel.WARNING,
         "暂停计时过久",
         lambda cases, now: cases.filter(status__in=PAUSED_STATUSES, pause_alert_at__lt=now),
+    ),
+    # 行政许可法 第四十四条: an approved licence is issued and served within 10 working days of the
+    # decision (``Case.service_deadline``); the licensing department answers for it.
+    AlertRule(
+        "service_overdue",
+        AlertLevel.RED,
+        "准予许可后超期未送达",
+        lambda cases, now: cases.filter(status=CaseStatus.APPROVED, service_deadline__lt=now),
     ),
 )
 RULE_LABELS = {rule.code: rule.label for rule in RULES}
