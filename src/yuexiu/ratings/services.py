@@ -4,7 +4,8 @@ rating after the configured window, and the published statistics.
 Rules and sources: five levels and 差评 = the two lowest (国办发〔2019〕51号; national technical scheme);
 one rating per case; real-name; no staff member rates a case they handled; the default level and
 window are dated rule parameters (``ratings.default_level``, ``ratings.default_after_days``: 粤办函〔2019〕274号,
-基本满意 after 7 natural days). Formulas of the statistics: docs/ratings.md.
+基本满意 at the end of the 7th natural day; kept as the platform's default, confidence U, under
+粤办函〔2020〕21号 from 2020-02-19). Formulas of the statistics: docs/ratings.md.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from yuexiu.core.models import Organisation, OutboxMessage, Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.text_limits import TextLimit, TextTooLong, check_lengths, length_problem
-from yuexiu.core.workdays import end_of_local_day, local_date
+from yuexiu.core.workdays import CalendarError, WorkingDayCalendar, end_of_local_day, local_date
 from yuexiu.ratings.models import (
     NEGATIVE_LEVELS,
     STEP_ORDER,
@@ -213,34 +214,69 @@ def rate_case(
     return rating
 
 
+def default_rating_due(finished_at: datetime, calendar: WorkingDayCalendar | None = None) -> datetime | None:
+    """The instant (aware, UTC) a case finished at ``finished_at`` and still unrated gets the default
+    rating: 24:00 Asia/Shanghai at the end of the ``ratings.default_after_days``-th natural day after the
+    finishing day (that day not counted), the last day moved to the day after a statutory holiday or
+    rest day as any natural-day period is (《民法典》第二百零一条、第二百零三条; ``natural_deadline``).
+
+    The rule in force on the finishing day applies (粤办函〔2019〕274号 from 2019-08-09; from 2020-02-19
+    the platform's default under 粤办函〔2020〕21号, whose rule was not found: confidence U). Returns
+    ``None`` when no rule was in force that day (no default rating existed) or the calendar cannot count
+    that far."""
+    finished_on = local_date(finished_at)
+    try:
+        days = int(rules.get_rule_value("ratings.default_after_days", finished_on))
+        period_end = (calendar or get_calendar()).natural_deadline(finished_at, days)
+    except (NotFound, CalendarError):
+        return None
+    return period_end + timedelta(microseconds=1)  # 23:59:59.999999 local is the last instant of the period
+
+
 def give_default_ratings(now: datetime | None = None) -> int:
-    """Cases finished longer ago than ``ratings.default_after_days`` natural days and not rated get the
-    default level (基本满意, 粤办函〔2019〕274号). Idempotent: the rating is unique per case."""
+    """Every finished case (delivered, closed or declined) still unrated when its rating period has
+    ended (``default_rating_due``: the end of the 7th natural day after it finished) gets the default
+    level in force on its finishing day (``ratings.default_level``: 基本满意), marked as default and given
+    at the instant the period ended. Returns the number of ratings written. Idempotent: the rating is
+    unique per case, so a second or concurrent run writes nothing more."""
     now = now or timezone.now()
-    days = int(rules.get_rule_value("ratings.default_after_days"))
-    level = int(rules.get_rule_value("ratings.default_level"))
-    cutoff = now - timedelta(days=days)
-    finished = Case.objects.filter(status__in=RATABLE, rating__isnull=True).filter(
-        Q(closed_at__lte=cutoff) | Q(closed_at__isnull=True, delivered_at__lte=cutoff)
-    )
+    calendar = get_calendar()
+    by_day: dict[date, tuple[datetime | None, int]] = {}  # finishing day -> (due instant, default level)
     sets = {kind: QuestionSet.objects.filter(kind=kind).order_by("-version").first() for kind in ("online", "offline")}
-    ratings = [
-        Rating(
-            case_id=case_id,
-            level=level,
-            question_set=sets["online" if channel == "online" else "offline"],
-            channel=RatingChannel.DEFAULT,
-            rater_id=applicant_id,
-            is_real_name=False,
-            is_default=True,
-            given_at=now,
-            organisation_id_snapshot=organisation_id,
-            window_id_snapshot=intake_id,
+    ratings = []
+    for case_id, channel, applicant_id, organisation_id, intake_id, closed_at, delivered_at in (
+        Case.objects.filter(status__in=RATABLE, rating__isnull=True)
+        .filter(Q(closed_at__lte=now) | Q(closed_at__isnull=True, delivered_at__lte=now))
+        .values_list(
+            "id", "channel", "applicant_id", "organisation_id", "intake_organisation_id", "closed_at", "delivered_at"
         )
-        for case_id, channel, applicant_id, organisation_id, intake_id in finished.values_list(
-            "id", "channel", "applicant_id", "organisation_id", "intake_organisation_id"
+    ):
+        finished_at = closed_at or delivered_at
+        finished_on = local_date(finished_at)
+        if finished_on not in by_day:
+            due = default_rating_due(finished_at, calendar)
+            try:
+                level = int(rules.get_rule_value("ratings.default_level", finished_on))
+            except NotFound:  # no default level in force that day: no default rating either
+                due, level = None, 0
+            by_day[finished_on] = (due, level)
+        due, level = by_day[finished_on]
+        if due is None or now < due:
+            continue
+        ratings.append(
+            Rating(
+                case_id=case_id,
+                level=level,
+                question_set=sets["online" if channel == "online" else "offline"],
+                channel=RatingChannel.DEFAULT,
+                rater_id=applicant_id,
+                is_real_name=False,
+                is_default=True,
+                given_at=due,
+                organisation_id_snapshot=organisation_id,
+                window_id_snapshot=intake_id,
+            )
         )
-    ]
     with transaction.atomic():
         Rating.objects.bulk_create(ratings, ignore_conflicts=True)
     return len(ratings)
