@@ -467,7 +467,14 @@ def statistics_workbook(*, since: datetime, until: datetime | None = None) -> by
 
 
 def _step_due(step: str, start: datetime) -> datetime | None:
-    days = rules.get_rule_value("ratings.rectification_step_days").get(step)
+    """The deadline of ``step`` begun at ``start``: 24:00 of the N-th working day after its date, N from
+    the row of ``ratings.rectification_step_days`` in force that day (the platform's own default,
+    confidence U: Guangdong's deadlines were not found). ``None`` for a step without a deadline, or a
+    day no row covers."""
+    try:
+        days = rules.get_rule_value("ratings.rectification_step_days", local_date(start)).get(step)
+    except NotFound:
+        return None
     if days is None:
         return None
     return end_of_local_day(get_calendar().add_working_days(local_date(start), int(days)))
