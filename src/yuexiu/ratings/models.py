@@ -144,6 +144,14 @@ class Rating(models.Model):
     def is_negative(self) -> bool:
         return self.level in NEGATIVE_LEVELS
 
+    @property
+    def is_anonymous(self) -> bool:
+        """Given without a name (an on-site rating at the window tablet or the kiosk). Guangdong ratings
+        are real-name (实名制, domain/rules.md §1.3): anonymous ones are counted apart from the real-name
+        figures, and their 差评 have nobody to answer or call back. A default rating is not anonymous: it
+        stands for the case's applicant."""
+        return not self.is_real_name and not self.is_default
+
 
 class Step(models.TextChoices):
     """The 差评 loop (国办发〔2019〕51号: 调查核实、督促整改、反馈; 回访)."""

@@ -286,8 +286,46 @@ def give_default_ratings(now: datetime | None = None) -> int:
 
 
 @dataclass
+class AnonymousFigures:
+    """On-site ratings given anonymously (一次一评 at the window tablet or the kiosk). Guangdong ratings
+    are real-name (实名制, domain/rules.md §1.3), so these are counted apart and never enter the
+    real-name figures (docs/ratings.md)."""
+
+    visits: int = 0
+    rated_visits: int = 0
+    ratings: int = 0
+    good: int = 0
+    negative: int = 0
+    rectified_on_time: int = 0
+
+    @property
+    def rating_rate(self) -> float | None:
+        """现场评价率: on-site services rated ÷ on-site services."""
+        return _rate(self.rated_visits, self.visits)
+
+    @property
+    def good_rate(self) -> float | None:
+        return _rate(self.good, self.ratings)
+
+    @property
+    def negative_rate(self) -> float | None:
+        return _rate(self.negative, self.ratings)
+
+    @property
+    def rectification_rate(self) -> float | None:
+        """差评整改率 of anonymous 差评: closed with every step on time ÷ anonymous 差评."""
+        return _rate(self.rectified_on_time, self.negative)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.visits or self.ratings)
+
+
+@dataclass
 class RatingFigures:
-    """Counts for one department and the rates computed from them (docs/ratings.md)."""
+    """Counts for one department (or item, channel, month …) and the rates computed from them
+    (docs/ratings.md). The real-name figures count the ratings of cases, given by the applicant or by
+    default; anonymous on-site ratings are in ``anonymous`` only."""
 
     organisation: Organisation | None
     label: str = ""
@@ -299,46 +337,58 @@ class RatingFigures:
     rectified_on_time: int = 0
     callbacks: int = 0
     levels: dict[int, int] = field(default_factory=dict)
-
-    @staticmethod
-    def _rate(part: int, whole: int) -> float | None:
-        return round(part / whole * 100, 1) if whole else None
+    anonymous: AnonymousFigures = field(default_factory=AnonymousFigures)
 
     @property
     def good_rate(self) -> float | None:
-        return self._rate(self.good, self.ratings)
+        """好评率: (非常满意 + 满意 + 基本满意) ÷ real-name 有效评价数."""
+        return _rate(self.good, self.ratings)
 
     @property
     def negative_rate(self) -> float | None:
-        return self._rate(self.negative, self.ratings)
+        """差评率: (不满意 + 非常不满意) ÷ real-name 有效评价数."""
+        return _rate(self.negative, self.ratings)
 
     @property
     def active_rate(self) -> float | None:
-        return self._rate(self.active, self.finished_cases)
+        """主动评价率: cases rated by the person (not by default) ÷ cases finished in the period."""
+        return _rate(self.active, self.finished_cases)
 
     @property
     def rectification_rate(self) -> float | None:
-        """差评整改率: 差评 rectified and closed on time ÷ counted 差评."""
-        return self._rate(self.rectified_on_time, self.negative)
+        """差评整改率: real-name 差评 rectified and closed on time ÷ counted real-name 差评."""
+        return _rate(self.rectified_on_time, self.negative)
 
     @property
     def callback_rate(self) -> float | None:
-        """回访率: 差评 with a recorded callback ÷ counted (real-name) 差评."""
-        return self._rate(self.callbacks, self.negative)
+        """回访率 = 已回访实名差评 ÷ 实名差评 (domain/rules.md §1.5)."""
+        return _rate(self.callbacks, self.negative)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    """``part`` ÷ ``whole`` in percent, one decimal; ``None`` when there is nothing to divide by."""
+    return round(part / whole * 100, 1) if whole else None
 
 
 DIMENSIONS = {"department": "单位", "item": "事项", "channel": "渠道", "month": "月份"}
 # Dimensions that name staff: for the bureau's workbook, not the public page.
 STAFF_DIMENSIONS = {"window": "受理窗口单位", "officer": "责任人员"}
+COUNTS = ("finished_cases", "ratings", "good", "negative", "active", "rectified_on_time", "callbacks")
+ANONYMOUS_COUNTS = ("visits", "rated_visits", "ratings", "good", "negative", "rectified_on_time")
 
 
 def rating_statistics(
     *, since: datetime, until: datetime | None = None, dimension: str = "department"
 ) -> tuple[RatingFigures, list[RatingFigures]]:
-    """District totals and figures per ``dimension`` (``DIMENSIONS``) for ratings given in
-    [since, until): 好评率 and 差评率 over counted ratings (upheld appeals excluded), 主动评价率 over cases
-    finished in the period (not per channel: a case has no rating channel until rated), 差评整改率 and
-    回访率 over counted 差评. Formulas: docs/ratings.md."""
+    """District totals and figures per ``dimension`` (``DIMENSIONS``, ``STAFF_DIMENSIONS``) for ratings
+    given in [since, until). Ratings an upheld appeal or a self-check removed are not counted.
+
+    Real-name figures (the ratings of cases, by their applicant or by default; Guangdong ratings are
+    real-name, domain/rules.md §1.3): 好评率 and 差评率 over real-name ratings, 主动评价率 over cases
+    finished in the period (not per channel: a case has no rating channel until rated), 差评整改率 over
+    real-name 差评, and 回访率 = 已回访实名差评 ÷ 实名差评 (§1.5). Anonymous on-site ratings (window
+    tablet, kiosk) are counted apart in each row's ``anonymous``: on-site services, ratings, 好评率,
+    差评率 and 差评整改率 of their own. Formulas: docs/ratings.md."""
     until = until or timezone.now()
     rows: dict[Any, RatingFigures] = defaultdict(lambda: RatingFigures(organisation=None))
     ratings = Rating.objects.filter(given_at__gte=since, given_at__lt=until, excluded=False)
@@ -350,21 +400,30 @@ def rating_statistics(
         "window": "window_id_snapshot",
         "officer": "officer_id_snapshot",
     }[dimension]
-    keys: dict[int, Any] = {}
-    for pk, key, level in ratings.values_list("pk", rating_key, "level"):
+    keys: dict[int, tuple[Any, bool]] = {}  # rating -> (row key, anonymous)
+    for pk, key, level, is_real_name, is_default in ratings.values_list(
+        "pk", rating_key, "level", "is_real_name", "is_default"
+    ):
         key = _month(key) if dimension == "month" else key
-        keys[pk] = key
+        anonymous = not is_real_name and not is_default
+        keys[pk] = (key, anonymous)
         row = rows[key]
-        row.ratings += 1
-        row.levels[level] = row.levels.get(level, 0) + 1
-        row.good += level not in NEGATIVE_LEVELS
-        row.negative += level in NEGATIVE_LEVELS
+        counts: RatingFigures | AnonymousFigures = row.anonymous if anonymous else row
+        counts.ratings += 1
+        counts.good += level not in NEGATIVE_LEVELS
+        counts.negative += level in NEGATIVE_LEVELS
+        if not anonymous:
+            row.levels[level] = row.levels.get(level, 0) + 1
     for rating_id, step, on_time, callback_level in Rectification.objects.filter(rating__in=ratings).values_list(
         "rating_id", "step", "on_time", "callback_level"
     ):
-        row = rows[keys[rating_id]]
-        row.rectified_on_time += step == Step.CLOSED and on_time
-        row.callbacks += callback_level is not None
+        key, anonymous = keys[rating_id]
+        row = rows[key]
+        if anonymous:
+            row.anonymous.rectified_on_time += step == Step.CLOSED and on_time
+        else:
+            row.rectified_on_time += step == Step.CLOSED and on_time
+            row.callbacks += callback_level is not None
     if dimension not in ("channel", "officer"):
         finished = Case.objects.filter(status__in=RATABLE).filter(
             Q(closed_at__gte=since, closed_at__lt=until)
@@ -383,14 +442,19 @@ def rating_statistics(
             row.finished_cases += 1
             # 主动评价率 counts, among the services finished in the period, those rated by the person.
             row.active += bool(rated) and not is_default and not excluded
-        # On-site visits are services too (一次一评): they count in the denominator of 主动评价率.
-        if dimension != "item":
-            visits = Visit.objects.filter(served_at__gte=since, served_at__lt=until)
-            visit_key = {"department": "organisation_id", "month": "served_at", "window": "organisation_id"}[dimension]
-            for key, rated, excluded in visits.values_list(visit_key, "rating__id", "rating__excluded"):
-                row = rows[_month(key) if dimension == "month" else key]
-                row.finished_cases += 1
-                row.active += bool(rated) and not excluded
+    if dimension not in ("channel", "item"):
+        # On-site services (一次一评): the denominator of the on-site rating rate, apart from cases.
+        visits = Visit.objects.filter(served_at__gte=since, served_at__lt=until)
+        visit_key = {
+            "department": "organisation_id",
+            "month": "served_at",
+            "window": "organisation_id",
+            "officer": "officer_id",
+        }[dimension]
+        for key, rated, excluded in visits.values_list(visit_key, "rating__id", "rating__excluded"):
+            row = rows[_month(key) if dimension == "month" else key]
+            row.anonymous.visits += 1
+            row.anonymous.rated_visits += bool(rated) and not excluded
     labels = _labels(dimension, list(rows))
     organisations = Organisation.objects.in_bulk(list(rows)) if dimension == "department" else {}
     total = RatingFigures(organisation=None, label="全区")
@@ -398,8 +462,10 @@ def rating_statistics(
     for key, row in rows.items():
         row.label = labels.get(key, str(key))
         row.organisation = organisations.get(key)
-        for name in ("finished_cases", "ratings", "good", "negative", "active", "rectified_on_time", "callbacks"):
+        for name in COUNTS:
             setattr(total, name, getattr(total, name) + getattr(row, name))
+        for name in ANONYMOUS_COUNTS:
+            setattr(total.anonymous, name, getattr(total.anonymous, name) + getattr(row.anonymous, name))
         result.append(row)
     if dimension == "department":
         result.sort(key=lambda row: (row.organisation.sort_order if row.organisation else 0, row.label))
@@ -432,20 +498,39 @@ def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
     return {key: key for key in keys}
 
 
+WORKBOOK_HEADER = [
+    "名称",
+    "办结件",
+    "实名评价数",
+    "好评率(%)",
+    "差评率(%)",
+    "主动评价率(%)",
+    "差评整改率(%)",
+    "回访率(%)",
+    "现场服务",
+    "现场匿名评价数",
+    "现场评价率(%)",
+    "匿名好评率(%)",
+    "匿名差评率(%)",
+    "匿名差评整改率(%)",
+]
+
+
 def statistics_workbook(*, since: datetime, until: datetime | None = None) -> bytes:
-    """The statistics as an Excel workbook: one sheet per dimension, rates in percent."""
+    """The statistics as an Excel workbook: one sheet per dimension, rates in percent; the real-name
+    figures first, then the anonymous on-site ratings, counted apart (``WORKBOOK_HEADER``)."""
     from io import BytesIO
 
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)
-    header = ["名称", "办结件", "评价数", "好评率(%)", "差评率(%)", "主动评价率(%)", "差评整改率(%)", "回访率(%)"]
     for dimension, title in {**DIMENSIONS, **STAFF_DIMENSIONS}.items():
         total, rows = rating_statistics(since=since, until=until, dimension=dimension)
         sheet = book.create_sheet(f"按{title}")
-        sheet.append(header)
+        sheet.append(WORKBOOK_HEADER)
         for row in [*rows, total]:
+            anonymous = row.anonymous
             sheet.append(
                 [
                     row.label,
@@ -456,6 +541,12 @@ def statistics_workbook(*, since: datetime, until: datetime | None = None) -> by
                     row.active_rate,
                     row.rectification_rate,
                     row.callback_rate,
+                    anonymous.visits,
+                    anonymous.ratings,
+                    anonymous.rating_rate,
+                    anonymous.good_rate,
+                    anonymous.negative_rate,
+                    anonymous.rectification_rate,
                 ]
             )
     buffer = BytesIO()
@@ -549,7 +640,8 @@ def advance_rectification(
 ) -> Rectification:
     """Record the current step and move to the next, with the next step's deadline (working days,
     ``ratings.rectification_step_days``). 分类 needs a classification; 回访 needs the rater's
-    satisfaction. A step finished after its deadline makes the rectification late (差评整改率).
+    satisfaction. A step finished after its deadline makes the rectification late (差评整改率). An
+    anonymous 差评 (on-site, no name) closes after 整改: there is nobody to answer or call back.
 
     The rated unit's staff record 核实 to 答复; the 回访 is recorded by a 12345 hotline operator or a
     supervisor from outside the rated unit (``can_make_callback``). Raises ``PermissionDeniedError``
@@ -585,6 +677,9 @@ def advance_rectification(
     finished = locked.step
     locked.notes = {**locked.notes, finished: {"note": note.strip(), "by": actor.pk, "at": now.isoformat()}}
     locked.step = STEP_ORDER[STEP_ORDER.index(Step(finished)) + 1]
+    if finished == Step.RECTIFY and locked.rating.is_anonymous:
+        # An anonymous on-site 差评 names nobody to answer or call back: it closes once rectified.
+        locked.step = Step.CLOSED
     if finished == Step.CALLBACK and callback_level in NEGATIVE_LEVELS:
         # The rater is still dissatisfied: rectify again; the rectification no longer counts as on time.
         locked.step = Step.RECTIFY

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors as case_selectors
 from yuexiu.cases.models import Case
-from yuexiu.core import identity
+from yuexiu.core import identity, rules
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import own_organisation_ids
@@ -25,6 +25,7 @@ from yuexiu.core.views import staff_required
 from yuexiu.ratings import selectors, services
 from yuexiu.ratings.forms import posted_rating, rating_form
 from yuexiu.ratings.models import (
+    STEP_ORDER,
     Appeal,
     AppealKind,
     CheckOutcome,
@@ -107,7 +108,8 @@ PERIODS = {"30": "近 30 天", "90": "近 90 天", "365": "近一年"}
 
 def statistics(request: HttpRequest) -> HttpResponse:
     """The public statistics page: rates per department, item, channel or month, and the monthly trend
-    as a chart. No personal data."""
+    as a chart, over real-name ratings; anonymous on-site ratings in a section of their own. No personal
+    data."""
     period = request.GET.get("days", "365")
     if period not in PERIODS:
         period = "365"
@@ -127,11 +129,13 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "ratings/statistics.html",
         {
             "total": total,
-            "rows": rows,
             "period": period,
             "periods": PERIODS,
             "dimension": dimension,
             "dimensions": services.DIMENSIONS,
+            "dimension_label": services.DIMENSIONS[dimension],
+            "real_name_rows": [row for row in rows if row.finished_cases or row.ratings],
+            "anonymous_rows": [row for row in rows if not row.anonymous.is_empty],
             "chart": chart,
         },
     )
@@ -173,11 +177,20 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 "can_appeal": in_unit and rectification.step != Step.CLOSED,
             }
         )
+    try:
+        step_rule = rules.get_rule("ratings.rectification_step_days")
+    except NotFound:
+        step_rule = None
+    step_days = [  # in the loop's order (a JSON object's keys have none on PostgreSQL)
+        (step.label, step_rule.value[step]) for step in STEP_ORDER if step_rule and step in step_rule.value
+    ]
     return render(
         request,
         "ratings/workbench.html",
         {
             "rows": rows,
+            "step_rule": step_rule,
+            "step_days": step_days,
             "is_window": has_role(user, Role.WINDOW_OFFICER),
             "is_hotline_operator": has_role(user, Role.HOTLINE_OPERATOR),  # only they enter 12345 ratings
             "appeals": appeals,
