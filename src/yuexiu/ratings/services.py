@@ -38,11 +38,14 @@ from yuexiu.ratings.models import (
     AppealKind,
     CheckOutcome,
     Classification,
+    HandlingReview,
     Level,
     QuestionSet,
     Rating,
     RatingChannel,
     Rectification,
+    ReviewChannel,
+    ReviewOutcome,
     SelfCheck,
     Step,
     Visit,
@@ -788,6 +791,199 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
         action="rating.appeal_upheld" if upheld else "rating.appeal_rejected", actor=actor, target=appeal.rating.case
     )
     return appeal
+
+
+# ---- 申诉复核: the rater asks for a review of how their 差评 was handled ------------------------------
+
+REVIEW_TOPIC = "rating_review"
+
+
+def review_request_deadline(rectification: Rectification) -> datetime | None:
+    """The last instant the rater may ask for a review: 24:00 at the end of ``ratings.review_request_days``
+    natural days after the day of the unit's latest reply (that day not counted; the last day moved past
+    a holiday, 《民法典》第二百零三条). The platform's own default, confidence U (国办发〔2019〕51号 sets up
+    申诉复核 without a period). ``None`` before any reply, or on a day no rule row covers."""
+    reply = rectification.notes.get(Step.REPLY)
+    if not reply:
+        return None
+    replied_at = datetime.fromisoformat(reply["at"])
+    try:
+        days = int(rules.get_rule_value("ratings.review_request_days", local_date(replied_at)))
+        return get_calendar().natural_deadline(replied_at, days)
+    except (NotFound, CalendarError):
+        return None
+
+
+def review_refusal(rating: Rating, now: datetime | None = None) -> str:
+    """Why the rater of ``rating`` may not ask for a review of its handling now (Chinese), or "" when
+    they may: a counted, real-name 差评 whose unit has replied (the rectification is at 回访 or closed),
+    within ``review_request_deadline``, with no review open, and no review already maintained (after a
+    重新整改 the rater may ask again once the unit has replied anew)."""
+    now = now or timezone.now()
+    rectification = getattr(rating, "rectification", None)
+    if rectification is None or rating.is_anonymous or rating.case_id is None:
+        return "只有实名差评可以申请复核处理情况。"
+    if rating.excluded:
+        return "该差评已不计入统计（经复核认定为误评、恶意差评或经自查核实），不能申请复核处理情况。"
+    reviews = list(rectification.reviews.order_by("requested_at", "id"))
+    if any(not review.outcome for review in reviews):
+        return "您的复核申请正在办理中。"
+    if any(review.outcome == ReviewOutcome.MAINTAINED for review in reviews):
+        return "复核已维持原处理，不再受理复核申请；如仍有意见，可拨打 12345 热线反映。"
+    reply = rectification.notes.get(Step.REPLY)
+    replied_again = reply and (not reviews or datetime.fromisoformat(reply["at"]) > reviews[-1].decided_at)
+    if rectification.step not in (Step.CALLBACK, Step.CLOSED) or not replied_again:
+        return "办理单位答复后才能申请复核处理情况。"
+    deadline = review_request_deadline(rectification)
+    if deadline is not None and now > deadline:
+        return f"申请复核的期限已过（办理单位答复后 {_review_days('ratings.review_request_days', now)} 个自然日内）。"
+    return ""
+
+
+def _review_days(key: str, on: datetime) -> str:
+    try:
+        return str(rules.get_rule_value(key, local_date(on)))
+    except NotFound:
+        return "规定"
+
+
+@transaction.atomic
+def request_handling_review(
+    *, rating: Rating, reason: str, channel: str, requester: User | None = None
+) -> HandlingReview:
+    """The rater asks for a review of how their 差评 was handled (申诉复核, 国办发〔2019〕51号), with the
+    reason. ``channel`` is ``portal`` (``requester`` is the signed-in rater) or ``link`` (the rating link
+    of the result notice or the SMS: ``requester`` is ``None`` and the case's applicant, the rater,
+    asks). The review is due within ``ratings.review_decision_days`` working days (24:00 of the last).
+
+    Raises ``PermissionDeniedError`` when the requester is not the rater, ``Conflict`` when a review
+    may not be asked now (``review_refusal``: before the reply, after the period, one open, one
+    maintained), ``DomainError`` without a reason or with one too long."""
+    if channel not in ReviewChannel.values:
+        raise DomainError("该申请渠道暂未开通。", code="invalid_review")
+    if not reason.strip():
+        raise DomainError("请写明申请复核的理由。", code="reason_required", details={"field": "reason"})
+    check_lengths(("复核理由", reason, TextLimit.OPINION))
+    if rating.rater_id is None or (
+        channel == ReviewChannel.PORTAL and getattr(requester, "pk", None) != rating.rater_id
+    ):
+        raise PermissionDeniedError("只有评价人本人可以申请复核差评的处理情况。")
+    rectification = (
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related("rating__case")
+        .filter(rating=rating)
+        .first()
+    )
+    if rectification is None:
+        raise Conflict("只有实名差评可以申请复核处理情况。", code="review_refused")
+    rating = rectification.rating  # fresh, locked with its rectification
+    now = timezone.now()
+    if refusal := review_refusal(rating, now):
+        raise Conflict(refusal, code="review_refused")
+    try:
+        days = int(rules.get_rule_value("ratings.review_decision_days", local_date(now)))
+        due_at: datetime | None = end_of_local_day(get_calendar().add_working_days(local_date(now), days))
+    except (NotFound, CalendarError):
+        due_at = None
+    try:
+        with transaction.atomic():
+            review = HandlingReview.objects.create(
+                rectification=rectification,
+                requested_by_id=rating.rater_id,
+                channel=channel,
+                reason=reason.strip(),
+                requested_at=now,
+                due_at=due_at,
+            )
+    except IntegrityError:
+        raise Conflict("您的复核申请正在办理中。", code="review_refused") from None
+    audit.record_event(
+        action="rating.review_requested",
+        actor=requester,
+        target=rating.case,
+        changes={"channel": channel, "due_at": due_at.isoformat() if due_at else None},
+        message=reason.strip()[:500],
+    )
+    return review
+
+
+def can_decide_review(user: User, review: HandlingReview, own: set[int] | None = None) -> bool:
+    """A supervisor of the bureau from outside the rated unit, who is not its responsible officer and
+    recorded no step of this 差评's handling (nobody reviews their own work)."""
+    if not has_role(user, Role.SUPERVISOR):
+        return False
+    rectification = review.rectification
+    own = own_organisation_ids(user) if own is None else own
+    handled_by = {entry.get("by") for entry in rectification.notes.values() if isinstance(entry, dict)}
+    return (
+        rectification.organisation_id not in own and rectification.officer_id != user.pk and user.pk not in handled_by
+    )
+
+
+@transaction.atomic
+def decide_handling_review(*, review: HandlingReview, actor: User, outcome: str, decision: str) -> HandlingReview:
+    """A supervisor decides the rater's review (``can_decide_review``): ``maintained`` (维持原处理) closes
+    the review; ``redo`` (重新整改) sends the rectification back to 整改 with a new deadline, and it no
+    longer counts as on time nor as called back until the new 回访. The rater is told in the outbox.
+
+    Raises ``PermissionDeniedError`` for anyone else, ``Conflict`` when already decided or the rating no
+    longer counts, ``DomainError`` without a decision or with a bad outcome."""
+    if outcome not in ReviewOutcome.values:
+        raise DomainError("请选择复核结论：维持原处理或重新整改。", code="invalid_review")
+    if not decision.strip():
+        raise DomainError("请写明复核意见。", code="decision_required")
+    check_lengths(("复核意见", decision, TextLimit.OPINION))
+    review = HandlingReview.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=review.pk)
+    rectification = (
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related("rating__case")
+        .get(pk=review.rectification_id)
+    )
+    review.rectification = rectification
+    if not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDeniedError("只有监督人员可以复核差评的处理情况。")
+    if not can_decide_review(actor, review):
+        raise PermissionDeniedError("被评价单位的工作人员和经办过该差评的人员不能复核其处理情况。")
+    if review.outcome:
+        raise Conflict("该复核申请已作出结论。", code="review_decided")
+    rating = rectification.rating
+    if outcome == ReviewOutcome.REDO and rating.excluded:
+        raise Conflict("该差评已不计入统计，不能要求重新整改。", code="review_decided")
+    now = timezone.now()
+    review.outcome = outcome
+    review.decision = decision.strip()
+    review.decided_by = actor
+    review.decided_at = now
+    review.save(update_fields=["outcome", "decision", "decided_by", "decided_at"])
+    if outcome == ReviewOutcome.REDO:
+        rectification.step = Step.RECTIFY
+        rectification.step_due_at = _step_due(Step.RECTIFY, now)
+        rectification.closed_at = None
+        rectification.on_time = False
+        rectification.callback_level = None
+        rectification.version += 1
+        rectification.save(update_fields=["step", "step_due_at", "closed_at", "on_time", "callback_level", "version"])
+    audit.record_event(
+        action="rating.review_maintained" if outcome == ReviewOutcome.MAINTAINED else "rating.review_redone",
+        actor=actor,
+        target=rating.case,
+        message=review.decision[:500],
+    )
+    case = rating.case
+    verdict = "维持原处理" if outcome == ReviewOutcome.MAINTAINED else "要求办理单位重新整改"
+    OutboxMessage.objects.get_or_create(
+        dedupe_key=f"{REVIEW_TOPIC}:{review.pk}",
+        defaults={
+            "recipient": review.requested_by,
+            "phone": case.applicant_phone if case else "",
+            "topic": REVIEW_TOPIC,
+            "subject": f"办件{case.number if case else ''}差评处理复核结果",
+            "body": f"【越秀政务】您对办件{case.number if case else ''}差评处理的复核申请已办结：{verdict}。"
+            f"复核意见：{review.decision}"[:500],
+            "link": f"/cases/{case.number}/" if case else "",
+        },
+    )
+    return review
 
 
 # ---- 自查: sampling good ratings for verification calls -----------------------------------------------
