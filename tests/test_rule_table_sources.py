@@ -244,3 +244,25 @@ def test_every_row_fits_the_table_and_loads(db):
         for name, limit in limits.items():
             assert len(row.get(name) or "") <= limit, (row["key"], row["effective_from"], name)
         assert row["confidence"] in {"H", "M", "L", "U"}
+
+
+def test_an_installation_holding_the_earlier_rows_gets_them_corrected_unless_an_administrator_changed_them(db):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("yuexiu.core.migrations.0012_rule_rows_corrected_from_sources")
+    for (key, effective_from), (value, source_document) in migration.EARLIER.items():
+        RuleParameter.objects.create(
+            key=key, effective_from=effective_from, value=value, source_document=source_document, confidence="M"
+        )
+    # An administrator set their own objection text: theirs to keep.
+    RuleParameter.objects.filter(key="policies.objection_rule").update(value="区科工商信局自定的异议方式")
+    migration.correct_rows(apps, None)
+    audit_row = RuleParameter.objects.get(key="audit.log_retention_min_days")
+    assert (audit_row.value, audit_row.confidence) == (184, "H") and "184" in audit_row.note
+    steps = RuleParameter.objects.get(key="ratings.rectification_step_days")
+    assert steps.confidence == "U" and steps.source_document.startswith(PLATFORM_DEFAULT)
+    assert RuleParameter.objects.get(key="policies.objection_rule").value == "区科工商信局自定的异议方式"
+    migration.correct_rows(apps, None)  # a second run changes nothing
+    assert RuleParameter.objects.get(key="audit.log_retention_min_days").value == 184
