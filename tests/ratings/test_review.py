@@ -190,3 +190,30 @@ def test_the_rater_asks_through_the_rating_link_and_staff_cannot(client, catalog
         catalogue["enterprise_demo"],
         "问题没有解决",
     )
+
+
+def test_the_supervisors_workbench_reads_reviews_and_callbacks_in_a_constant_number_of_queries(
+    client, catalogue, replied
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.ratings.test_ratings import _case_closed_at
+
+    def workbench_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/workbench/ratings/").status_code == 200
+        return len(queries)
+
+    client.force_login(catalogue["supervisor_demo"])
+    with time_machine.travel(at("2026-03-04T10:00"), tick=False):
+        services.request_handling_review(rating=replied, reason="问题没有解决", channel="link")
+    one = workbench_queries()
+    second = _case_closed_at(catalogue, "2026-03-02T11:00", "second")
+    with time_machine.travel(at("2026-03-02T16:00"), tick=False):
+        rating = services.rate_case(case=second, channel="qr", level=2, comment="材料清单不清楚")
+    _reply(rating.rectification, catalogue["approver_scj"], "2026-03-03T11:00")
+    with time_machine.travel(at("2026-03-04T11:00"), tick=False):
+        services.request_handling_review(rating=rating, reason="清单仍未更新", channel="link")
+    assert HandlingReview.objects.filter(outcome="").count() == 2
+    assert workbench_queries() == one

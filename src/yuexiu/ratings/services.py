@@ -621,11 +621,13 @@ def makes_callbacks(user: User) -> bool:
     return has_role(user, *CALLBACK_ROLES)
 
 
-def can_make_callback(user: User, rectification: Rectification, own: set[int] | None = None) -> bool:
+def can_make_callback(
+    user: User, rectification: Rectification, own: set[int] | None = None, *, is_caller: bool | None = None
+) -> bool:
     """Whether ``user`` may record the callback of ``rectification``: a callback role, not staff of the
-    rated unit (``own``: the user's own organisation ids, passed by lists computing it once) and not
-    its responsible officer."""
-    if not makes_callbacks(user):
+    rated unit (``own``: the user's own organisation ids) and not its responsible officer. Lists pass
+    ``own`` and ``is_caller`` (``makes_callbacks(user)``) computed once."""
+    if not (makes_callbacks(user) if is_caller is None else is_caller):
         return False
     own = own_organisation_ids(user) if own is None else own
     return rectification.organisation_id not in own and rectification.officer_id != user.pk
@@ -907,10 +909,13 @@ def request_handling_review(
     return review
 
 
-def can_decide_review(user: User, review: HandlingReview, own: set[int] | None = None) -> bool:
+def can_decide_review(
+    user: User, review: HandlingReview, own: set[int] | None = None, *, is_supervisor: bool | None = None
+) -> bool:
     """A supervisor of the bureau from outside the rated unit, who is not its responsible officer and
-    recorded no step of this 差评's handling (nobody reviews their own work)."""
-    if not has_role(user, Role.SUPERVISOR):
+    recorded no step of this 差评's handling (nobody reviews their own work). Lists pass ``own`` (the
+    user's organisation ids) and ``is_supervisor`` computed once."""
+    if not (has_role(user, Role.SUPERVISOR) if is_supervisor is None else is_supervisor):
         return False
     rectification = review.rectification
     own = own_organisation_ids(user) if own is None else own

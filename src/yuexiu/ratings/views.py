@@ -234,17 +234,18 @@ def workbench(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # staff_required
     is_supervisor = has_role(user, Role.SUPERVISOR)
     own = own_organisation_ids(user)  # once, not per row
+    is_caller = services.makes_callbacks(user)
     appeals = Appeal.objects.filter(upheld__isnull=True).select_related("rating__case__item") if is_supervisor else []
     reviews = [
-        {"review": review, "can_decide": services.can_decide_review(user, review, own)}
-        for review in selectors.list_reviews_to_decide(user)[:200]
+        {"review": review, "can_decide": services.can_decide_review(user, review, own, is_supervisor=is_supervisor)}
+        for review in (selectors.list_reviews_to_decide(user)[:200] if is_supervisor else [])
     ]
     rows = []
     for rectification in selectors.list_rectifications(user).prefetch_related("reviews")[:200]:
         case = rectification.rating.case
         in_unit = rectification.organisation_id in own
         if rectification.step == Step.CALLBACK:
-            can_advance = services.can_make_callback(user, rectification, own)
+            can_advance = services.can_make_callback(user, rectification, own, is_caller=is_caller)
         else:
             can_advance = in_unit and rectification.step != Step.CLOSED
         rows.append(
