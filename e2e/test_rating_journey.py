@@ -1,6 +1,8 @@
 """好差评 in Chromium: the closed case's page shows the QR code and link of the result notice; the
 applicant (the demo enterprise) opens it and rates 非常不满意; the unit verifies, classifies, rectifies
-and replies; the 12345 hotline records the callback; the public statistics move by exactly that rating."""
+and replies; the 12345 hotline records the callback; the rater reads the reply and asks for a review of
+the handling, which a supervisor maintains; the public statistics move by exactly that rating (real-name;
+no anonymous on-site rating)."""
 
 from __future__ import annotations
 
@@ -86,10 +88,39 @@ def test_an_applicant_rates_a_closed_case_through_its_qr_link(page: Page, site: 
     expect(page.locator("#rectifications")).to_contain_text("没有差评")  # the hotline's callback list is done
     page.get_by_role("button", name="退出登录").click()
 
+    # The rater reads the reply on the case page and asks for a review of the handling (申诉复核).
+    log_in(page, site, "enterprise_demo")
+    page.goto(f"{site}/cases/{case.number}/")
+    expect(page.locator("#handling-reply")).to_contain_text("已向评价人答复整改措施")
+    page.get_by_label("申请复核的理由").fill("引导员只在上午在岗")
+    page.get_by_role("button", name="申请复核").click()
+    expect(page.get_by_text("复核申请已提交")).to_be_visible()
+    expect(page.locator("#handling-reviews")).to_contain_text("待复核")
+    check_accessibility(page, "差评处理情况与复核申请")
+    page.get_by_role("button", name="退出登录").click()
+
+    # A supervisor of the bureau, who took no part in the handling, maintains it.
+    log_in(page, site, "supervisor_demo")
+    page.goto(site + "/workbench/ratings/")
+    review = page.locator("#reviews li").first
+    expect(review).to_contain_text("引导员只在上午在岗")
+    review.get_by_label("复核意见").fill("经核实，引导员已全天在岗，维持原处理")
+    review.get_by_role("button", name="维持原处理").click()
+    expect(page.get_by_text("已更新。")).to_be_visible()
+    expect(page.locator("#reviews")).to_contain_text("没有待复核的申请")
+    page.get_by_role("button", name="退出登录").click()
+
+    log_in(page, site, "enterprise_demo")
+    page.goto(f"{site}/cases/{case.number}/")
+    expect(page.locator("#handling-reviews")).to_contain_text("维持原处理。经核实，引导员已全天在岗")
+    expect(page.locator("#review-form")).to_have_count(0)
+    page.get_by_role("button", name="退出登录").click()
+
     page.goto(site + "/ratings/?days=30")
     totals = page.locator("#rating-totals")
     expect(totals.locator("li").nth(0)).to_contain_text("1")
     expect(totals.locator("li").nth(2)).to_contain_text("100.0%")
     expect(totals.locator("li").nth(4)).to_contain_text("100.0%")
     expect(totals.locator("li").nth(5)).to_contain_text("100.0%")
+    expect(page.locator("#anonymous-totals li").nth(1)).to_contain_text("0")  # no anonymous on-site rating
     check_accessibility(page, "好差评统计")

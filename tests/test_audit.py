@@ -1,4 +1,5 @@
-"""The audit log: append-only, searched and exported by the audit administrator, kept >= 180 days."""
+"""The audit log: append-only, searched and exported by the audit administrator, kept >= 184 days
+(six months, 《网络安全法》第二十一条)."""
 
 from __future__ import annotations
 
@@ -124,13 +125,17 @@ def test_retention_removes_only_entries_past_the_period_and_archives_them(refere
     assert tasks.purge_expired_audit_events() == 0
 
 
-def test_retention_never_goes_below_the_legal_six_months(reference_data, settings, tmp_path):
+def test_retention_never_goes_below_the_legal_six_months_which_are_up_to_184_days(reference_data, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     settings.AUDIT_RETENTION_DAYS = 30
-    kept = _event_at(170, "五个多月前")
-    assert tasks.retention_days() == 180
-    assert tasks.purge_expired_audit_events() == 0
+    # 183 days before today (2026-12-02) is 2026-06-02, exactly six calendar months ago: counted as 180
+    # days, it would have gone on 2026-11-29, before it was six months old (June to November: 183 days).
+    kept = _event_at(183, "刚满六个月")
+    old = _event_at(185, "超过六个月")
+    assert tasks.retention_days() == 184
+    assert tasks.purge_expired_audit_events() == 1
     assert AuditEvent.objects.filter(pk=kept.pk).exists()
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
 
 
 def test_the_retention_job_is_scheduled_daily(reference_data):

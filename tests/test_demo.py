@@ -116,6 +116,7 @@ def _queues(users: dict[str, User]) -> dict[str, int]:
         .filter(observation__filed_by=users["integrity_demo"])
         .count(),
         "hotline: 差评 callbacks": ratings.list_callbacks_due(users["hotline_demo"]).count(),
+        "supervisor: rater's review to decide": ratings.list_reviews_to_decide(users["supervisor_demo"]).count(),
         "editor_scj: change sent back": catalog.list_open_versions(users["editor_scj"])
         .filter(status=GuideStatus.RETURNED)
         .count(),

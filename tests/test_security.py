@@ -127,6 +127,12 @@ def test_production_refuses_sqlite_and_debug():
     assert "DEBUG" in result.stderr
 
 
+def test_production_refuses_an_audit_retention_shorter_than_six_months_of_184_days():
+    result = run_manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_RETENTION_DAYS": "183"})
+    assert result.returncode != 0
+    assert "AUDIT_RETENTION_DAYS 不得少于 184 天" in result.stderr
+
+
 def test_check_deploy_is_clean_under_production_settings():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr

@@ -12,8 +12,9 @@ Two modes, chosen by ``YUEXIU_MODE``:
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -80,6 +81,21 @@ _SQLITE_TEST_NAME = str(VAR_DIR / "test.sqlite3") if DATABASES["default"]["ENGIN
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or _SQLITE_TEST_NAME or None}
 
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+
+
+def package_rule_value(key: str) -> Any:
+    """The value of ``key`` in force today in the package's rule table (core/data/rules.yaml), read
+    without the database, for checks made at start-up. The retention job reads the database's row."""
+    import yaml
+
+    rows = yaml.safe_load((BASE_DIR / "core" / "data" / "rules.yaml").read_text(encoding="utf-8"))
+    rows = [row for row in rows if row["key"] == key]
+    if not rows:
+        raise ImproperlyConfigured(f"规则参数表缺少 {key}")
+    in_force = [row for row in rows if row["effective_from"] <= date.today()] or rows
+    return max(in_force, key=lambda row: row["effective_from"])["value"]
+
+
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
 TWO_FACTOR_REQUIRED_FOR_STAFF = PRODUCTION or env_bool("TWO_FACTOR_REQUIRED_FOR_STAFF", False)
 
@@ -94,8 +110,14 @@ def _refuse_unsafe_production_settings() -> None:
         problems.append("ALLOWED_HOSTS 必须列出正式域名，不能为空或 *")
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         problems.append("生产模式必须使用 PostgreSQL（DATABASE_URL=postgres://…）")
-    if AUDIT_RETENTION_DAYS < 180:
-        problems.append("AUDIT_RETENTION_DAYS 不得少于 180 天（《网络安全法》第二十一条）")
+    # 《网络安全法》第二十一条: network logs kept at least six months; six months are at most 184 days
+    # (rule audit.log_retention_min_days), the same minimum the retention job keeps.
+    minimum = int(package_rule_value("audit.log_retention_min_days"))
+    if AUDIT_RETENTION_DAYS < minimum:
+        problems.append(
+            f"AUDIT_RETENTION_DAYS 不得少于 {minimum} 天（《网络安全法》第二十一条：网络日志留存不少于六个月，"
+            "六个月最长 184 天）"
+        )
     if problems:
         raise ImproperlyConfigured("生产模式配置不安全，拒绝启动：" + "；".join(problems))
 

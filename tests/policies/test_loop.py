@@ -119,7 +119,11 @@ def test_the_whole_loop_review_publicity_objection_confirmation_payment(registry
         f"{timezone.localtime(publicity.ends_at):%Y-%m-%d %H:%M:%S}" == "2026-03-06 23:59:59"
         and publicity.working_days == 5
     )
-    assert "真实姓名" in publicity.objection_rule
+    # The objection rule in force on 2026-03-02: the 市工业和信息化局 notice of 2025-11-14 (one notice per row).
+    assert (
+        publicity.objection_rule
+        == "公示期内书面反映（工作日 9:00–12:00 送达）；个人须实名并附联系方式和证明材料；单位须加盖公章并写明联系人。"
+    )
     with pytest.raises(DomainError, match="实名"):
         services.record_objection(
             candidate_id=plus.pk, user=officer, name="", phone="13800138000", reason="x", now=at("2026-03-03T10:00")

@@ -64,11 +64,15 @@ def test_the_hotline_or_a_supervisor_makes_the_callback_and_it_is_recorded_as_th
     assert rectification.notes["callback"]["by"] == catalogue[caller].pk
 
 
-def test_the_bureaus_own_hotline_does_not_call_back_on_the_bureaus_window(catalogue):
-    services.load_question_sets()
-    with time_machine.travel(at("2026-03-02T10:00"), tick=False):
-        visit = services.record_visit(actor=catalogue["window_centre"], window_name="综合窗口3号")
-        rectification = services.rate_visit(visit=visit, level=2, channel="kiosk", comment="态度生硬").rectification
+def test_the_bureaus_own_hotline_does_not_call_back_on_the_bureaus_own_差评(catalogue, closed_case):  # noqa: F811
+    from yuexiu.cases.models import Case
+    from yuexiu.core.models import Organisation
+
+    # No seeded item is the bureau's own: the test hands the closed case to the bureau.
+    Case.objects.filter(pk=closed_case.pk).update(organisation=Organisation.objects.get(code="440104-ZSJ"))
+    closed_case.refresh_from_db()
+    with time_machine.travel(at("2026-03-02T15:00"), tick=False):
+        rectification = services.rate_case(case=closed_case, channel="qr", level=2, comment="态度生硬").rectification
         for note in ("核实", "属实", "已培训", "已答复"):
             rectification = services.advance_rectification(
                 rectification=rectification, actor=catalogue["window_centre"], note=note, classification="immediate"
@@ -84,6 +88,21 @@ def test_the_bureaus_own_hotline_does_not_call_back_on_the_bureaus_window(catalo
             rectification=rectification, actor=catalogue["supervisor_demo"], note="回访满意", callback_level=4
         )
     assert rectification.step == "closed"
+
+
+def test_an_anonymous_on_site_差评_is_rectified_and_closed_without_a_reply_or_a_callback(catalogue):
+    services.load_question_sets()
+    with time_machine.travel(at("2026-03-02T10:00"), tick=False):
+        visit = services.record_visit(actor=catalogue["window_centre"], window_name="综合窗口3号")
+        rectification = services.rate_visit(visit=visit, level=2, channel="kiosk", comment="态度生硬").rectification
+        assert rectification.rating.is_anonymous
+        for note in ("核实", "属实", "已培训"):
+            rectification = services.advance_rectification(
+                rectification=rectification, actor=catalogue["window_centre"], note=note, classification="immediate"
+            )
+    assert (rectification.step, rectification.step_due_at, rectification.on_time) == ("closed", None, True)
+    assert set(rectification.notes) == {"verify", "classify", "rectify"}
+    assert not selectors.list_callbacks_due(catalogue["supervisor_demo"]).exists()
 
 
 def test_the_workbench_offers_the_callback_to_the_hotline_and_not_to_the_rated_unit(

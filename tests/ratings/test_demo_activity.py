@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from yuexiu.ratings import services
 from yuexiu.ratings.demo import load_demo_activity
-from yuexiu.ratings.models import Rectification
+from yuexiu.ratings.models import HandlingReview, Rectification
 
 
 @pytest.mark.parametrize("today", ["2025-06-18T10:00", "2026-02-16T09:00"], ids=["a-wednesday", "new-years-eve"])
@@ -32,6 +32,9 @@ def test_the_demo_activity_yields_the_statistics_quoted_in_the_notes(catalogue, 
         "广州市越秀区卫生健康局",
         "广州市公安局越秀区分局",
     ]
+    # The rater of the 差评 awaiting its callback has asked for a review of its handling (申诉复核).
+    [review] = HandlingReview.objects.filter(outcome="")
+    assert review.rectification.organisation.code == "440104-RSJ" and review.rectification.step == "callback"
     closed_by_the_hotline = Rectification.objects.filter(step="closed", callback_level__isnull=False)
     assert {rectification.notes["callback"]["by"] for rectification in closed_by_the_hotline} == {
         catalogue["hotline_demo"].pk

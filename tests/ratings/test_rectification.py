@@ -103,3 +103,9 @@ def test_statistics_by_channel_month_and_item_and_the_excel_export(client, catal
     assert [cell.value for cell in book["按单位"][2]][:5] == ["广州市越秀区市场监督管理局", 1, 1, 0.0, 100.0]
     client.force_login(catalogue["supervisor_demo"])
     assert client.get("/workbench/ratings/export.xlsx").content[:2] == b"PK"
+
+
+def test_step_deadlines_come_from_the_row_in_force_on_the_day_and_a_day_without_one_has_none(catalogue):
+    # The platform's own default (confidence U) is dated 2020-02-19, when 粤办函〔2020〕21号 took effect.
+    assert services._step_due("rectify", at("2026-03-02T15:00")) == at("2026-03-09T23:59:59.999999")
+    assert services._step_due("verify", at("2020-02-18T15:00")) is None  # no row: no deadline, no crash

@@ -36,7 +36,8 @@ ARCHIVE_FIELDS = [
 
 def retention_days() -> int:
     """Days audit entries are kept: ``AUDIT_RETENTION_DAYS``, never less than the legal minimum
-    (rule ``audit.log_retention_min_days``: 《网络安全法》第二十一条, six months)."""
+    (rule ``audit.log_retention_min_days``: 《网络安全法》第二十一条, six months, which are at most 184
+    days, so 184 days keep every entry at least six calendar months whatever day it was written)."""
     return max(int(settings.AUDIT_RETENTION_DAYS), int(rules.get_rule_value("audit.log_retention_min_days")))
 
 

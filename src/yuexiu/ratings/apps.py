@@ -31,20 +31,22 @@ class RatingsConfig(AppConfig):
             "open_count": selectors.list_rectifications(request.user).exclude(step=Step.CLOSED).count(),
             "to_record_count": selectors.list_steps_to_record(request.user).count(),
             "callback_count": selectors.list_callbacks_due(request.user).count(),
+            "review_count": selectors.list_reviews_to_decide(request.user).count(),
         }
         return render_to_string("ratings/_workbench_panel.html", context, request=request)
 
     def case_panel(self, request: Any, case: Any) -> str:
         """The rating section of a finished case: its state, and for the applicant the QR code of the
-        result notice and the rating form."""
+        result notice and the rating form, or, after a 差评, how it is handled and the request for a
+        review (申诉复核)."""
         from django.template.loader import render_to_string
         from django.urls import reverse
 
         from yuexiu.core.errors import DomainError, NotFound
         from yuexiu.core.views import qr_svg
-        from yuexiu.ratings import services
+        from yuexiu.ratings import selectors, services
         from yuexiu.ratings.forms import rating_form
-        from yuexiu.ratings.views import RATING_DRAFT_KEY
+        from yuexiu.ratings.views import RATING_DRAFT_KEY, REVIEW_DRAFT_KEY
 
         if case.status not in services.RATABLE:
             return ""
@@ -60,12 +62,23 @@ class RatingsConfig(AppConfig):
             posted = draft["posted"]
             refusal = DomainError(draft["message"], code=draft["code"], details=draft["details"])
         url = request.build_absolute_uri(reverse("ratings:rate", args=[services.rating_token(case)]))
+        is_applicant = case.applicant_id == request.user.pk
+        rating = getattr(case, "rating", None)
+        # The rater sees how their 差评 is handled and may ask for a review (申诉复核); a refused request
+        # comes back once with the reason typed (review_on_portal).
+        review_draft = request.session.pop(REVIEW_DRAFT_KEY, None) if is_applicant else None
+        if review_draft and review_draft.get("case") != case.number:
+            review_draft = None
         context = {
             "case": case,
             "rating_url": url,
             "rating_qr": qr_svg(url),
-            "can_rate": case.applicant_id == request.user.pk,
+            "can_rate": is_applicant,
             "rating_form": rating_form(questions=questions, posted=posted, error=refusal),
+            "handling": selectors.handling_for_rater(rating) if is_applicant and rating is not None else None,
+            "review_action": reverse("ratings:review_on_portal", args=[case.number]),
+            "review_error": (review_draft or {}).get("message", ""),
+            "review_reason": (review_draft or {}).get("reason", ""),
         }
         return render_to_string("ratings/_case_panel.html", context, request=request)
 

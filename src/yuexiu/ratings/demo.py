@@ -1,7 +1,8 @@
 """Demo activity for ``yuexiu setup --demo``: finished cases of four departments over the last four
 months, rated on several channels, with 差评 at every stage of their loop, and the work the 差评 loop
-gives its roles today: a 差评 the rated unit is rectifying, one awaiting the 12345 hotline's callback,
-and a finished case the citizen has not rated yet.
+gives its roles today: a 差评 the rated unit is rectifying, one awaiting the 12345 hotline's callback
+whose rater has asked for a review of its handling (申诉复核, a supervisor's to decide), and a finished
+case the citizen has not rated yet.
 
 Told as a ``core.demo.Story`` (instants counted back from today on the working-day calendar) and
 replayed through the case and rating services, with the hourly rating job (default ratings, overdue
@@ -215,4 +216,14 @@ def _add_todays_work(
                 classification="immediate",
             ),
         )
+    # The rater reads the reply and asks for a review of the handling (申诉复核): a supervisor's to decide.
+    story.add(
+        at(story.day(3), "09:00"),
+        lambda: services.request_handling_review(
+            rating=state["demo-rating-callback"].rating,
+            reason="答复说已统一一次性告知清单，但我再去时窗口仍要求补交清单以外的材料",
+            channel="portal",
+            requester=state["demo-rating-callback"].applicant,
+        ),
+    )
     _finished_case(story, users, items["residence-permit"], "demo-rating-to-rate", at(story.day(1), "16:00"), state)

@@ -144,6 +144,14 @@ class Rating(models.Model):
     def is_negative(self) -> bool:
         return self.level in NEGATIVE_LEVELS
 
+    @property
+    def is_anonymous(self) -> bool:
+        """Given without a name (an on-site rating at the window tablet or the kiosk). Guangdong ratings
+        are real-name (实名制, domain/rules.md §1.3): anonymous ones are counted apart from the real-name
+        figures, and their 差评 have nobody to answer or call back. A default rating is not anonymous: it
+        stands for the case's applicant."""
+        return not self.is_real_name and not self.is_default
+
 
 class Step(models.TextChoices):
     """The 差评 loop (国办发〔2019〕51号: 调查核实、督促整改、反馈; 回访)."""
@@ -240,6 +248,64 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating} {self.get_kind_display()}"
+
+
+class ReviewChannel(models.TextChoices):
+    PORTAL = "portal", "网上办事大厅"
+    LINK = "link", "评价链接"
+
+
+class ReviewOutcome(models.TextChoices):
+    MAINTAINED = "maintained", "维持原处理"
+    REDO = "redo", "重新整改"
+
+
+class HandlingReview(models.Model):
+    """The rater's request for a review of how their 差评 was handled (申诉复核, 国办发〔2019〕51号:
+    raters can appeal; domain/rules.md §1.1), made after the unit's reply, with a reason. A supervisor
+    of the bureau decides: the handling is maintained (维持), or the unit rectifies again (重新整改). This
+    is the rater's own recourse, apart from the rated unit's ``Appeal`` against the rating itself.
+
+    One review is open per rectification at a time (a database constraint); after a 重新整改 and a new
+    reply the rater may ask again, after a 维持 not."""
+
+    rectification = models.ForeignKey(
+        Rectification, verbose_name="差评整改", on_delete=models.PROTECT, related_name="reviews"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField("申请渠道", max_length=10, choices=ReviewChannel.choices)
+    reason = models.TextField("复核理由")
+    requested_at = models.DateTimeField("申请时间")
+    due_at = models.DateTimeField("复核期限", null=True, blank=True, db_index=True)
+    outcome = models.CharField("复核结论", max_length=12, choices=ReviewOutcome.choices, blank=True)
+    decision = models.TextField("复核意见", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="复核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("复核时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "差评处理复核"
+        verbose_name_plural = "差评处理复核"
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rectification"],
+                condition=models.Q(outcome=""),
+                name="one_open_review_per_rectification",
+                violation_error_message="该差评已有待复核的申请。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rectification} 复核{self.get_outcome_display() or '（待复核）'}"
 
 
 class CheckOutcome(models.TextChoices):

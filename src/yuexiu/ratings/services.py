@@ -4,7 +4,8 @@ rating after the configured window, and the published statistics.
 Rules and sources: five levels and 差评 = the two lowest (国办发〔2019〕51号; national technical scheme);
 one rating per case; real-name; no staff member rates a case they handled; the default level and
 window are dated rule parameters (``ratings.default_level``, ``ratings.default_after_days``: 粤办函〔2019〕274号,
-基本满意 after 7 natural days). Formulas of the statistics: docs/ratings.md.
+基本满意 at the end of the 7th natural day; kept as the platform's default, confidence U, under
+粤办函〔2020〕21号 from 2020-02-19). Formulas of the statistics: docs/ratings.md.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from yuexiu.core.models import Organisation, OutboxMessage, Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.text_limits import TextLimit, TextTooLong, check_lengths, length_problem
-from yuexiu.core.workdays import end_of_local_day, local_date
+from yuexiu.core.workdays import CalendarError, WorkingDayCalendar, end_of_local_day, local_date
 from yuexiu.ratings.models import (
     NEGATIVE_LEVELS,
     STEP_ORDER,
@@ -37,11 +38,14 @@ from yuexiu.ratings.models import (
     AppealKind,
     CheckOutcome,
     Classification,
+    HandlingReview,
     Level,
     QuestionSet,
     Rating,
     RatingChannel,
     Rectification,
+    ReviewChannel,
+    ReviewOutcome,
     SelfCheck,
     Step,
     Visit,
@@ -213,34 +217,69 @@ def rate_case(
     return rating
 
 
+def default_rating_due(finished_at: datetime, calendar: WorkingDayCalendar | None = None) -> datetime | None:
+    """The instant (aware, UTC) a case finished at ``finished_at`` and still unrated gets the default
+    rating: 24:00 Asia/Shanghai at the end of the ``ratings.default_after_days``-th natural day after the
+    finishing day (that day not counted), the last day moved to the day after a statutory holiday or
+    rest day as any natural-day period is (《民法典》第二百零一条、第二百零三条; ``natural_deadline``).
+
+    The rule in force on the finishing day applies (粤办函〔2019〕274号 from 2019-08-09; from 2020-02-19
+    the platform's default under 粤办函〔2020〕21号, whose rule was not found: confidence U). Returns
+    ``None`` when no rule was in force that day (no default rating existed) or the calendar cannot count
+    that far."""
+    finished_on = local_date(finished_at)
+    try:
+        days = int(rules.get_rule_value("ratings.default_after_days", finished_on))
+        period_end = (calendar or get_calendar()).natural_deadline(finished_at, days)
+    except (NotFound, CalendarError):
+        return None
+    return period_end + timedelta(microseconds=1)  # 23:59:59.999999 local is the last instant of the period
+
+
 def give_default_ratings(now: datetime | None = None) -> int:
-    """Cases finished longer ago than ``ratings.default_after_days`` natural days and not rated get the
-    default level (基本满意, 粤办函〔2019〕274号). Idempotent: the rating is unique per case."""
+    """Every finished case (delivered, closed or declined) still unrated when its rating period has
+    ended (``default_rating_due``: the end of the 7th natural day after it finished) gets the default
+    level in force on its finishing day (``ratings.default_level``: 基本满意), marked as default and given
+    at the instant the period ended. Returns the number of ratings written. Idempotent: the rating is
+    unique per case, so a second or concurrent run writes nothing more."""
     now = now or timezone.now()
-    days = int(rules.get_rule_value("ratings.default_after_days"))
-    level = int(rules.get_rule_value("ratings.default_level"))
-    cutoff = now - timedelta(days=days)
-    finished = Case.objects.filter(status__in=RATABLE, rating__isnull=True).filter(
-        Q(closed_at__lte=cutoff) | Q(closed_at__isnull=True, delivered_at__lte=cutoff)
-    )
+    calendar = get_calendar()
+    by_day: dict[date, tuple[datetime | None, int]] = {}  # finishing day -> (due instant, default level)
     sets = {kind: QuestionSet.objects.filter(kind=kind).order_by("-version").first() for kind in ("online", "offline")}
-    ratings = [
-        Rating(
-            case_id=case_id,
-            level=level,
-            question_set=sets["online" if channel == "online" else "offline"],
-            channel=RatingChannel.DEFAULT,
-            rater_id=applicant_id,
-            is_real_name=False,
-            is_default=True,
-            given_at=now,
-            organisation_id_snapshot=organisation_id,
-            window_id_snapshot=intake_id,
+    ratings = []
+    for case_id, channel, applicant_id, organisation_id, intake_id, closed_at, delivered_at in (
+        Case.objects.filter(status__in=RATABLE, rating__isnull=True)
+        .filter(Q(closed_at__lte=now) | Q(closed_at__isnull=True, delivered_at__lte=now))
+        .values_list(
+            "id", "channel", "applicant_id", "organisation_id", "intake_organisation_id", "closed_at", "delivered_at"
         )
-        for case_id, channel, applicant_id, organisation_id, intake_id in finished.values_list(
-            "id", "channel", "applicant_id", "organisation_id", "intake_organisation_id"
+    ):
+        finished_at = closed_at or delivered_at
+        finished_on = local_date(finished_at)
+        if finished_on not in by_day:
+            due = default_rating_due(finished_at, calendar)
+            try:
+                level = int(rules.get_rule_value("ratings.default_level", finished_on))
+            except NotFound:  # no default level in force that day: no default rating either
+                due, level = None, 0
+            by_day[finished_on] = (due, level)
+        due, level = by_day[finished_on]
+        if due is None or now < due:
+            continue
+        ratings.append(
+            Rating(
+                case_id=case_id,
+                level=level,
+                question_set=sets["online" if channel == "online" else "offline"],
+                channel=RatingChannel.DEFAULT,
+                rater_id=applicant_id,
+                is_real_name=False,
+                is_default=True,
+                given_at=due,
+                organisation_id_snapshot=organisation_id,
+                window_id_snapshot=intake_id,
+            )
         )
-    ]
     with transaction.atomic():
         Rating.objects.bulk_create(ratings, ignore_conflicts=True)
     return len(ratings)
@@ -250,8 +289,46 @@ def give_default_ratings(now: datetime | None = None) -> int:
 
 
 @dataclass
+class AnonymousFigures:
+    """On-site ratings given anonymously (一次一评 at the window tablet or the kiosk). Guangdong ratings
+    are real-name (实名制, domain/rules.md §1.3), so these are counted apart and never enter the
+    real-name figures (docs/ratings.md)."""
+
+    visits: int = 0
+    rated_visits: int = 0
+    ratings: int = 0
+    good: int = 0
+    negative: int = 0
+    rectified_on_time: int = 0
+
+    @property
+    def rating_rate(self) -> float | None:
+        """现场评价率: on-site services rated ÷ on-site services."""
+        return _rate(self.rated_visits, self.visits)
+
+    @property
+    def good_rate(self) -> float | None:
+        return _rate(self.good, self.ratings)
+
+    @property
+    def negative_rate(self) -> float | None:
+        return _rate(self.negative, self.ratings)
+
+    @property
+    def rectification_rate(self) -> float | None:
+        """差评整改率 of anonymous 差评: closed with every step on time ÷ anonymous 差评."""
+        return _rate(self.rectified_on_time, self.negative)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.visits or self.ratings)
+
+
+@dataclass
 class RatingFigures:
-    """Counts for one department and the rates computed from them (docs/ratings.md)."""
+    """Counts for one department (or item, channel, month …) and the rates computed from them
+    (docs/ratings.md). The real-name figures count the ratings of cases, given by the applicant or by
+    default; anonymous on-site ratings are in ``anonymous`` only."""
 
     organisation: Organisation | None
     label: str = ""
@@ -263,46 +340,58 @@ class RatingFigures:
     rectified_on_time: int = 0
     callbacks: int = 0
     levels: dict[int, int] = field(default_factory=dict)
-
-    @staticmethod
-    def _rate(part: int, whole: int) -> float | None:
-        return round(part / whole * 100, 1) if whole else None
+    anonymous: AnonymousFigures = field(default_factory=AnonymousFigures)
 
     @property
     def good_rate(self) -> float | None:
-        return self._rate(self.good, self.ratings)
+        """好评率: (非常满意 + 满意 + 基本满意) ÷ real-name 有效评价数."""
+        return _rate(self.good, self.ratings)
 
     @property
     def negative_rate(self) -> float | None:
-        return self._rate(self.negative, self.ratings)
+        """差评率: (不满意 + 非常不满意) ÷ real-name 有效评价数."""
+        return _rate(self.negative, self.ratings)
 
     @property
     def active_rate(self) -> float | None:
-        return self._rate(self.active, self.finished_cases)
+        """主动评价率: cases rated by the person (not by default) ÷ cases finished in the period."""
+        return _rate(self.active, self.finished_cases)
 
     @property
     def rectification_rate(self) -> float | None:
-        """差评整改率: 差评 rectified and closed on time ÷ counted 差评."""
-        return self._rate(self.rectified_on_time, self.negative)
+        """差评整改率: real-name 差评 rectified and closed on time ÷ counted real-name 差评."""
+        return _rate(self.rectified_on_time, self.negative)
 
     @property
     def callback_rate(self) -> float | None:
-        """回访率: 差评 with a recorded callback ÷ counted (real-name) 差评."""
-        return self._rate(self.callbacks, self.negative)
+        """回访率 = 已回访实名差评 ÷ 实名差评 (domain/rules.md §1.5)."""
+        return _rate(self.callbacks, self.negative)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    """``part`` ÷ ``whole`` in percent, one decimal; ``None`` when there is nothing to divide by."""
+    return round(part / whole * 100, 1) if whole else None
 
 
 DIMENSIONS = {"department": "单位", "item": "事项", "channel": "渠道", "month": "月份"}
 # Dimensions that name staff: for the bureau's workbook, not the public page.
 STAFF_DIMENSIONS = {"window": "受理窗口单位", "officer": "责任人员"}
+COUNTS = ("finished_cases", "ratings", "good", "negative", "active", "rectified_on_time", "callbacks")
+ANONYMOUS_COUNTS = ("visits", "rated_visits", "ratings", "good", "negative", "rectified_on_time")
 
 
 def rating_statistics(
     *, since: datetime, until: datetime | None = None, dimension: str = "department"
 ) -> tuple[RatingFigures, list[RatingFigures]]:
-    """District totals and figures per ``dimension`` (``DIMENSIONS``) for ratings given in
-    [since, until): 好评率 and 差评率 over counted ratings (upheld appeals excluded), 主动评价率 over cases
-    finished in the period (not per channel: a case has no rating channel until rated), 差评整改率 and
-    回访率 over counted 差评. Formulas: docs/ratings.md."""
+    """District totals and figures per ``dimension`` (``DIMENSIONS``, ``STAFF_DIMENSIONS``) for ratings
+    given in [since, until). Ratings an upheld appeal or a self-check removed are not counted.
+
+    Real-name figures (the ratings of cases, by their applicant or by default; Guangdong ratings are
+    real-name, domain/rules.md §1.3): 好评率 and 差评率 over real-name ratings, 主动评价率 over cases
+    finished in the period (not per channel: a case has no rating channel until rated), 差评整改率 over
+    real-name 差评, and 回访率 = 已回访实名差评 ÷ 实名差评 (§1.5). Anonymous on-site ratings (window
+    tablet, kiosk) are counted apart in each row's ``anonymous``: on-site services, ratings, 好评率,
+    差评率 and 差评整改率 of their own. Formulas: docs/ratings.md."""
     until = until or timezone.now()
     rows: dict[Any, RatingFigures] = defaultdict(lambda: RatingFigures(organisation=None))
     ratings = Rating.objects.filter(given_at__gte=since, given_at__lt=until, excluded=False)
@@ -314,21 +403,30 @@ def rating_statistics(
         "window": "window_id_snapshot",
         "officer": "officer_id_snapshot",
     }[dimension]
-    keys: dict[int, Any] = {}
-    for pk, key, level in ratings.values_list("pk", rating_key, "level"):
+    keys: dict[int, tuple[Any, bool]] = {}  # rating -> (row key, anonymous)
+    for pk, key, level, is_real_name, is_default in ratings.values_list(
+        "pk", rating_key, "level", "is_real_name", "is_default"
+    ):
         key = _month(key) if dimension == "month" else key
-        keys[pk] = key
+        anonymous = not is_real_name and not is_default
+        keys[pk] = (key, anonymous)
         row = rows[key]
-        row.ratings += 1
-        row.levels[level] = row.levels.get(level, 0) + 1
-        row.good += level not in NEGATIVE_LEVELS
-        row.negative += level in NEGATIVE_LEVELS
+        counts: RatingFigures | AnonymousFigures = row.anonymous if anonymous else row
+        counts.ratings += 1
+        counts.good += level not in NEGATIVE_LEVELS
+        counts.negative += level in NEGATIVE_LEVELS
+        if not anonymous:
+            row.levels[level] = row.levels.get(level, 0) + 1
     for rating_id, step, on_time, callback_level in Rectification.objects.filter(rating__in=ratings).values_list(
         "rating_id", "step", "on_time", "callback_level"
     ):
-        row = rows[keys[rating_id]]
-        row.rectified_on_time += step == Step.CLOSED and on_time
-        row.callbacks += callback_level is not None
+        key, anonymous = keys[rating_id]
+        row = rows[key]
+        if anonymous:
+            row.anonymous.rectified_on_time += step == Step.CLOSED and on_time
+        else:
+            row.rectified_on_time += step == Step.CLOSED and on_time
+            row.callbacks += callback_level is not None
     if dimension not in ("channel", "officer"):
         finished = Case.objects.filter(status__in=RATABLE).filter(
             Q(closed_at__gte=since, closed_at__lt=until)
@@ -347,14 +445,19 @@ def rating_statistics(
             row.finished_cases += 1
             # 主动评价率 counts, among the services finished in the period, those rated by the person.
             row.active += bool(rated) and not is_default and not excluded
-        # On-site visits are services too (一次一评): they count in the denominator of 主动评价率.
-        if dimension != "item":
-            visits = Visit.objects.filter(served_at__gte=since, served_at__lt=until)
-            visit_key = {"department": "organisation_id", "month": "served_at", "window": "organisation_id"}[dimension]
-            for key, rated, excluded in visits.values_list(visit_key, "rating__id", "rating__excluded"):
-                row = rows[_month(key) if dimension == "month" else key]
-                row.finished_cases += 1
-                row.active += bool(rated) and not excluded
+    if dimension not in ("channel", "item"):
+        # On-site services (一次一评): the denominator of the on-site rating rate, apart from cases.
+        visits = Visit.objects.filter(served_at__gte=since, served_at__lt=until)
+        visit_key = {
+            "department": "organisation_id",
+            "month": "served_at",
+            "window": "organisation_id",
+            "officer": "officer_id",
+        }[dimension]
+        for key, rated, excluded in visits.values_list(visit_key, "rating__id", "rating__excluded"):
+            row = rows[_month(key) if dimension == "month" else key]
+            row.anonymous.visits += 1
+            row.anonymous.rated_visits += bool(rated) and not excluded
     labels = _labels(dimension, list(rows))
     organisations = Organisation.objects.in_bulk(list(rows)) if dimension == "department" else {}
     total = RatingFigures(organisation=None, label="全区")
@@ -362,8 +465,10 @@ def rating_statistics(
     for key, row in rows.items():
         row.label = labels.get(key, str(key))
         row.organisation = organisations.get(key)
-        for name in ("finished_cases", "ratings", "good", "negative", "active", "rectified_on_time", "callbacks"):
+        for name in COUNTS:
             setattr(total, name, getattr(total, name) + getattr(row, name))
+        for name in ANONYMOUS_COUNTS:
+            setattr(total.anonymous, name, getattr(total.anonymous, name) + getattr(row.anonymous, name))
         result.append(row)
     if dimension == "department":
         result.sort(key=lambda row: (row.organisation.sort_order if row.organisation else 0, row.label))
@@ -396,12 +501,30 @@ def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
     return {key: key for key in keys}
 
 
+WORKBOOK_HEADER = [
+    "名称",
+    "办结件",
+    "实名评价数",
+    "好评率(%)",
+    "差评率(%)",
+    "主动评价率(%)",
+    "差评整改率(%)",
+    "回访率(%)",
+    "现场服务",
+    "现场匿名评价数",
+    "现场评价率(%)",
+    "匿名好评率(%)",
+    "匿名差评率(%)",
+    "匿名差评整改率(%)",
+]
+
+
 def statistics_workbook(*, since: datetime, until: datetime | None = None) -> bytes:
-    """The statistics as an Excel workbook: one sheet per dimension, rates in percent. Written by
+    """The statistics as an Excel workbook: one sheet per dimension, rates in percent; the real-name
+    figures first, then the anonymous on-site ratings, counted apart (``WORKBOOK_HEADER``). Written by
     ``core.tabular`` (names of officers, items and departments are formula-guarded text)."""
     from yuexiu.core import tabular
 
-    header = ["名称", "办结件", "评价数", "好评率(%)", "差评率(%)", "主动评价率(%)", "差评整改率(%)", "回访率(%)"]
     sheets = []
     for dimension, title in {**DIMENSIONS, **STAFF_DIMENSIONS}.items():
         total, rows = rating_statistics(since=since, until=until, dimension=dimension)
@@ -415,10 +538,16 @@ def statistics_workbook(*, since: datetime, until: datetime | None = None) -> by
                 row.active_rate,
                 row.rectification_rate,
                 row.callback_rate,
+                row.anonymous.visits,
+                row.anonymous.ratings,
+                row.anonymous.rating_rate,
+                row.anonymous.good_rate,
+                row.anonymous.negative_rate,
+                row.anonymous.rectification_rate,
             ]
             for row in [*rows, total]
         ]
-        sheets.append((f"按{title}", header, body))
+        sheets.append((f"按{title}", WORKBOOK_HEADER, body))
     return tabular.write_xlsx_sheets(sheets)
 
 
@@ -426,7 +555,14 @@ def statistics_workbook(*, since: datetime, until: datetime | None = None) -> by
 
 
 def _step_due(step: str, start: datetime) -> datetime | None:
-    days = rules.get_rule_value("ratings.rectification_step_days").get(step)
+    """The deadline of ``step`` begun at ``start``: 24:00 of the N-th working day after its date, N from
+    the row of ``ratings.rectification_step_days`` in force that day (the platform's own default,
+    confidence U: Guangdong's deadlines were not found). ``None`` for a step without a deadline, or a
+    day no row covers."""
+    try:
+        days = rules.get_rule_value("ratings.rectification_step_days", local_date(start)).get(step)
+    except NotFound:
+        return None
     if days is None:
         return None
     return end_of_local_day(get_calendar().add_working_days(local_date(start), int(days)))
@@ -479,11 +615,13 @@ def makes_callbacks(user: User) -> bool:
     return has_role(user, *CALLBACK_ROLES)
 
 
-def can_make_callback(user: User, rectification: Rectification, own: set[int] | None = None) -> bool:
+def can_make_callback(
+    user: User, rectification: Rectification, own: set[int] | None = None, *, is_caller: bool | None = None
+) -> bool:
     """Whether ``user`` may record the callback of ``rectification``: a callback role, not staff of the
-    rated unit (``own``: the user's own organisation ids, passed by lists computing it once) and not
-    its responsible officer."""
-    if not makes_callbacks(user):
+    rated unit (``own``: the user's own organisation ids) and not its responsible officer. Lists pass
+    ``own`` and ``is_caller`` (``makes_callbacks(user)``) computed once."""
+    if not (makes_callbacks(user) if is_caller is None else is_caller):
         return False
     own = own_organisation_ids(user) if own is None else own
     return rectification.organisation_id not in own and rectification.officer_id != user.pk
@@ -501,7 +639,8 @@ def advance_rectification(
 ) -> Rectification:
     """Record the current step and move to the next, with the next step's deadline (working days,
     ``ratings.rectification_step_days``). 分类 needs a classification; 回访 needs the rater's
-    satisfaction. A step finished after its deadline makes the rectification late (差评整改率).
+    satisfaction. A step finished after its deadline makes the rectification late (差评整改率). An
+    anonymous 差评 (on-site, no name) closes after 整改: there is nobody to answer or call back.
 
     The rated unit's staff record 核实 to 答复; the 回访 is recorded by a 12345 hotline operator or a
     supervisor from outside the rated unit (``can_make_callback``). Raises ``PermissionDeniedError``
@@ -537,6 +676,9 @@ def advance_rectification(
     finished = locked.step
     locked.notes = {**locked.notes, finished: {"note": note.strip(), "by": actor.pk, "at": now.isoformat()}}
     locked.step = STEP_ORDER[STEP_ORDER.index(Step(finished)) + 1]
+    if finished == Step.RECTIFY and locked.rating.is_anonymous:
+        # An anonymous on-site 差评 names nobody to answer or call back: it closes once rectified.
+        locked.step = Step.CLOSED
     if finished == Step.CALLBACK and callback_level in NEGATIVE_LEVELS:
         # The rater is still dissatisfied: rectify again; the rectification no longer counts as on time.
         locked.step = Step.RECTIFY
@@ -645,6 +787,202 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, decision: str) -
         action="rating.appeal_upheld" if upheld else "rating.appeal_rejected", actor=actor, target=appeal.rating.case
     )
     return appeal
+
+
+# ---- 申诉复核: the rater asks for a review of how their 差评 was handled ------------------------------
+
+REVIEW_TOPIC = "rating_review"
+
+
+def review_request_deadline(rectification: Rectification) -> datetime | None:
+    """The last instant the rater may ask for a review: 24:00 at the end of ``ratings.review_request_days``
+    natural days after the day of the unit's latest reply (that day not counted; the last day moved past
+    a holiday, 《民法典》第二百零三条). The platform's own default, confidence U (国办发〔2019〕51号 sets up
+    申诉复核 without a period). ``None`` before any reply, or on a day no rule row covers."""
+    reply = rectification.notes.get(Step.REPLY)
+    if not reply:
+        return None
+    replied_at = datetime.fromisoformat(reply["at"])
+    try:
+        days = int(rules.get_rule_value("ratings.review_request_days", local_date(replied_at)))
+        return get_calendar().natural_deadline(replied_at, days)
+    except (NotFound, CalendarError):
+        return None
+
+
+def review_refusal(rating: Rating, now: datetime | None = None) -> str:
+    """Why the rater of ``rating`` may not ask for a review of its handling now (Chinese), or "" when
+    they may: a counted, real-name 差评 whose unit has replied (the rectification is at 回访 or closed),
+    within ``review_request_deadline``, with no review open, and no review already maintained (after a
+    重新整改 the rater may ask again once the unit has replied anew)."""
+    now = now or timezone.now()
+    rectification = getattr(rating, "rectification", None)
+    if rectification is None or rating.is_anonymous or rating.case_id is None:
+        return "只有实名差评可以申请复核处理情况。"
+    if rating.excluded:
+        return "该差评已不计入统计（经复核认定为误评、恶意差评或经自查核实），不能申请复核处理情况。"
+    reviews = list(rectification.reviews.order_by("requested_at", "id"))
+    if any(not review.outcome for review in reviews):
+        return "您的复核申请正在办理中。"
+    if any(review.outcome == ReviewOutcome.MAINTAINED for review in reviews):
+        return "复核已维持原处理，不再受理复核申请；如仍有意见，可拨打 12345 热线反映。"
+    reply = rectification.notes.get(Step.REPLY)
+    replied_again = reply and (not reviews or datetime.fromisoformat(reply["at"]) > reviews[-1].decided_at)
+    if rectification.step not in (Step.CALLBACK, Step.CLOSED) or not replied_again:
+        return "办理单位答复后才能申请复核处理情况。"
+    deadline = review_request_deadline(rectification)
+    if deadline is not None and now > deadline:
+        return f"申请复核的期限已过（办理单位答复后 {_review_days('ratings.review_request_days', now)} 个自然日内）。"
+    return ""
+
+
+def _review_days(key: str, on: datetime) -> str:
+    try:
+        return str(rules.get_rule_value(key, local_date(on)))
+    except NotFound:
+        return "规定"
+
+
+@transaction.atomic
+def request_handling_review(
+    *, rating: Rating, reason: str, channel: str, requester: User | None = None
+) -> HandlingReview:
+    """The rater asks for a review of how their 差评 was handled (申诉复核, 国办发〔2019〕51号), with the
+    reason. ``channel`` is ``portal`` (``requester`` is the signed-in rater) or ``link`` (the rating link
+    of the result notice or the SMS: ``requester`` is ``None`` and the case's applicant, the rater,
+    asks). The review is due within ``ratings.review_decision_days`` working days (24:00 of the last).
+
+    Raises ``PermissionDeniedError`` when the requester is not the rater, ``Conflict`` when a review
+    may not be asked now (``review_refusal``: before the reply, after the period, one open, one
+    maintained), ``DomainError`` without a reason or with one too long."""
+    if channel not in ReviewChannel.values:
+        raise DomainError("该申请渠道暂未开通。", code="invalid_review")
+    if not reason.strip():
+        raise DomainError("请写明申请复核的理由。", code="reason_required", details={"field": "reason"})
+    check_lengths(("复核理由", reason, TextLimit.OPINION))
+    if rating.rater_id is None or (
+        channel == ReviewChannel.PORTAL and getattr(requester, "pk", None) != rating.rater_id
+    ):
+        raise PermissionDeniedError("只有评价人本人可以申请复核差评的处理情况。")
+    rectification = (
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related("rating__case")
+        .filter(rating=rating)
+        .first()
+    )
+    if rectification is None:
+        raise Conflict("只有实名差评可以申请复核处理情况。", code="review_refused")
+    rating = rectification.rating  # fresh, locked with its rectification
+    now = timezone.now()
+    if refusal := review_refusal(rating, now):
+        raise Conflict(refusal, code="review_refused")
+    try:
+        days = int(rules.get_rule_value("ratings.review_decision_days", local_date(now)))
+        due_at: datetime | None = end_of_local_day(get_calendar().add_working_days(local_date(now), days))
+    except (NotFound, CalendarError):
+        due_at = None
+    try:
+        with transaction.atomic():
+            review = HandlingReview.objects.create(
+                rectification=rectification,
+                requested_by_id=rating.rater_id,
+                channel=channel,
+                reason=reason.strip(),
+                requested_at=now,
+                due_at=due_at,
+            )
+    except IntegrityError:
+        raise Conflict("您的复核申请正在办理中。", code="review_refused") from None
+    audit.record_event(
+        action="rating.review_requested",
+        actor=requester,
+        target=rating.case,
+        changes={"channel": channel, "due_at": due_at.isoformat() if due_at else None},
+        message=reason.strip()[:500],
+    )
+    return review
+
+
+def can_decide_review(
+    user: User, review: HandlingReview, own: set[int] | None = None, *, is_supervisor: bool | None = None
+) -> bool:
+    """A supervisor of the bureau from outside the rated unit, who is not its responsible officer and
+    recorded no step of this 差评's handling (nobody reviews their own work). Lists pass ``own`` (the
+    user's organisation ids) and ``is_supervisor`` computed once."""
+    if not (has_role(user, Role.SUPERVISOR) if is_supervisor is None else is_supervisor):
+        return False
+    rectification = review.rectification
+    own = own_organisation_ids(user) if own is None else own
+    handled_by = {entry.get("by") for entry in rectification.notes.values() if isinstance(entry, dict)}
+    return (
+        rectification.organisation_id not in own and rectification.officer_id != user.pk and user.pk not in handled_by
+    )
+
+
+@transaction.atomic
+def decide_handling_review(*, review: HandlingReview, actor: User, outcome: str, decision: str) -> HandlingReview:
+    """A supervisor decides the rater's review (``can_decide_review``): ``maintained`` (维持原处理) closes
+    the review; ``redo`` (重新整改) sends the rectification back to 整改 with a new deadline, and it no
+    longer counts as on time nor as called back until the new 回访. The rater is told in the outbox.
+
+    Raises ``PermissionDeniedError`` for anyone else, ``Conflict`` when already decided or the rating no
+    longer counts, ``DomainError`` without a decision or with a bad outcome."""
+    if outcome not in ReviewOutcome.values:
+        raise DomainError("请选择复核结论：维持原处理或重新整改。", code="invalid_review")
+    if not decision.strip():
+        raise DomainError("请写明复核意见。", code="decision_required")
+    check_lengths(("复核意见", decision, TextLimit.OPINION))
+    review = HandlingReview.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=review.pk)
+    rectification = (
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related("rating__case")
+        .get(pk=review.rectification_id)
+    )
+    review.rectification = rectification
+    if not has_role(actor, Role.SUPERVISOR):
+        raise PermissionDeniedError("只有监督人员可以复核差评的处理情况。")
+    if not can_decide_review(actor, review):
+        raise PermissionDeniedError("被评价单位的工作人员和经办过该差评的人员不能复核其处理情况。")
+    if review.outcome:
+        raise Conflict("该复核申请已作出结论。", code="review_decided")
+    rating = rectification.rating
+    if outcome == ReviewOutcome.REDO and rating.excluded:
+        raise Conflict("该差评已不计入统计，不能要求重新整改。", code="review_decided")
+    now = timezone.now()
+    review.outcome = outcome
+    review.decision = decision.strip()
+    review.decided_by = actor
+    review.decided_at = now
+    review.save(update_fields=["outcome", "decision", "decided_by", "decided_at"])
+    if outcome == ReviewOutcome.REDO:
+        rectification.step = Step.RECTIFY
+        rectification.step_due_at = _step_due(Step.RECTIFY, now)
+        rectification.closed_at = None
+        rectification.on_time = False
+        rectification.callback_level = None
+        rectification.version += 1
+        rectification.save(update_fields=["step", "step_due_at", "closed_at", "on_time", "callback_level", "version"])
+    audit.record_event(
+        action="rating.review_maintained" if outcome == ReviewOutcome.MAINTAINED else "rating.review_redone",
+        actor=actor,
+        target=rating.case,
+        message=review.decision[:500],
+    )
+    case = rating.case
+    verdict = "维持原处理" if outcome == ReviewOutcome.MAINTAINED else "要求办理单位重新整改"
+    OutboxMessage.objects.get_or_create(
+        dedupe_key=f"{REVIEW_TOPIC}:{review.pk}",
+        defaults={
+            "recipient": review.requested_by,
+            "phone": case.applicant_phone if case else "",
+            "topic": REVIEW_TOPIC,
+            "subject": f"办件{case.number if case else ''}差评处理复核结果",
+            "body": f"【越秀政务】您对办件{case.number if case else ''}差评处理的复核申请已办结：{verdict}。"
+            f"复核意见：{review.decision}"[:500],
+            "link": f"/cases/{case.number}/" if case else "",
+        },
+    )
+    return review
 
 
 # ---- 自查: sampling good ratings for verification calls -----------------------------------------------

@@ -11,13 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors as case_selectors
 from yuexiu.cases.models import Case
-from yuexiu.core import identity
-from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
+from yuexiu.core import identity, rules
+from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
@@ -25,21 +26,26 @@ from yuexiu.core.views import staff_required
 from yuexiu.ratings import selectors, services
 from yuexiu.ratings.forms import posted_rating, rating_form
 from yuexiu.ratings.models import (
+    STEP_ORDER,
     Appeal,
     AppealKind,
     CheckOutcome,
     Classification,
+    HandlingReview,
     Level,
     QuestionSet,
     Rating,
     RatingChannel,
     Rectification,
+    ReviewChannel,
+    ReviewOutcome,
     SelfCheck,
     Step,
     Visit,
 )
 
 RATING_DRAFT_KEY = "rating_draft"
+REVIEW_DRAFT_KEY = "rating_review_draft"
 
 
 def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
@@ -50,7 +56,7 @@ def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     if request.user.is_authenticated and request.user.is_staff_account:  # type: ignore[union-attr]
         raise PermissionDenied("工作人员不能通过评价链接评价办件。")
-    already = hasattr(case, "rating")
+    already = Rating.objects.filter(case=case).exists()
     posted: dict[str, Any] | None = None
     refusal: DomainError | None = None
     if request.method == "POST" and not already:
@@ -62,16 +68,84 @@ def rate_by_token(request: HttpRequest, token: str) -> HttpResponse:
             refusal = error
         else:
             return render(request, "ratings/thanks.html", {"case": case})
+    return _rate_page(request, case, token, posted=posted, refusal=refusal)
+
+
+def _rate_page(
+    request: HttpRequest,
+    case: Case,
+    token: str,
+    *,
+    posted: dict[str, Any] | None = None,
+    refusal: DomainError | None = None,
+    review_error: str = "",
+    review_reason: str = "",
+) -> HttpResponse:
+    """The rating link's page: the form, or once rated, how a 差评 is handled and the review request."""
+    rating = Rating.objects.select_related("rectification").filter(case=case).first()
     questions = services.current_question_set(case).questions
     return render(
         request,
         "ratings/rate.html",
         {
             "case": case,
-            "already": already,
+            "already": rating is not None,
             "rating_form": rating_form(questions=questions, posted=posted, error=refusal),
+            "handling": selectors.handling_for_rater(rating),
+            "review_action": reverse("ratings:review_by_token", args=[token]),
+            "review_error": review_error,
+            "review_reason": review_reason,
         },
+        status=400 if review_error else 200,
     )
+
+
+@require_POST
+def review_by_token(request: HttpRequest, token: str) -> HttpResponse:
+    """The rater asks for a review of their 差评's handling from the rating link (no login: the token of
+    the result notice or the SMS names the case, whose applicant is the rater)."""
+    try:
+        case = services.case_from_token(token)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    if request.user.is_authenticated and request.user.is_staff_account:  # type: ignore[union-attr]
+        raise PermissionDenied("工作人员不能通过评价链接申请复核。")
+    rating = Rating.objects.filter(case=case).first()
+    reason = request.POST.get("reason", "")
+    try:
+        if rating is None:
+            raise Conflict("该办件尚未评价。", code="review_refused")
+        services.request_handling_review(rating=rating, reason=reason, channel=ReviewChannel.LINK)
+    except PermissionDeniedError as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        return _rate_page(request, case, token, review_error=error.message, review_reason=reason)
+    messages.success(request, "复核申请已提交，监督人员作出结论后将通知您。")
+    return redirect("ratings:rate", token=token)
+
+
+@login_required
+@require_POST
+def review_on_portal(request: HttpRequest, number: str) -> HttpResponse:
+    """The rater asks from the case page for a review of how their 差评 was handled (申诉复核). A refused
+    request goes back to the case page with the reason kept for the form (``case_panel``)."""
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    reason = request.POST.get("reason", "")
+    try:
+        case = case_selectors.access_case(user, number)
+        rating = Rating.objects.filter(case=case).first()
+        if rating is None:
+            raise Conflict("该办件尚未评价。", code="review_refused")
+        services.request_handling_review(rating=rating, reason=reason, channel=ReviewChannel.PORTAL, requester=user)
+    except NotFound as error:
+        return render(request, "core/error.html", {"message": error.message}, status=404)
+    except PermissionDeniedError as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        request.session[REVIEW_DRAFT_KEY] = {"case": number, "reason": reason, "message": error.message}
+    else:
+        messages.success(request, "复核申请已提交，监督人员作出结论后将通知您。")
+    return redirect(reverse("cases:detail", args=[number]) + "#handling")
 
 
 @login_required
@@ -107,7 +181,8 @@ PERIODS = {"30": "近 30 天", "90": "近 90 天", "365": "近一年"}
 
 def statistics(request: HttpRequest) -> HttpResponse:
     """The public statistics page: rates per department, item, channel or month, and the monthly trend
-    as a chart. No personal data."""
+    as a chart, over real-name ratings; anonymous on-site ratings in a section of their own. No personal
+    data."""
     period = request.GET.get("days", "365")
     if period not in PERIODS:
         period = "365"
@@ -127,11 +202,13 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "ratings/statistics.html",
         {
             "total": total,
-            "rows": rows,
             "period": period,
             "periods": PERIODS,
             "dimension": dimension,
             "dimensions": services.DIMENSIONS,
+            "dimension_label": services.DIMENSIONS[dimension],
+            "real_name_rows": [row for row in rows if row.finished_cases or row.ratings],
+            "anonymous_rows": [row for row in rows if not row.anonymous.is_empty],
             "chart": chart,
         },
     )
@@ -151,18 +228,24 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
 @staff_required
 def workbench(request: HttpRequest) -> HttpResponse:
     """差评整改 for the responsible units, callbacks (回访) for the 12345 hotline and supervisors, and
-    appeals for the bureau to decide. The rater's identity is not shown (the contact for verification and
-    the callback is the masked phone of the case)."""
+    the units' appeals and the raters' review requests (申诉复核) for the bureau's supervisors to
+    decide. The rater's identity is not shown (the contact for verification and the callback is the
+    masked phone of the case)."""
     user: User = request.user  # type: ignore[assignment]  # staff_required
     is_supervisor = has_role(user, Role.SUPERVISOR)
     own = own_organisation_ids(user)  # once, not per row
+    is_caller = services.makes_callbacks(user)
     appeals = Appeal.objects.filter(upheld__isnull=True).select_related("rating__case__item") if is_supervisor else []
+    reviews = [
+        {"review": review, "can_decide": services.can_decide_review(user, review, own, is_supervisor=is_supervisor)}
+        for review in (selectors.list_reviews_to_decide(user)[:200] if is_supervisor else [])
+    ]
     rows = []
-    for rectification in selectors.list_rectifications(user)[:200]:
+    for rectification in selectors.list_rectifications(user).prefetch_related("reviews")[:200]:
         case = rectification.rating.case
         in_unit = rectification.organisation_id in own
         if rectification.step == Step.CALLBACK:
-            can_advance = services.can_make_callback(user, rectification, own)
+            can_advance = services.can_make_callback(user, rectification, own, is_caller=is_caller)
         else:
             can_advance = in_unit and rectification.step != Step.CLOSED
         rows.append(
@@ -171,16 +254,28 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 "phone": identity.mask_phone(case.applicant_phone) if case else "",
                 "can_advance": can_advance,
                 "can_appeal": in_unit and rectification.step != Step.CLOSED,
+                "review": max(rectification.reviews.all(), key=lambda review: review.requested_at, default=None),
             }
         )
+    try:
+        step_rule = rules.get_rule("ratings.rectification_step_days")
+    except NotFound:
+        step_rule = None
+    step_days = [  # in the loop's order (a JSON object's keys have none on PostgreSQL)
+        (step.label, step_rule.value[step]) for step in STEP_ORDER if step_rule and step in step_rule.value
+    ]
     return render(
         request,
         "ratings/workbench.html",
         {
             "rows": rows,
+            "step_rule": step_rule,
+            "step_days": step_days,
             "is_window": has_role(user, Role.WINDOW_OFFICER),
             "is_hotline_operator": has_role(user, Role.HOTLINE_OPERATOR),  # only they enter 12345 ratings
             "appeals": appeals,
+            "reviews": reviews,
+            "review_outcomes": ReviewOutcome,
             "is_supervisor": is_supervisor,
             "classifications": Classification.choices,
             "levels": list(reversed(Level.choices)),
@@ -215,6 +310,16 @@ def workbench_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
             if rating is None:
                 raise Http404("未找到该评价")
             services.file_appeal(rating=rating, actor=user, kind=post.get("kind", ""), reason=post.get("reason", ""))
+        elif action in ("maintain", "redo"):
+            review = HandlingReview.objects.filter(pk=pk).first()
+            if review is None:
+                raise Http404("未找到该复核申请")
+            services.decide_handling_review(
+                review=review,
+                actor=user,
+                outcome=ReviewOutcome.MAINTAINED if action == "maintain" else ReviewOutcome.REDO,
+                decision=post.get("decision", ""),
+            )
         elif action in ("uphold", "reject"):
             appeal = Appeal.objects.filter(pk=pk).first()
             if appeal is None:
