@@ -36,9 +36,7 @@ class ItemOut(Schema):
     mode: str
     department: str
     illustration: bool = Field(description="示例条款：只作匹配演示，不是真实政策，不可申报或兑现")
-    notice: str = Field(
-        description="给人看的说明：示例条款的性质，或“有效期待核实”（核实前不匹配、不受理）；空：无"
-    )
+    notice: str = Field(description="给人看的说明：示例条款的性质，或“有效期待核实”（核实前不匹配、不受理）；空：无")
     validity: str = Field(description="有效期，如“2025-01-01 至 2027-12-31”，或“有效期待核实（…未载明）”")
     validity_recorded: bool = Field(description="生效和失效日期均已按文件记录；否则不参与匹配、不受理申报")
     incomplete: str = Field(description="“奖励标准未录入”或空：原因见 research（仅工作人员）")

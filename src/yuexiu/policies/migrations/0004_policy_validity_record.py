@@ -4,30 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('policies', '0003_fill_policy_other_district'),
+        ("policies", "0003_fill_policy_other_district"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='policydocument',
-            name='expires_open',
-            field=models.BooleanField(default=False, verbose_name='长期有效（文件未规定失效日期）'),
+            model_name="policydocument",
+            name="expires_open",
+            field=models.BooleanField(default=False, verbose_name="长期有效（文件未规定失效日期）"),
         ),
         migrations.AddField(
-            model_name='policydocument',
-            name='validity_source',
-            field=models.CharField(blank=True, max_length=300, verbose_name='有效期依据（文号、条款）'),
+            model_name="policydocument",
+            name="validity_source",
+            field=models.CharField(blank=True, max_length=300, verbose_name="有效期依据（文号、条款）"),
         ),
         migrations.AlterField(
-            model_name='policydocument',
-            name='effective',
-            field=models.DateField(blank=True, help_text='空白：来源未载明，待核实', null=True, verbose_name='生效日期'),
+            model_name="policydocument",
+            name="effective",
+            field=models.DateField(
+                blank=True, help_text="空白：来源未载明，待核实", null=True, verbose_name="生效日期"
+            ),
         ),
         migrations.AlterField(
-            model_name='policydocument',
-            name='expires',
-            field=models.DateField(blank=True, help_text='空白：来源未载明（或长期有效）', null=True, verbose_name='失效日期'),
+            model_name="policydocument",
+            name="expires",
+            field=models.DateField(
+                blank=True, help_text="空白：来源未载明（或长期有效）", null=True, verbose_name="失效日期"
+            ),
         ),
     ]
