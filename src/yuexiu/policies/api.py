@@ -118,6 +118,8 @@ class FiguresOut(Schema):
     items: int = Field(description="适用于越秀区企业的事项")
     no_application_items: int
     illustration_items: int = Field(description="示例事项（只作匹配演示，不可兑现）")
+    real_items: int = Field(description="真实政策事项（items 中除示例以外的）")
+    real_no_application_items: int = Field(description="真实政策中的免申即享事项")
     validity_pending_items: int = Field(description="有效期待核实、暂不匹配的事项")
     incomplete_items: int
     other_district_items: int = Field(description="其他区政策（仅供参考）")

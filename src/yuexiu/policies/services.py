@@ -1451,7 +1451,8 @@ def figures(year: int | None = None) -> dict[str, Any]:
     """The loop's figures for the statistics pages and the annual report. ``year`` filters by period.
 
     ``items``: items that apply to Yuexiu's enterprises (of them ``no_application_items`` 免申即享,
-    ``illustration_items`` illustrations, ``incomplete_items`` without an award,
+    ``illustration_items`` illustrations, ``real_items`` and ``real_no_application_items`` the others,
+    ``incomplete_items`` without an award,
     ``validity_pending_items`` real items whose document's validity is not recorded, so not matched);
     ``other_district_items``: other districts' items kept for reference only. From the newest finished
     run of the year (of any year without one): ``eligible_pairs`` (the data decide) and ``leads`` (a
@@ -1472,6 +1473,8 @@ def figures(year: int | None = None) -> dict[str, Any]:
         "items": applicable.count(),
         "no_application_items": applicable.filter(mode=Mode.NO_APPLICATION).count(),
         "illustration_items": applicable.filter(illustration=True).count(),
+        "real_items": applicable.filter(illustration=False).count(),
+        "real_no_application_items": applicable.filter(illustration=False, mode=Mode.NO_APPLICATION).count(),
         "incomplete_items": applicable.exclude(incomplete="").count(),
         "validity_pending_items": applicable.filter(illustration=False).filter(unrecorded_validity()).count(),
         "other_district_items": BenefitItem.objects.exclude(policy__other_district="").count(),
