@@ -184,7 +184,7 @@ def test_another_districts_document_is_not_recorded_here(cast):
 def test_no_application_and_no_approval_while_the_validity_is_not_recorded(undated):
     officer, enterprise_user = undated["policy_kgsxj"], undated["enterprise_demo"]
     item = BenefitItem.objects.get(code="loop-test-2025-02")
-    with pytest.raises(DomainError, match="有效期待核实：主管部门按文件核实有效期前，暂不受理"):
+    with pytest.raises(DomainError, match="该事项暂不受理申报：有效期待核实，主管部门按文件核实有效期前不受理。"):
         services.apply(item_id=item.pk, user=enterprise_user, declarations=["门店为新开设的品牌首店"])
     # A candidate decided while the dates were recorded; then a revision sets them back to unknown.
     recorded = with_validity(UNDATED, effective=date(2026, 1, 1), expires=date(2026, 6, 30), source=SOURCE)

@@ -340,14 +340,14 @@ def record_validity(
         problems.append("失效日期早于生效日期")
     if len(source) < 4:
         problems.append("请写明依据：文号和规定有效期的条款或原文（如“第十二条：自印发之日起施行，有效期5年”）")
-    if problems:
+    if problems or effective is None:  # (effective is None is always among the problems)
         raise DomainError("有效期未记录：" + "；".join(problems) + "。", code="invalid_validity")
     check_lengths(("有效期依据", source, VALIDITY_SOURCE_LIMIT))
     current = RuleFile.objects.filter(policy=policy).order_by("-revision").first()
     if current is None:
         raise NotFound(f"“{policy.title}”没有规则文件。")
     try:
-        text = with_validity(current.text, effective=effective, expires=expires, source=source)  # type: ignore[arg-type]  # checked above
+        text = with_validity(current.text, effective=effective, expires=expires, source=source)
         if text == current.text:
             raise DomainError("有效期和依据与已记录的相同，未生成新版本。")
         with transaction.atomic():
@@ -1371,7 +1371,7 @@ def open_for_application(item: BenefitItem) -> str:
     if item.policy.other_district:  # select_related("policy") by lists
         return f"{item.policy.other_district}政策，仅供参考，不适用于越秀区企业"
     if not item.policy.validity_recorded:
-        return f"{VALIDITY_PENDING}：主管部门按文件核实有效期前，暂不受理"
+        return f"{VALIDITY_PENDING}，主管部门按文件核实有效期前不受理"
     if item.organisation_id is None:
         return f"由{item.department_name or '外区或上级部门'}受理，请向其申报"
     if item.incomplete:
