@@ -1,12 +1,19 @@
-"""政策兑现 in the browser: an officer matches 100,000 synthetic enterprises with progress shown,
-reviews a candidate's explanation and publishes the list; the enterprise sees the match and why,
-confirms its account; after the 5-working-day publicity the officer pays it against the fund pool."""
+"""政策兑现 in the browser: an officer records the validity of a document whose source printed none
+(until then it is not matched), matches 100,000 synthetic enterprises with progress shown (the
+illustrations shown apart as a demonstration), reviews a candidate's explanation and publishes the
+list; the enterprise sees the match and why, confirms its account; after the 5-working-day publicity
+the officer pays it against the fund pool.
+
+The seed library has no real item that can pay today (the real documents still current have no
+recorded validity, and illustrations never pay), so the journey adds the tests' fixture policy — a
+real-shaped 免申即享 item of 区科工商信局 with a fund pool — as a source without dates."""
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import time_machine
 from django.db import connection
@@ -15,11 +22,11 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import check_accessibility
 from e2e.test_journeys import log_in
-from yuexiu.core.workdays import LOCAL_TIMEZONE
 from yuexiu.policies import demo, services
 from yuexiu.policies.models import Candidate, Enterprise, FundPool
 
 REGISTRY_SIZE = 100_000
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "policies" / "rules" / "loop-policy.yaml"
 
 
 def _worker(run_id: int) -> None:
@@ -30,20 +37,17 @@ def _worker(run_id: int) -> None:
         connection.close()
 
 
-def test_an_officer_matches_reviews_publishes_and_pays_an_enterprise_confirms(page: Page, site: str, monkeypatch):
+def test_an_officer_matches_reviews_publishes_and_pays_an_enterprise_confirms(
+    page: Page, site: str, monkeypatch, tmp_path
+):
     services.load_policy_library()
-    today = timezone.localdate()
-    as_of = demo.demo_as_of(today)
-    if as_of == today:
-        _journey(page, site, monkeypatch)
-        return
-    # The library's 免申即享 items of 区科工商信局 have expired by today (CI moves the clock to a year
-    # without data): the loop is replayed on the last day they were in force, as the demo does.
-    with time_machine.travel(datetime.combine(as_of, time(10), tzinfo=LOCAL_TIMEZONE), tick=True):
-        _journey(page, site, monkeypatch)
-
-
-def _journey(page: Page, site: str, monkeypatch) -> None:
+    undated = FIXTURE.read_text(encoding="utf-8")
+    undated = undated.replace("effective: 2025-01-01", "effective: null").replace(
+        "expires: 2026-12-31", "expires: null"
+    )
+    (tmp_path / "loop-policy.yaml").write_text(undated, encoding="utf-8")
+    services.load_policy_library(tmp_path)
+    today = timezone.localdate()  # the machine's clock, whatever year CI moves it to
     assert services.generate_registry(REGISTRY_SIZE - 1, seed=2024) == REGISTRY_SIZE - 1
     demo.ensure_demo_enterprise()
     assert Enterprise.objects.count() == REGISTRY_SIZE
@@ -54,10 +58,21 @@ def _journey(page: Page, site: str, monkeypatch) -> None:
     log_in(page, site, "policy_kgsxj")
     page.goto(f"{site}/workbench/policies/")
     check_accessibility(page, "政策兑现工作台")
+    pending = page.locator("#validity-pending li", has_text="测试用政策（流程测试）")
+    pending.get_by_role("link", name="记录有效期").click()
+    check_accessibility(page, "记录有效期")
+    page.get_by_label("生效日期（施行日期）").fill(f"{today.year}-01-01")
+    page.get_by_label("失效日期（有效期最后一日）").fill(f"{today.year}-12-31")
+    page.get_by_label("依据").fill(f"测试〔2025〕1号 第十条：本办法自{today.year}年1月1日起施行，至同年12月31日止")
+    page.get_by_role("button", name="记录有效期").click()
+    expect(page.locator(".messages")).to_contain_text(f"{today.year}-01-01 至 {today.year}-12-31")
+    expect(page.locator("#validity-pending")).not_to_contain_text("测试用政策（流程测试）")
     page.get_by_role("button", name="对全部企业进行匹配").click()
     expect(page.locator("#run-bar")).to_be_visible()
     expect(page.locator("#run-stage")).to_contain_text("已完成", timeout=180_000)
     expect(page.locator("#run-summary")).to_contain_text("100000 家企业")
+    if today.year <= 2027:  # the illustrations' demonstration period (2025–2027)
+        expect(page.locator("#demonstration-summary")).to_contain_text("不计入上方的符合条件数")
     check_accessibility(page, "匹配批次")
 
     candidate = (
@@ -92,7 +107,8 @@ def _journey(page: Page, site: str, monkeypatch) -> None:
     page.goto(f"{site}/policies/mine/")
     expect(page.locator("#my-candidates")).to_contain_text(candidate.item.name)
     expect(page.locator("#my-candidates")).to_contain_text("请确认收款账户")
-    expect(page.locator("#my-not-eligible")).to_contain_text("（")  # each unmet condition with the enterprise's value
+    expect(page.locator("#my-leads")).to_contain_text("测试：首店落户奖励")  # the department decides the 首店
+    assert not Candidate.objects.filter(item__illustration=True).exists()
     check_accessibility(page, "我的政策")
     page.get_by_role("link", name=candidate.item.name).click()
     expect(page.locator("#explanation")).to_contain_text("所用数据")

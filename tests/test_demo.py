@@ -24,7 +24,8 @@ from yuexiu.core.demo import DEMO_USER_AGENT
 from yuexiu.core.models import AuditEvent, User
 from yuexiu.core.selectors import access_audit_log
 from yuexiu.policies import selectors as policies
-from yuexiu.policies.models import Candidate, CandidateStatus
+from yuexiu.policies import services as policy_services
+from yuexiu.policies.models import Candidate, MatchRun
 from yuexiu.ratings import selectors as ratings
 from yuexiu.ratings.services import RATABLE
 from yuexiu.supervision import selectors as supervision
@@ -92,11 +93,6 @@ def _queues(users: dict[str, User]) -> dict[str, int]:
         "enterprise: 补正 to answer": cases.list_my_cases(enterprise)
         .filter(status=CaseStatus.CORRECTION_REQUESTED)
         .count(),
-        "enterprise: account to confirm in 公示": Candidate.objects.filter(
-            enterprise=policies.enterprise_of(enterprise),
-            status=CandidateStatus.IN_PUBLICITY,
-            confirmed_at__isnull=True,
-        ).count(),
         "window_centre: to accept": staff_cases("window_centre", CaseStatus.SUBMITTED),
         "window_centre: to deliver": staff_cases("window_centre", CaseStatus.APPROVED),
         "window_centre: to close": staff_cases("window_centre", CaseStatus.DELIVERED),
@@ -127,8 +123,20 @@ def _queues(users: dict[str, User]) -> dict[str, int]:
     }
     for approver in ("approver_scj", "approver_wjj", "approver_gaj", "approver_ybj", "approver_rsj", "approver_swj"):
         queues[f"{approver}: to decide"] = staff_cases(approver, CaseStatus.ACCEPTED)
+    # 政策兑现: no real item of the library is in force (the sources printed no validity for the real
+    # documents still current, and the demo does not invent one), and illustrations never become
+    # candidates. So 区科工商信局's officer has documents whose validity to record from the document, and
+    # both officers see their departments' illustrations matched as a demonstration in the demo's run
+    # (区人社局 has only illustrations). The enterprise has no 公示 to confirm until a real item is paid.
+    queues["policy_kgsxj: documents whose validity to record"] = len(
+        policy_services.list_validity_pending(users["policy_kgsxj"])
+    )
+    run = MatchRun.objects.filter(status="done").latest("pk")
     for officer in ("policy_kgsxj", "policy_rsj"):
-        queues[f"{officer}: candidates to review"] = policies.review_queue_counts(users[officer])["pending"]
+        handled = set(policies.handled_items(users[officer]).values_list("code", flat=True))
+        queues[f"{officer}: illustrations matched as a demonstration"] = sum(
+            row["pairs"] for code, row in run.by_item.items() if row["illustration"] and code in handled
+        )
     return queues
 
 
@@ -159,6 +167,8 @@ def test_the_demo_gives_every_role_something_to_do_whatever_the_date(client, db,
         failing_pages = _failing_pages(client, users)
     assert {role: count for role, count in queues.items() if count == 0} == {}
     assert failing_pages == []
+    assert not Candidate.objects.filter(item__illustration=True).exists()  # never a candidate, never paid
+    assert "示例演示" in output and "有效期待核实的政策文件" in output
     assert "演示在办件：15 件" in output
     # The story happened through the services, in the past, on the working-day calendar.
     demo_events = AuditEvent.objects.filter(user_agent=DEMO_USER_AGENT)

@@ -31,7 +31,7 @@ policy:
   effective: 2026-01-01
   expires: 2026-12-31
   confidence: U
-  illustration: true
+  illustration: false
 items:
   - code: lead-test-01
     name: 测试：首店奖励（认定）
@@ -171,8 +171,10 @@ def test_a_manual_condition_is_decisive_only_when_the_data_alone_do_not_decide()
 def test_a_run_counts_leads_apart_never_sums_their_ceilings_and_never_matches_other_districts(run, client, cast):
     assert run.status == "done", run.error
     assert (run.items, run.pairs, run.leads, run.candidates) == (3, 3, 3, 2)
+    real = {"illustration": False, "validity_recorded": True}
     assert run.by_item == {
-        "lead-test-01": {"pairs": 0, "amount_fen": 0, "leads": 2, "mode": "申报", "in_force": True, "ceiling": True},
+        "lead-test-01": {"pairs": 0, "amount_fen": 0, "leads": 2, "mode": "申报", "in_force": True, "ceiling": True}
+        | real,
         "lead-test-02": {
             "pairs": 1,
             "amount_fen": 10000000,
@@ -180,7 +182,8 @@ def test_a_run_counts_leads_apart_never_sums_their_ceilings_and_never_matches_ot
             "mode": "申报",
             "in_force": True,
             "ceiling": False,
-        },
+        }
+        | real,
         "lead-test-03": {
             "pairs": 2,
             "amount_fen": 2000000,
@@ -188,7 +191,8 @@ def test_a_run_counts_leads_apart_never_sums_their_ceilings_and_never_matches_ot
             "mode": "免申即享",
             "in_force": True,
             "ceiling": False,
-        },
+        }
+        | real,
     }
     # The Tianhe 免申即享 item's data hold for both Yuexiu enterprises: still nobody is offered it.
     assert set(Candidate.objects.values_list("item__code", "enterprise__name")) == {
@@ -283,5 +287,5 @@ def test_a_rule_file_may_name_its_district_and_otherwise_it_is_read_from_the_iss
     assert load_rule_file(by_department).other_district == "天河区"
     nansha = TIANHE_RULES.replace("广州市天河区人民政府", "广州南沙开发区管委会办公室").replace("天河区商务局", "某局")
     assert load_rule_file(nansha.replace("department: 天河区人民政府", "department: 某局")).other_district == "南沙区"
-    written = YUEXIU_RULES.replace("  illustration: true\n", "  illustration: true\n  district: 黄埔区\n")
+    written = YUEXIU_RULES.replace("  illustration: false\n", "  illustration: false\n  district: 黄埔区\n")
     assert load_rule_file(written).other_district == "黄埔区"

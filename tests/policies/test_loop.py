@@ -67,6 +67,8 @@ def test_a_run_finds_exactly_the_qualifying_enterprises_with_exact_amounts(regis
         "mode": "免申即享",
         "in_force": True,
         "ceiling": False,
+        "illustration": False,
+        "validity_recorded": True,
     }
     # The 申报 item's 首店 condition is for the department to decide: all 4 Yuexiu enterprises are
     # leads, not eligible; no amount is summed for them and no candidate is created: they apply.
@@ -77,6 +79,8 @@ def test_a_run_finds_exactly_the_qualifying_enterprises_with_exact_amounts(regis
         "mode": "",
         "in_force": True,
         "ceiling": True,
+        "illustration": False,
+        "validity_recorded": True,
     }
     assert (run.pairs, run.leads) == (3, 4)
     assert len(run.snapshot_sha256) == 64 and Path(run.snapshot_path).exists()

@@ -118,7 +118,7 @@ policy:
   effective: 2025-01-01
   expires: 2025-12-31
   confidence: U
-  illustration: true
+  illustration: false
 items:
   - code: data-test-01
     name: 测试：高新企业营收奖励

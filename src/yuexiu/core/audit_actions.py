@@ -110,6 +110,8 @@ ACTION_LABELS: dict[str, str] = {
     "rectification.callback": "差评回访",
     # 政策兑现
     "policies.rules_saved": "保存政策规则文件",
+    "policies.validity_recorded": "记录政策文件有效期",
+    "policies.validity_refused": "记录政策文件有效期被拒",
     "policies.registry_imported": "导入企业库",
     "policies.run_started": "发起政策匹配",
     "policies.run_finished": "政策匹配完成",

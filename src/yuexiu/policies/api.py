@@ -35,7 +35,10 @@ class ItemOut(Schema):
     policy_title: str
     mode: str
     department: str
-    illustration: bool
+    illustration: bool = Field(description="示例条款：只作匹配演示，不是真实政策，不可申报或兑现")
+    notice: str = Field(description="给人看的说明：示例条款的性质，或“有效期待核实”（核实前不匹配、不受理）；空：无")
+    validity: str = Field(description="有效期，如“2025-01-01 至 2027-12-31”，或“有效期待核实（…未载明）”")
+    validity_recorded: bool = Field(description="生效和失效日期均已按文件记录；否则不参与匹配、不受理申报")
     incomplete: str = Field(description="“奖励标准未录入”或空：原因见 research（仅工作人员）")
     other_district: str = Field(description="其他区政策所属区（仅供参考，不适用于越秀区企业）；空：适用于越秀区企业")
     in_force: bool
@@ -45,9 +48,16 @@ class ItemOut(Schema):
 
 
 def _item_out(item: BenefitItem, *, research: bool) -> dict[str, object]:
-    _, rules_item = services.rules_of(item)
+    rule_file, rules_item = services.rules_of(item)
+    rules = services.parse_rule_text(rule_file.text)
     today = timezone.localdate()
     version = rules_item.version_on(today) or (rules_item.versions[-1] if rules_item.versions else None)
+    if item.illustration:
+        notice = services.ILLUSTRATION_NOTICE
+    elif not rules.validity_recorded and not item.policy.other_district:
+        notice = f"{services.VALIDITY_PENDING}：来源未载明文件的生效或失效日期，主管部门核实前不参与匹配、不受理申报"
+    else:
+        notice = ""
     return {
         "code": item.code,
         "name": item.name,
@@ -56,6 +66,9 @@ def _item_out(item: BenefitItem, *, research: bool) -> dict[str, object]:
         "mode": item.mode,
         "department": item.department_name,
         "illustration": item.illustration,
+        "notice": notice,
+        "validity": rules.validity_text,
+        "validity_recorded": rules.validity_recorded,
         "incomplete": "奖励标准未录入" if item.incomplete else "",
         "other_district": item.policy.other_district,
         "research": {
@@ -104,7 +117,10 @@ def get_item(request: HttpRequest, code: str) -> dict[str, object]:
 class FiguresOut(Schema):
     items: int = Field(description="适用于越秀区企业的事项")
     no_application_items: int
-    illustration_items: int
+    illustration_items: int = Field(description="示例事项（只作匹配演示，不可兑现）")
+    real_items: int = Field(description="真实政策事项（items 中除示例以外的）")
+    real_no_application_items: int = Field(description="真实政策中的免申即享事项")
+    validity_pending_items: int = Field(description="有效期待核实、暂不匹配的事项")
     incomplete_items: int
     other_district_items: int = Field(description="其他区政策（仅供参考）")
     eligible_pairs: int = Field(description="最近一次匹配中符合条件的企业-事项对（数据可判断）")
@@ -137,6 +153,9 @@ class ConditionOut(Schema):
 
 class PrecheckOut(Schema):
     item_code: str
+    illustration: bool = Field(
+        False, description="示例条款：结果只演示比对方式，不是真实政策，不可申报或兑现（amount_fen 为 null）"
+    )
     in_force: bool
     eligible: bool = Field(description="数据即可判断符合（须认定的条件不影响结果）")
     lead: bool = Field(
@@ -167,10 +186,11 @@ def precheck(request: HttpRequest, code: str) -> dict[str, object]:
     decision = explanation.decision
     return {
         "item_code": item.code,
+        "illustration": item.illustration,
         "in_force": explanation.version is not None,
         "eligible": decision.eligible,
         "lead": decision.lead,
-        "amount_fen": decision.amount_fen,
+        "amount_fen": None if item.illustration else decision.amount_fen,  # an example pays nothing
         "ceiling": decision.ceiling,
         "conditions": [
             {"label": c.label, "expected": c.expected, "seen": c.seen, "used": c.used, "passed": c.passed}
@@ -189,6 +209,7 @@ class CandidateOut(Schema):
     status_label: str
     engine_amount_fen: int | None
     ceiling: bool = Field(False, description="engine_amount_fen 是上限，核定金额见 approved_fen")
+    illustration: bool = Field(False, description="示例条款的记录：不兑现任何金额")
     approved_fen: int | None
     confirmed: bool
 
@@ -212,6 +233,7 @@ def my_candidates(request: HttpRequest) -> list[dict[str, object]]:
             "status_label": c.get_status_display(),
             "engine_amount_fen": c.engine_amount_fen,
             "ceiling": services.amount_kind(c) == "maximum",
+            "illustration": c.item.illustration,
             "approved_fen": c.approved_fen,
             "confirmed": c.confirmed_at is not None,
         }

@@ -1,7 +1,13 @@
 """Demo data for `yuexiu setup --demo`: a synthetic registry (marked as such), the demo enterprise's
-own record, and one finished matching run so the pages have candidates to show: the policy officers
-review candidates, and the demo enterprise confirms its account for one in 公示. The run and the
-公示 are told as a ``core.demo.Story`` relative to today, through the policy services."""
+own record, and one finished matching run, told as a ``core.demo.Story`` relative to today through
+the policy services.
+
+The run shows the illustration items (示例条款) matched as a demonstration, apart from real results:
+they never become candidates, are never notified, approved, published or paid. Real documents whose
+validity the source did not print are not matched until an officer records it (the workbench lists
+them); the demo does not invent those dates. When a real 免申即享 item is in force and has a fund pool
+(an officer recorded both), the demo also approves and publishes one of the demo enterprise's
+candidates, so that the enterprise has an account to confirm in 公示."""
 
 from __future__ import annotations
 
@@ -17,7 +23,15 @@ from yuexiu.core.errors import Conflict, DomainError
 from yuexiu.core.models import User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.policies import services
-from yuexiu.policies.models import BenefitItem, Candidate, CandidateStatus, Enterprise, MatchRun, Mode
+from yuexiu.policies.models import (
+    BenefitItem,
+    Candidate,
+    CandidateStatus,
+    Enterprise,
+    MatchRun,
+    Mode,
+    PolicyDocument,
+)
 
 DEMO_REGISTRY_SIZE = 5000
 DEMO_ENTERPRISE_USCC = "91440104MA5CYX1KXU"
@@ -61,8 +75,9 @@ def ensure_demo_enterprise() -> Enterprise:
 
 def demo_as_of(today: date) -> date:
     """The as-of day of the demo's matching run: today, or, when a demo officer's department has no
-    免申即享 item in force today (policies expire), the last day up to today on which each demo officer's
-    department still had one, so every officer has candidates to review whatever today's date is."""
+    免申即享 item in force today (policies and the illustrations' demonstration period expire), the last
+    day up to today on which each demo officer's department still had one, so every officer has results
+    to look at whatever today's date is. A version whose validity is not recorded counts on no day."""
     library = services.current_library()
     departments = dict(BenefitItem.objects.filter(code__in=list(library)).values_list("code", "organisation_id"))
     latest = []
@@ -73,7 +88,7 @@ def demo_as_of(today: date) -> date:
             for code, (_, item) in library.items()
             if item.mode == Mode.NO_APPLICATION and departments.get(code) in own
             for version in item.versions
-            if version.valid_from is None or version.valid_from <= today
+            if version.validity_recorded and (version.valid_from is None or version.valid_from <= today)
         ]
         if ends:
             latest.append(max(ends))
@@ -83,7 +98,8 @@ def demo_as_of(today: date) -> date:
 def _approve_and_publish(officers: list[User], enterprise: Enterprise) -> Candidate | None:
     """The first of the demo enterprise's candidates a demo officer can approve as matched (an exact
     amount its fund pool covers) is approved and published (公示): the enterprise has an account to
-    confirm. Returns it, or ``None`` when no candidate qualifies."""
+    confirm. Returns it, or ``None`` when no candidate qualifies (there is none while no real item with
+    a recorded validity and a fund pool matches; illustrations never become candidates)."""
     for candidate in (
         Candidate.objects.filter(enterprise=enterprise, status=CandidateStatus.PENDING_REVIEW)
         .select_related("item")
@@ -125,9 +141,13 @@ def load_demo_registry() -> list[str]:
     story.add(at(story.day(1), "10:00"), lambda: result.update(published=_approve_and_publish(officers, enterprise)))
     story.play()
     run = result["run"]
+    demonstration = sum(row["pairs"] for row in run.by_item.values() if row.get("illustration"))
+    pending = PolicyDocument.objects.filter(services.unrecorded_validity(""), other_district="", illustration=False)
     lines.append(
         f"演示匹配批次（{run.as_of:%Y-%m-%d}）：{run.enterprises} 家企业，{run.pairs} 个符合条件的企业-事项对，"
-        f"{run.candidates} 个免申即享候选，另有 {run.leads} 个申报线索（须主管部门认定）"
+        f"{run.candidates} 个免申即享候选，另有 {run.leads} 个申报线索（须主管部门认定）；"
+        f"示例演示 {demonstration} 个符合示例条件的企业-事项对（示例条款，不生成候选、不可兑现）；"
+        f"有效期待核实的政策文件 {pending.count()} 个（按文件记录有效期前不参与匹配，见政策兑现工作台）"
     )
     if result.get("published") is not None:
         lines.append(f"演示公示：{result['published'].item.name}（演示企业待确认收款账户）")

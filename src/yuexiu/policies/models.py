@@ -71,8 +71,10 @@ class PolicyDocument(models.Model):
     number = models.CharField("文号", max_length=100, blank=True)
     title = models.CharField("标题", max_length=300)
     issuer = models.CharField("发布机关", max_length=300, blank=True)
-    effective = models.DateField("生效日期", null=True, blank=True)
-    expires = models.DateField("失效日期", null=True, blank=True)
+    effective = models.DateField("生效日期", null=True, blank=True, help_text="空白：来源未载明，待核实")
+    expires = models.DateField("失效日期", null=True, blank=True, help_text="空白：来源未载明（或长期有效）")
+    expires_open = models.BooleanField("长期有效（文件未规定失效日期）", default=False)
+    validity_source = models.CharField("有效期依据（文号、条款）", max_length=300, blank=True)
     source_url = models.URLField("来源", max_length=500, blank=True)
     confidence = models.CharField("可信度", max_length=1, blank=True)
     illustration = models.BooleanField("示例（非真实条款）", default=False)
@@ -88,6 +90,12 @@ class PolicyDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number or '（无文号）'} {self.title}"
+
+    @property
+    def validity_recorded(self) -> bool:
+        """Both ends of the validity are known. An unknown date (null: the source did not print it) is
+        not "open-ended": the document is matched on no day until an officer records it."""
+        return self.effective is not None and (self.expires is not None or self.expires_open)
 
 
 class RuleFile(models.Model):

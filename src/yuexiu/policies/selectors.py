@@ -30,7 +30,11 @@ def handled_items(user: User) -> QuerySet[BenefitItem]:
 
 
 def review_queue_counts(user: User) -> dict[str, int]:
-    candidates = Candidate.objects.filter(item__organisation_id__in=own_organisation_ids(user))
+    """Candidates of the officer's departments waiting for review or payment (illustrations never
+    wait for either: they cannot be approved or paid)."""
+    candidates = Candidate.objects.filter(
+        item__organisation_id__in=own_organisation_ids(user), item__illustration=False
+    )
     return {
         "pending": candidates.filter(status=CandidateStatus.PENDING_REVIEW).count(),
         "to_pay": candidates.filter(status__in=(CandidateStatus.PUBLICITY_PASSED, CandidateStatus.ORDERED)).count(),

@@ -44,6 +44,8 @@ from yuexiu.policies import registry
 from yuexiu.policies.engine import reference, sql
 from yuexiu.policies.engine.attributes import ATTRIBUTES, mask_to_tags, to_engine_row
 from yuexiu.policies.engine.rules import (
+    OPEN_ENDED,
+    VALIDITY_SOURCE_LIMIT,
     Item,
     NotGranted,
     PolicyRules,
@@ -51,6 +53,7 @@ from yuexiu.policies.engine.rules import (
     Version,
     load_rule_file,
     parse_yaml,
+    with_validity,
 )
 from yuexiu.policies.models import (
     HOLDS_FUNDS,
@@ -99,6 +102,19 @@ def fen_from_text(text: str, *, label: str = "金额") -> int:
         raise DomainError(f"{error.message}（如 450000、45万元 或 450,000元）。") from None
 
 
+# What an illustration item is, in the words every page, the API and every refusal use.
+ILLUSTRATION_NOTICE = "示例条款：用于演示匹配方式，不是真实政策，不可申报或兑现"
+VALIDITY_PENDING = "有效期待核实"
+
+
+def refuse_illustration(item: BenefitItem, step: str) -> None:
+    """Raise ``DomainError`` (code ``illustration_item``) when ``item`` is an illustration: an invented
+    clause is never approved, published (公示), notified, confirmed, ordered or paid, whoever asks
+    (page, API, command, background job). ``step`` names the refused step: ``"审核通过"``."""
+    if item.illustration:
+        raise DomainError(f"“{item.name}”是{ILLUSTRATION_NOTICE}：不能{step}。", code="illustration_item")
+
+
 # ------------------------------------------------------------------------------------ library
 
 
@@ -138,6 +154,8 @@ def _store_rule_file(rules: PolicyRules, text: str, user: User | None) -> RuleFi
             "issuer": rules.issuer,
             "effective": rules.effective,
             "expires": rules.expires,
+            "expires_open": rules.expires_open,
+            "validity_source": rules.validity_source,
             "source_url": rules.source_url,
             "confidence": rules.confidence,
             "illustration": rules.illustration,
@@ -281,6 +299,93 @@ def current_library() -> dict[str, tuple[RuleFile, Item]]:
         for item in parse_rule_text(rule_file.text).items:
             library[item.code] = (rule_file, item)
     return library
+
+
+VALIDITY_YEARS = (1949, 2100)
+
+
+def record_validity(
+    *, policy_code: str, user: User, effective: date | None, expires: date | None, open_ended: bool, source: str
+) -> RuleFile:
+    """Record a policy document's validity as read in the document itself: the day it takes effect,
+    and the day it expires or ``open_ended`` (the document sets no expiry: 长期有效). ``source`` cites
+    where it was read (文号 and clause, e.g. "穗府办规〔2025〕13号 第十二条：自印发之日起施行，有效期5年"),
+    up to 300 characters. A document whose dates the source did not print is matched on no day until
+    this is done (docs/policy-rules.md, "Validity").
+
+    The rule file gets a new revision with ``effective``/``expires``/``validity_source`` set (so every
+    later decision names the revision it was made under), audited as ``policies.validity_recorded``.
+    Raises ``PermissionDeniedError`` (not a 政策兑现专员, or an item of the document is another
+    department's), ``NotFound``, ``DomainError`` (another district's policy, a missing or impossible
+    date, no source, rule versions dated outside the validity; nothing is saved then)."""
+    _check_officer(user)
+    policy = PolicyDocument.objects.filter(code=policy_code).first()
+    if policy is None:
+        raise NotFound("政策文件不存在。")
+    if policy.other_district:
+        raise DomainError(f"“{policy.title}”是{policy.other_district}的政策，仅供参考，不在本平台核实有效期。")
+    source = " ".join(source.split())
+    problems = []
+    if effective is None:
+        problems.append("请填写生效日期（文件规定的施行日期）")
+    if expires is None and not open_ended:
+        problems.append("请填写失效日期；文件未规定失效日期的，请勾选“长期有效”")
+    if expires is not None and open_ended:
+        problems.append("已填写失效日期，不能同时勾选“长期有效”")
+    lowest, highest = VALIDITY_YEARS
+    for label, day in (("生效日期", effective), ("失效日期", expires)):
+        if day is not None and not lowest <= day.year <= highest:
+            problems.append(f"{label}应在 {lowest}—{highest} 年之间")
+    if effective is not None and expires is not None and expires < effective:
+        problems.append("失效日期早于生效日期")
+    if len(source) < 4:
+        problems.append("请写明依据：文号和规定有效期的条款或原文（如“第十二条：自印发之日起施行，有效期5年”）")
+    if problems or effective is None:  # (effective is None is always among the problems)
+        raise DomainError("有效期未记录：" + "；".join(problems) + "。", code="invalid_validity")
+    check_lengths(("有效期依据", source, VALIDITY_SOURCE_LIMIT))
+    current = RuleFile.objects.filter(policy=policy).order_by("-revision").first()
+    if current is None:
+        raise NotFound(f"“{policy.title}”没有规则文件。")
+    try:
+        text = with_validity(current.text, effective=effective, expires=expires, source=source)
+        if text == current.text:
+            raise DomainError("有效期和依据与已记录的相同，未生成新版本。")
+        with transaction.atomic():
+            rule_file = save_rule_file(text=text, user=user, policy_code=policy.code)
+            record_event(
+                action="policies.validity_recorded",
+                actor=user,
+                target=policy,
+                changes={
+                    "effective": str(effective),
+                    "expires": OPEN_ENDED if open_ended else str(expires),
+                    "source": source,
+                    "revision": rule_file.revision,
+                    "before": {"effective": str(policy.effective or ""), "expires": str(policy.expires or "")},
+                },
+            )
+    except RuleFileError as error:
+        reasons = "；".join(reason for _, reason in error.problems)
+        raise DomainError(f"有效期未记录：与规则文件不一致（{reasons}），请在规则编辑页调整。") from None
+    return rule_file
+
+
+def list_validity_pending(user: User) -> list[PolicyDocument]:
+    """Documents of the officer's departments whose validity is not recorded (not matched until it
+    is): Yuexiu-applicable, not illustrations, every item the officer's (as recording needs)."""
+    own = own_organisation_ids(user)
+    pending = (
+        PolicyDocument.objects.filter(unrecorded_validity(""), other_district="", illustration=False)
+        .filter(items__organisation_id__in=own)
+        .distinct()
+        .order_by("code")
+    )
+    foreign = set(
+        BenefitItem.objects.filter(policy__in=pending)
+        .exclude(organisation_id__in=own)
+        .values_list("policy_id", flat=True)
+    )
+    return [policy for policy in pending if policy.pk not in foreign]
 
 
 def rules_of(item: BenefitItem) -> tuple[RuleFile, Item]:
@@ -518,6 +623,7 @@ def _execute(run: MatchRun) -> None:
         by_item = {}
         for number, code in enumerate(codes):
             outcome = result.by_item.get(number, sql.ItemResult())
+            rules = parse_rule_text(library[code][0].text)
             by_item[code] = {
                 "pairs": outcome.pairs,  # eligible: the data decide
                 "amount_fen": outcome.amount_fen,  # of the eligible pairs only; leads have no amount here
@@ -525,7 +631,12 @@ def _execute(run: MatchRun) -> None:
                 "mode": library[code][1].mode,
                 "in_force": code not in result.skipped,
                 "ceiling": _is_ceiling(library[code][1], run.as_of),
+                # Illustrations are matched as a demonstration only: shown apart, never counted with
+                # the real pairs, never made candidates, never notified.
+                "illustration": library[code][1].illustration or rules.illustration,
+                "validity_recorded": rules.validity_recorded,
             }
+        real = [row for row in by_item.values() if not row["illustration"]]
         created = _write_candidates(con, run, result, codes, library, benefit, granted)
     finally:
         con.close()
@@ -536,9 +647,9 @@ def _execute(run: MatchRun) -> None:
         progress=100,
         stage="已完成",
         enterprises=exported,
-        items=len(jobs),
-        pairs=result.pairs,
-        leads=result.leads,
+        items=sum(row["in_force"] for row in real),
+        pairs=sum(row["pairs"] for row in real),
+        leads=sum(row["leads"] for row in real),
         candidates=created,
         by_item=by_item,
         snapshot_path=str(parquet),
@@ -552,8 +663,9 @@ def _execute(run: MatchRun) -> None:
         target=run,
         changes={
             "enterprises": exported,
-            "pairs": result.pairs,
-            "leads": result.leads,
+            "pairs": sum(row["pairs"] for row in real),
+            "leads": sum(row["leads"] for row in real),
+            "demonstration_pairs": result.pairs - sum(row["pairs"] for row in real),
             "candidates": created,
             "snapshot_sha256": digest,
         },
@@ -571,7 +683,11 @@ def _is_ceiling(item: Item, on: date) -> bool:
 
 
 def _write_candidates(con, run, result, codes, library, benefit, granted) -> int:
-    no_application = [n for n, c in enumerate(codes) if library[c][1].mode == Mode.NO_APPLICATION and c in benefit]
+    no_application = [
+        n
+        for n, c in enumerate(codes)
+        if library[c][1].mode == Mode.NO_APPLICATION and c in benefit and not benefit[c].illustration
+    ]
     if not no_application or not result.pairs:
         return 0
     pattern = f"{result.pairs_path}/pairs-*.parquet"
@@ -643,7 +759,9 @@ def _notify_matches(run: MatchRun) -> None:
 def _notify(
     candidates: list[Candidate], topic: str, subject: Callable[[Candidate], str], body: Callable[[Candidate], str]
 ) -> None:
-    """Queue one notice per candidate and enterprise account, linking to the candidate's page."""
+    """Queue one notice per candidate and enterprise account, linking to the candidate's page. Never
+    for an illustration item: an invented clause is not announced to an enterprise as money."""
+    candidates = [c for c in candidates if not c.item.illustration]
     users = _enterprise_users(c.enterprise_id for c in candidates)
     for candidate in candidates:
         for account in users.get(candidate.enterprise_id, []):
@@ -700,7 +818,8 @@ def explain(candidate: Candidate) -> Explanation:
     snapshot = dict(candidate.snapshot)
     years = set(snapshot.pop("granted_years", []) or [])
     context = reference.Context(period=candidate.period, as_of=candidate.as_of, granted={item.code: years})
-    explanation = _explanation(item, item.version_on(candidate.as_of), to_engine_row(snapshot), context)
+    # The version the candidate was decided under (whether it still applies is review's matter).
+    explanation = _explanation(item, item.version_covering(candidate.as_of), to_engine_row(snapshot), context)
     decision = explanation.decision
     explanation.reproduced = (
         decision.passes_data  # an application may be a lead: the reviewer decides its manual conditions
@@ -744,7 +863,7 @@ def amount_kind(candidate: Candidate) -> str:
     """``"exact"`` or ``"maximum"`` (a ceiling the review decides) under the candidate's rules."""
     rules = parse_rule_text(candidate.rule_file.text)
     item = next(i for i in rules.items if i.code == candidate.item.code)
-    version = item.version_on(candidate.as_of)
+    version = item.version_covering(candidate.as_of)
     return version.amount.kind if version is not None and version.amount is not None else ""
 
 
@@ -819,6 +938,8 @@ def review(
             _save(candidate, "status", "review_note", "reviewed_by", "reviewed_at")
             record_event(action="policies.rejected", actor=user, target=candidate, changes={"note": note})
             return candidate
+        refuse_illustration(candidate.item, "审核通过（核定资金）")
+        _check_in_force(candidate)
         if candidate.item.incomplete or candidate.engine_amount_fen is None:
             raise DomainError(
                 f"“{candidate.item.name}”的奖励标准尚未录入（{candidate.item.incomplete or '无金额'}），不能核定金额。"
@@ -859,12 +980,27 @@ def review(
     return candidate
 
 
+def _check_in_force(candidate: Candidate) -> None:
+    """The candidate's item applies on its as-of date under the rules in force now: its policy's
+    validity is recorded and covers that day. Raises ``DomainError``."""
+    _, item = rules_of(candidate.item)
+    if item.version_on(candidate.as_of) is not None:
+        return
+    policy = candidate.item.policy
+    if not policy.validity_recorded:
+        raise DomainError(
+            f"“{policy.title}”的{VALIDITY_PENDING}（来源未载明生效或失效日期）：请先在工作台按文件记录有效期，"
+            "核实前不能审核通过。"
+        )
+    raise DomainError(f"匹配基准日 {candidate.as_of} 不在“{policy.title}”的有效期内，不能审核通过。")
+
+
 def _check_not_granted(candidate: Candidate) -> None:
     """Re-decide the rule's "not already granted" conditions against today's grants (another period's
     candidate may have been approved since the match). Raises ``Conflict``."""
     rules = parse_rule_text(candidate.rule_file.text)
     item = next(i for i in rules.items if i.code == candidate.item.code)
-    version = item.version_on(candidate.as_of)
+    version = item.version_covering(candidate.as_of)
     leaves = [leaf for leaf in (version.leaves if version else []) if isinstance(leaf, NotGranted)]
     if not leaves:
         return
@@ -954,6 +1090,7 @@ def publish(*, item_id: int, user: User, now: datetime | None = None) -> Publici
         if item is None:
             raise NotFound("兑现事项不存在。")
         _check_handles(user, item)
+        refuse_illustration(item, "发布公示")
         approved = list(
             Candidate.objects.select_for_update(of=("self",)).filter(item=item, status=CandidateStatus.APPROVED)
         )
@@ -1116,6 +1253,7 @@ def confirm_account(
             raise PermissionDeniedError("只能确认本企业的政策兑现。")
         if not user.enterprise_verified:
             raise PermissionDeniedError("企业账号尚未完成身份核验，不能确认领取。请联系主管部门核验。")
+        refuse_illustration(candidate.item, "确认领取")
         if registry.normalise_name(holder) != registry.normalise_name(candidate.enterprise.name):
             raise DomainError(
                 f"户名须为本企业名称“{candidate.enterprise.name}”：扶持资金只拨付至企业本单位的对公账户。"
@@ -1145,6 +1283,7 @@ def order_disbursement(*, candidate_id: int, user: User, version: int | None = N
     with transaction.atomic():
         candidate = _lock(candidate_id, version)
         _check_handles(user, candidate.item)
+        refuse_illustration(candidate.item, "下达拨付")
         if candidate.status != CandidateStatus.PUBLICITY_PASSED:
             raise Conflict(f"当前状态为“{candidate.get_status_display()}”，公示期满无异议后才能下达拨付。")
         if candidate.confirmed_at is None:
@@ -1186,6 +1325,7 @@ def record_payment(
     with transaction.atomic():
         candidate = _lock(candidate_id, version)
         _check_handles(user, candidate.item)
+        refuse_illustration(candidate.item, "登记拨付")
         if candidate.status != CandidateStatus.ORDERED:
             raise Conflict(f"当前状态为“{candidate.get_status_display()}”，不能登记拨付。")
         disbursement = Disbursement.objects.select_for_update().get(candidate=candidate)
@@ -1224,9 +1364,14 @@ def record_payment(
 def open_for_application(item: BenefitItem) -> str:
     """Why an item cannot be applied for here ("" when it can), in words for the public: another
     district's policy, handled outside the district, award not entered (the reason why is a research
-    note, for staff only), or no fund pool to pay from."""
+    note, for staff only), an illustration, a document whose validity is not recorded, or no fund pool
+    to pay from."""
+    if item.illustration:
+        return ILLUSTRATION_NOTICE
     if item.policy.other_district:  # select_related("policy") by lists
         return f"{item.policy.other_district}政策，仅供参考，不适用于越秀区企业"
+    if not item.policy.validity_recorded:
+        return f"{VALIDITY_PENDING}，主管部门按文件核实有效期前不受理"
     if item.organisation_id is None:
         return f"由{item.department_name or '外区或上级部门'}受理，请向其申报"
     if item.incomplete:
@@ -1253,6 +1398,7 @@ def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
     item = BenefitItem.objects.select_related("policy").filter(pk=item_id).first()
     if item is None:
         raise NotFound("兑现事项不存在。")
+    refuse_illustration(item, "申报")
     if item.mode != Mode.APPLICATION:
         raise DomainError("免申即享事项无需申报：符合条件的企业由系统自动匹配。")
     closed = open_for_application(item)
@@ -1294,16 +1440,26 @@ def apply(*, item_id: int, user: User, declarations: list[str]) -> Candidate:
 # ----------------------------------------------------------------------------------- figures
 
 
+def unrecorded_validity(prefix: str = "policy__") -> Q:
+    """Filter for the records whose policy's validity is not recorded (``prefix`` "" for policies)."""
+    return Q(**{f"{prefix}effective__isnull": True}) | Q(
+        **{f"{prefix}expires__isnull": True, f"{prefix}expires_open": False}
+    )
+
+
 def figures(year: int | None = None) -> dict[str, Any]:
     """The loop's figures for the statistics pages and the annual report. ``year`` filters by period.
 
     ``items``: items that apply to Yuexiu's enterprises (of them ``no_application_items`` 免申即享,
-    ``illustration_items`` illustrations, ``incomplete_items`` without an award); ``other_district_items``:
-    other districts' items kept for reference only. From the newest finished run of the year (of any
-    year without one): ``eligible_pairs`` (the data decide) and ``leads`` (a department decides: a
-    count only — no amount of a lead is ever summed). ``enterprises_served`` and ``paid_fen`` (分)
-    count paid candidates; ``by_status`` candidates per state; ``registry`` enterprises."""
-    candidates = Candidate.objects.all()
+    ``illustration_items`` illustrations, ``real_items`` and ``real_no_application_items`` the others,
+    ``incomplete_items`` without an award,
+    ``validity_pending_items`` real items whose document's validity is not recorded, so not matched);
+    ``other_district_items``: other districts' items kept for reference only. From the newest finished
+    run of the year (of any year without one): ``eligible_pairs`` (the data decide) and ``leads`` (a
+    department decides: a count only — no amount of a lead is ever summed), illustrations' results
+    (a demonstration) left out. ``enterprises_served`` and ``paid_fen`` (分) count paid candidates of
+    real items; ``by_status`` candidates per state; ``registry`` enterprises."""
+    candidates = Candidate.objects.filter(item__illustration=False)
     if year is not None:
         candidates = candidates.filter(period=year)
     paid = candidates.filter(status=CandidateStatus.PAID)
@@ -1317,7 +1473,10 @@ def figures(year: int | None = None) -> dict[str, Any]:
         "items": applicable.count(),
         "no_application_items": applicable.filter(mode=Mode.NO_APPLICATION).count(),
         "illustration_items": applicable.filter(illustration=True).count(),
+        "real_items": applicable.filter(illustration=False).count(),
+        "real_no_application_items": applicable.filter(illustration=False, mode=Mode.NO_APPLICATION).count(),
         "incomplete_items": applicable.exclude(incomplete="").count(),
+        "validity_pending_items": applicable.filter(illustration=False).filter(unrecorded_validity()).count(),
         "other_district_items": BenefitItem.objects.exclude(policy__other_district="").count(),
         "eligible_pairs": run.pairs if run else 0,
         "leads": run.leads if run else 0,

@@ -20,5 +20,6 @@ urlpatterns = [
     path("workbench/policies/candidates/<int:pk>/", views.candidate_detail, name="candidate"),
     path("workbench/policies/candidates/<int:pk>/<str:action>/", views.candidate_action, name="candidate_action"),
     path("workbench/policies/rules/<slug:code>/", views.rules_edit, name="rules"),
+    path("workbench/policies/validity/<slug:code>/", views.validity, name="validity"),
     path("workbench/policies/registry/", views.registry_page, name="registry"),
 ]

@@ -71,6 +71,7 @@ def library(request: HttpRequest) -> HttpResponse:
             "figures": services.figures(),
             "publicities": publicities,
             "research": selectors.sees_research(request.user),  # type: ignore[arg-type]
+            "illustration_notice": services.ILLUSTRATION_NOTICE,
         },
     )
 
@@ -84,6 +85,7 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     if item.policy.other_district:
         enterprise = None  # reference material: no pre-check, nothing to apply for here
     check = services.precheck(enterprise, item, on=today) if enterprise is not None else None
+    rules = services.parse_rule_text(rule_file.text)
     return render(
         request,
         "policies/item.html",
@@ -93,6 +95,13 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
             "rules_item": rules_item,
             "version": version,
             "in_force": rules_item.version_on(today) is not None,
+            "validity_recorded": rules.validity_recorded,
+            "validity_text": rules.validity_text,
+            "validity_source": rules.validity_source,
+            "can_record_validity": not rules.validity_recorded
+            and not item.policy.other_district
+            and services.can_handle(request.user, item),  # type: ignore[arg-type]
+            "illustration_notice": services.ILLUSTRATION_NOTICE,
             "rule_file": rule_file,
             "enterprise": enterprise,
             "check": check,
@@ -142,7 +151,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         candidate.ceiling = services.amount_kind(candidate) == "maximum"  # type: ignore[attr-defined]
     taken = {c.item_id for c in candidates}
     today = timezone.localdate()
-    checks = []
+    checks, demonstration = [], []
     items = list(
         BenefitItem.objects.exclude(pk__in=taken)
         .filter(policy__other_district="")  # other districts' items are never offered as applicable
@@ -153,6 +162,9 @@ def mine(request: HttpRequest) -> HttpResponse:
     for item in items:
         explanation = explanations[item.pk]
         if explanation.version is None:
+            continue
+        if item.illustration:  # a demonstration of matching, never something to get money from
+            demonstration.append((item, explanation.decision))
             continue
         closed = services.open_for_application(item) if item.mode == Mode.APPLICATION else ""
         checks.append((item, explanation.decision, closed))
@@ -165,6 +177,8 @@ def mine(request: HttpRequest) -> HttpResponse:
             "eligible": [row for row in checks if row[1].eligible],
             "leads": [row for row in checks if row[1].lead],
             "not_eligible": [row for row in checks if not row[1].passes_data],
+            "demonstration": demonstration,
+            "illustration_notice": services.ILLUSTRATION_NOTICE,
         },
     )
 
@@ -197,6 +211,7 @@ def mine_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "candidate": candidate,
             "explanation": services.explain(candidate),
             "masked_account": services.mask_account(candidate.bank_account) if candidate.bank_account else "",
+            "illustration_notice": services.ILLUSTRATION_NOTICE,
         },
     )
 
@@ -236,6 +251,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "figures": services.figures(),
             "today": today,
             "period": today.year,
+            "validity_pending": services.list_validity_pending(request.user),
         },  # type: ignore[arg-type]
     )
 
@@ -250,9 +266,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ((code, names.get(code, code), row) for code, row in run.by_item.items()),
         key=lambda r: (-r[2]["pairs"], -r[2].get("leads", 0)),
     )
+    demonstration = [row for row in results if row[2].get("illustration")]
     context = {
         "run": run,
-        "results": results,
+        "results": [row for row in results if not row[2].get("illustration")],
+        "demonstration": demonstration,
+        "demonstration_pairs": sum(row[2]["pairs"] for row in demonstration),
+        "illustration_notice": services.ILLUSTRATION_NOTICE,
         "handled": handled,
         "finished": run.status in (RunStatus.DONE, RunStatus.FAILED),
     }
@@ -288,6 +308,7 @@ def item_candidates(request: HttpRequest, code: str) -> HttpResponse:
             "pool": pool,
             "can_handle": services.can_handle(request.user, item),
             "ceiling": ceiling,
+            "illustration_notice": services.ILLUSTRATION_NOTICE,
             "publicities": item.publicities.all()[:10],
         },  # type: ignore[arg-type]
     )
@@ -306,6 +327,7 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "policies/candidate.html",
         {
+            "illustration_notice": services.ILLUSTRATION_NOTICE,
             "candidate": candidate,
             "explanation": services.explain(candidate),
             "amount_kind": services.amount_kind(candidate),
@@ -429,6 +451,47 @@ def rules_edit(request: HttpRequest, code: str) -> HttpResponse:
         "policies/rules.html",
         {"policy": policy, "text": text, "problems": problems, "revisions": revisions},
         status=400 if problems else 200,
+    )
+
+
+@staff_required
+def validity(request: HttpRequest, code: str) -> HttpResponse:
+    """Record a policy document's validity as read in the document (its source did not print it)."""
+    _officer(request)
+    policy = get_object_or_404(PolicyDocument, code=code)
+    values = {
+        "effective": request.POST.get("effective", "").strip(),
+        "expires": request.POST.get("expires", "").strip(),
+        "open_ended": request.POST.get("open_ended") == "1",
+        "source": request.POST.get("source", "") or policy.validity_source,
+    }
+    if request.method == "POST":
+        try:
+            try:
+                effective = date.fromisoformat(values["effective"]) if values["effective"] else None
+                expires = date.fromisoformat(values["expires"]) if values["expires"] else None
+            except ValueError:
+                raise DomainError("请按 2025-08-23 的格式填写日期。") from None
+            saved = services.record_validity(
+                policy_code=policy.code,
+                user=request.user,  # type: ignore[arg-type]
+                effective=effective,
+                expires=expires,
+                open_ended=bool(values["open_ended"]),
+                source=str(values["source"]),
+            )
+        except DomainError as error:
+            services.audit_refusal(request.user, "policies.validity_refused", policy, error)  # type: ignore[arg-type]
+            messages.error(request, error.message)
+        else:
+            recorded = services.parse_rule_text(saved.text).validity_text
+            messages.success(request, f"已记录“{policy.title}”的有效期：{recorded}（规则第 {saved.revision} 版）。")
+            return redirect("policies:workbench")
+    return render(
+        request,
+        "policies/validity.html",
+        {"policy": policy, "values": values, "items": policy.items.order_by("position")},
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -12,6 +12,7 @@ Boundaries follow the source text: "以上/以下" are written ``>=``/``<=``, "�
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +42,8 @@ ROUNDING_MODES = {
     "half_even": "银行家舍入",
 }
 MAX_CONDITIONS = 63  # one BIGINT bitmask of failed conditions per pair
+OPEN_ENDED = "长期有效"  # ``expires:`` of a document that itself sets no expiry (read, not assumed)
+VALIDITY_SOURCE_LIMIT = 300
 MAX_MONEY = Decimal("1e12")  # 1 万亿元: above any enterprise figure or grant; keeps products in 64 bits
 
 COMPARE_OPS = {"=", "!=", ">", ">=", "<", "<="}
@@ -216,16 +219,26 @@ class Amount:
 @dataclass
 class Version:
     valid_from: date | None
-    valid_until: date | None
+    valid_until: date | None  # None with ``validity_recorded``: the document sets no expiry (长期有效)
     eligibility: Group
     amount: Amount | None
     line: int
     leaves: list[Condition] = field(default_factory=list)  # in bit order
+    # False while the policy's effective or expiry date is not recorded (null: the source did not print
+    # it). An unknown date is not "open-ended": the version is then in force on no day at all.
+    validity_recorded: bool = False
 
-    def in_force(self, day: date) -> bool:
+    def covers(self, day: date) -> bool:
+        """``day`` lies within the version's dates, an unknown date bounding nothing. Rule tests use
+        it to check conditions and amounts of a document whose validity is not yet recorded; it never
+        decides whether a rule applies (``in_force`` does)."""
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )
+
+    def in_force(self, day: date) -> bool:
+        """The version applies on ``day``: the policy's validity is recorded and ``day`` is within it."""
+        return self.validity_recorded and self.covers(day)
 
 
 @dataclass
@@ -247,9 +260,18 @@ class Item:
     line: int
 
     def version_on(self, day: date) -> Version | None:
-        """The rule version in force on ``day`` (None: the policy is not, or no longer, in force)."""
+        """The rule version in force on ``day`` (None: the policy is not yet, or no longer, in force,
+        or its validity is not recorded)."""
         for version in self.versions:
             if version.in_force(day):
+                return version
+        return None
+
+    def version_covering(self, day: date) -> Version | None:
+        """The version whose dates cover ``day``, unknown dates bounding nothing (rule tests only:
+        see ``Version.covers``)."""
+        for version in self.versions:
+            if version.covers(day):
                 return version
         return None
 
@@ -270,6 +292,25 @@ class PolicyRules:
     # Another district of 广州 whose own policy this is ("天河区"): reference material here, never
     # applied to a Yuexiu enterprise. "" for Yuexiu's, the city's, the province's and national policies.
     other_district: str = ""
+    expires_open: bool = False  # ``expires: 长期有效``: the document itself sets no expiry
+    validity_source: str = ""  # where the recorded dates were read (文号、条款)
+
+    @property
+    def validity_recorded(self) -> bool:
+        """Both ends of the document's validity are known (an expiry date, or 长期有效 as read)."""
+        return self.effective is not None and (self.expires is not None or self.expires_open)
+
+    @property
+    def validity_text(self) -> str:
+        """``"2025-01-01 至 2027-12-31"``, ``"2025-08-23 起长期有效"``, or what is missing."""
+        if not self.validity_recorded:
+            missing = "、".join(
+                name for name, value in (("生效日期", self.effective), ("失效日期", self.expires)) if value is None
+            )
+            return f"有效期待核实（{missing}未载明）"
+        if self.expires_open:
+            return f"{self.effective} 起长期有效"
+        return f"{self.effective} 至 {self.expires}"
 
 
 # ------------------------------------------------------------------------------ YAML with lines
@@ -408,7 +449,8 @@ class _Checker:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.fail(self.line_of(mapping, key), f"“{key}”应为日期，如 2025-01-01，实际为“{value}”")
+        also = f"，或“{OPEN_ENDED}”（文件未规定失效日期）" if key == "expires" else ""
+        self.fail(self.line_of(mapping, key), f"“{key}”应为日期，如 2025-01-01{also}，实际为“{value}”")
         return None
 
     def money(self, value: Any, line: int, what: str) -> Decimal | None:
@@ -469,10 +511,13 @@ def load_rule_file(text: str, source: str = "") -> PolicyRules:
             "illustration",
             "notes",
             "district",
+            "validity_source",
         },
         "policy ",
     )
-    effective, expires = checker.date(policy, "effective"), checker.date(policy, "expires")
+    effective = checker.date(policy, "effective")
+    expires_open = policy.get("expires") == OPEN_ENDED
+    expires = None if expires_open else checker.date(policy, "expires")
     if effective and expires and expires < effective:
         checker.fail(checker.line_of(policy, "expires"), "失效日期早于生效日期")
     confidence = checker.text(policy, "confidence", "policy ")
@@ -484,8 +529,9 @@ def load_rule_file(text: str, source: str = "") -> PolicyRules:
         checker.fail(checker.line_of(root, "items") or 1, "缺少 items（兑现事项列表）")
     else:
         codes: set[str] = set()
+        recorded = effective is not None and (expires is not None or expires_open)
         for raw, line in zip(items_raw, items_raw.item_lines, strict=True):
-            item = _load_item(checker, raw, line, effective, expires)
+            item = _load_item(checker, raw, line, effective, expires, recorded)
             if item is None:
                 continue
             if item.code in codes:
@@ -507,11 +553,59 @@ def load_rule_file(text: str, source: str = "") -> PolicyRules:
         illustration=bool(policy.get("illustration", False)),
         notes=str(policy.get("notes") or ""),
         items=items,
+        expires_open=expires_open,
+        validity_source=checker.text(policy, "validity_source", "policy ", required=False, limit=VALIDITY_SOURCE_LIMIT),
     )
     rules.other_district = _other_district(checker, policy, rules)
     if checker.problems:
         raise RuleFileError(checker.problems, source)
     return rules
+
+
+VALIDITY_KEYS = ("effective", "expires", "validity_source")
+
+
+def with_validity(text: str, *, effective: date, expires: date | None, source: str) -> str:
+    """The rule file ``text`` with the policy's validity recorded: ``effective``, ``expires`` (None:
+    ``长期有效``, the document sets no expiry) and ``validity_source`` (where the dates were read).
+    Only those lines of the policy header change (placed where ``effective``/``expires`` were, or at
+    the end of the header); everything else, comments included, stays as written. The result is not
+    checked here (``load_rule_file`` does). Raises ``RuleFileError`` when the header is not a block
+    mapping written one key per line."""
+    data = parse_yaml(text)
+    policy = data.get("policy") if isinstance(data, dict) else None
+    lines = text.splitlines(keepends=True)
+    if not isinstance(policy, _LineDict) or not policy.key_lines:
+        raise RuleFileError([(1, "规则文件缺少 policy 部分")])
+    indent = None
+    spans: dict[str, tuple[int, int]] = {}
+    for key, line in policy.key_lines.items():
+        match = re.match(r"^([ ]+)" + re.escape(key) + r"\s*:", lines[line - 1])
+        if match is None or (indent is not None and match.group(1) != indent):
+            raise RuleFileError([(line, "policy 部分的格式无法自动改写，请在规则编辑页直接修改有效期")])
+        indent = match.group(1)
+        end = line  # the key's line and the deeper-indented lines that continue its value
+        while end < len(lines) and (
+            not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip(" ")) > len(indent)
+        ):
+            end += 1
+        while end > line and not lines[end - 1].strip():
+            end -= 1  # a blank line after the value belongs to what follows
+        spans[key] = (line - 1, end)
+    value = json.dumps(" ".join(source.split()), ensure_ascii=False)  # a JSON string is a YAML scalar
+    block = [
+        f"{indent}effective: {effective.isoformat()}\n",
+        f"{indent}expires: {expires.isoformat() if expires else OPEN_ENDED}\n",
+        f"{indent}validity_source: {value}\n",
+    ]
+    present = [spans[key] for key in VALIDITY_KEYS if key in spans]
+    at = min((start for start, _ in present), default=max(end for _, end in spans.values()))
+    drop = {number for start, end in present for number in range(start, end)}
+    kept_before = [row for number, row in enumerate(lines[:at]) if number not in drop]
+    kept_after = [row for number, row in enumerate(lines[at:], start=at) if number not in drop]
+    if kept_before and not kept_before[-1].endswith("\n"):
+        kept_before[-1] += "\n"
+    return "".join(kept_before + block + kept_after)
 
 
 # Names of other districts' bodies that do not contain the district's own name.
@@ -573,7 +667,9 @@ ITEM_KEYS = {
 }
 
 
-def _load_item(checker: _Checker, raw: Any, line: int, effective: date | None, expires: date | None) -> Item | None:
+def _load_item(
+    checker: _Checker, raw: Any, line: int, effective: date | None, expires: date | None, recorded: bool
+) -> Item | None:
     item = checker.mapping(raw, line, "兑现事项")
     if item is None:
         return None
@@ -600,6 +696,7 @@ def _load_item(checker: _Checker, raw: Any, line: int, effective: date | None, e
             version = _load_version(checker, raw_version, version_line, effective, expires, mode)
             if version is None:
                 continue
+            version.validity_recorded = recorded
             if incomplete and version.amount is not None:
                 checker.fail(version.amount.line, "标为 incomplete（奖励标准未读到）的事项不能写 amount：金额不得推测")
             if not incomplete and version.amount is None:
@@ -640,8 +737,9 @@ def _load_version(
     if version is None:
         return None
     checker.unknown_keys(version, {"valid_from", "valid_until", "eligibility", "amount"}, "规则版本")
-    valid_from = checker.date(version, "valid_from") if "valid_from" in version else effective
-    valid_until = checker.date(version, "valid_until") if "valid_until" in version else expires
+    # An absent (or null) version date is the policy's: a version never reaches past the document.
+    valid_from = checker.date(version, "valid_from") if version.get("valid_from") is not None else effective
+    valid_until = checker.date(version, "valid_until") if version.get("valid_until") is not None else expires
     if valid_from and valid_until and valid_until < valid_from:
         checker.fail(checker.line_of(version, "valid_until"), "valid_until 早于 valid_from")
     if effective and valid_from and valid_from < effective:

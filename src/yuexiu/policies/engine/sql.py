@@ -263,7 +263,8 @@ def item_select(
 
 def plan(items: Sequence[Item], as_of: date) -> tuple[list[Job], list[Item]]:
     """Items with a rule version in force on ``as_of`` (numbered in order), and those without one
-    (not yet or no longer in force: the engine refuses to apply an expired policy)."""
+    (not yet or no longer in force, or the document's validity not recorded: the engine refuses to
+    apply an expired policy or one whose expiry nobody has read)."""
     jobs, skipped = [], []
     for number, item in enumerate(items):
         version = item.version_on(as_of)

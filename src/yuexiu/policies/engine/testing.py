@@ -141,7 +141,9 @@ def run_case(case: dict, items: dict[str, Item], source: str, line: int) -> Case
         return CaseResult(source, line, name, False, [str(exc)])
     expected = case.get("output") or {}
     margin = Decimal(str(case.get("absolute_error_margin", 0)))
-    version = item.version_on(as_of)
+    # The rules are checked on their dates even while the document's validity is not recorded (an
+    # unknown date bounds nothing here); whether a run applies them is the recorded validity's matter.
+    version = item.version_covering(as_of)
     if version is None:
         decision = reference.Decision(False, None, 0, [])
         sql_result = (False, None, -1, False)

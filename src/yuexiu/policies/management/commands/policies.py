@@ -81,7 +81,9 @@ class Command(BaseCommand):
             except DomainError as error:
                 raise CommandError(error.message) from None
             run = services.execute_run(run.pk)
+            demonstration = sum(row["pairs"] for row in run.by_item.values() if row.get("illustration"))
             self.stdout.write(
                 f"批次 {run.pk}：{run.get_status_display()}；{run.enterprises} 家企业，{run.pairs} 对，"
                 f"线索 {run.leads}（须认定），新增候选 {run.candidates}，引擎 {run.engine_seconds} 秒 {run.error}"
+                f"；示例演示 {demonstration} 对（示例条款，不生成候选、不可兑现）"
             )
