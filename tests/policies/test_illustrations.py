@@ -246,7 +246,7 @@ def test_the_seed_library_run_makes_no_candidate_and_sends_no_notice(cast):
 def test_candidates_a_database_already_holds_leave_the_loop_with_their_money_returned(relabelled):
     from importlib import import_module
 
-    migration = import_module("yuexiu.policies.migrations.0005_set_aside_illustration_candidates")
+    migration = import_module("yuexiu.policies.migrations.0006_set_aside_illustration_candidates")
     Publicity.objects.update(closed_at=None)  # as if still in its period
     assert _pool() == (22000000, 0)
     migration.set_aside(apps, None)
