@@ -24,9 +24,13 @@ import yaml
 from yuexiu.core.models import RuleParameter
 from yuexiu.core.rules import RULES_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-RULES_MD = SHARED / "domain" / "rules.md"
-POLICIES_GUANGZHOU = SHARED / "data" / "policies-guangzhou.yaml"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+# Vendored copies of the sources, so a clean clone (no ../shared) checks the same passages; where
+# ../shared is present each copy must equal it (test_the_vendored_sources_equal_shared).
+RULES_MD = REPO / "tests" / "sources" / "rules.md"
+POLICIES_GUANGZHOU = REPO / "src" / "yuexiu" / "policies" / "data" / "policies-guangzhou.yaml"
+VENDORED = {RULES_MD: SHARED / "domain" / "rules.md", POLICIES_GUANGZHOU: SHARED / "data" / "policies-guangzhou.yaml"}
 ANY = object()  # a value the source does not set (confidence U: the platform's own default)
 PLATFORM_DEFAULT = "平台默认值"
 
@@ -143,6 +147,21 @@ FACTS = [
             "objection: 公示期内书面异议;单位须盖公章、个人须签真实姓名并写明理由和联系方式;不按要求提出的不受理",
         ),
     ),
+    # No general rule sets the 公示 period (rules.md §7 [U]): the platform's default, citing one notice.
+    Fact(
+        "policies.publicity_working_days",
+        date(2020, 9, 21),
+        5,
+        "U",
+        (PLATFORM_DEFAULT, "广州市天河区发展和改革局", "2020-09-21 至 2020-09-25"),
+        "http://0559rc.com/zjth/tzth/zsyz/gsgg/content/post_6817059.html",
+        source=POLICIES_GUANGZHOU,
+        passages=(
+            "None is a general rule; each is one notice's practice.",
+            "issuer: 广州市天河区发展和改革局",
+            "period: 2020-09-21 至 2020-09-25(5个工作日)",
+        ),
+    ),
     Fact(
         "policies.objection_rule",
         date(2025, 11, 14),
@@ -189,11 +208,16 @@ def test_each_row_says_what_its_source_says(fact):
 
 @pytest.mark.parametrize("fact", FACTS, ids=lambda fact: f"{fact.key}@{fact.effective_from}")
 def test_the_source_still_states_each_fact(fact):
-    if not fact.source.exists():
-        pytest.skip(f"{fact.source} is not present (a clean clone): the facts above are the record")
     text = fact.source.read_text(encoding="utf-8")
     for passage in (*fact.passages, fact.url):
         assert passage in text, f"{fact.source.name} no longer says: {passage}"
+
+
+def test_the_vendored_sources_equal_shared():
+    for vendored, shared in VENDORED.items():
+        assert vendored.exists()
+        if shared.exists():
+            assert vendored.read_bytes() == shared.read_bytes(), f"copy {shared} to {vendored}"
 
 
 def test_every_row_of_the_checked_keys_is_a_listed_fact():
@@ -210,9 +234,9 @@ def test_each_objection_row_is_its_notices_text_in_full_width_punctuation():
             assert fact.value == full_width + "。"
 
 
-def test_each_objection_row_cites_one_notice():
+def test_each_objection_and_publicity_row_cites_one_notice():
     for row in _rows():
-        if row["key"] == "policies.objection_rule":
+        if row["key"] in ("policies.objection_rule", "policies.publicity_working_days"):
             assert sum(issuer in row["source_document"] for issuer in PUBLICITY_ISSUERS) == 1, row["source_document"]
 
 

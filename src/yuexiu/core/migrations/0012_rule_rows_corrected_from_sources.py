@@ -6,6 +6,8 @@ is brought to the package's current row. A row an administrator changed is left 
 - ratings.default_after_days, ratings.default_level (2019-08-09): the 2019 trial's row cites only it.
 - ratings.rectification_step_days: the platform's own default, confidence U (it matched neither source).
 - policies.objection_rule (2020-09-21): the 天河 notice's text alone (the 2025 notice is its own row).
+- policies.publicity_working_days (2020-09-21): one notice's practice cited (天河 2020), the platform's
+  default with confidence U (there is no general rule), not a merge of three notices.
 
 New rows (the 2020-02-19 rating rows, the review periods, the 2025 objection row) are added by
 ``yuexiu setup`` as any new row is.
@@ -41,6 +43,13 @@ EARLIER = {
         "公示期内以书面形式提出异议：个人须签署真实姓名并写明理由和联系方式，单位须加盖公章并写明联系人；"
         "不按要求提出的不予受理。",
         "广州市天河区发展和改革局 2020 年公示、广州市工业和信息化局 2025-11-14 公示的异议要求"
+        "（shared/data/policies-guangzhou.yaml publicity_rules）",
+    ),
+    ("policies.publicity_working_days", date(2020, 9, 21)): (
+        5,
+        "政策兑现拟扶持名单公示期。无统一规定（domain/rules.md §7 [U]）；采用广州市天河区发展和改革局 2020 年"
+        "绿色发展专项资金公示（2020-09-21 至 2020-09-25，5 个工作日）、广州市工业和信息化局 2025 年小微工业企业"
+        '上规模奖补公示（7 个自然日含 5 个工作日）和广东省科技厅、财政厅"公示期为5个工作日"的做法'
         "（shared/data/policies-guangzhou.yaml publicity_rules）",
     ),
 }
