@@ -12,7 +12,6 @@ from django.http import HttpRequest
 
 from yuexiu.core import audit, services
 from yuexiu.core.models import (
-    ADMINISTRATOR_ROLES,
     HolidayDay,
     HolidayYear,
     Organisation,
@@ -130,16 +129,45 @@ class RuleParameterAdmin(AuditedAdmin):
 
 
 class RoleAssignmentFormSet(BaseInlineFormSet):
+    """The roles of one account on its admin page. Every change is checked by the same rules as the
+    services that apply it (``services.role_change_problem``: 三员分立, nobody changes their own
+    roles, an administrator's roles are the 安全管理员's), so the form says in Chinese why nothing
+    was saved; ``UserAdmin.save_formset`` then applies the changes through ``grant_role`` and
+    ``revoke_role``."""
+
+    request: HttpRequest | None = None  # set by ``RoleAssignmentInline.get_formset``
+
     def clean(self) -> None:
-        """三员分立: at most one administrator role per account, said in Chinese before the database refuses."""
         super().clean()
-        roles = [
-            form.cleaned_data.get("role")
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        if sum(role in ADMINISTRATOR_ROLES for role in roles) > 1:
-            raise ValidationError("按三员分立要求，一个账号只能担任一种管理员角色。")
+        if any(self.errors) or self.request is None:
+            return
+        actor = self.request.user
+        user = self.instance
+        held = list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True)) if user.pk else []
+        granted: list[str] = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data:
+                continue
+            existing = form.instance.pk is not None
+            removed = existing and (data.get("DELETE") or form.has_changed())
+            if removed:
+                before = form.initial.get("role", form.instance.role)
+                self._refuse_if(
+                    services.role_change_problem(actor=actor, user=user, role=before, held=held, revoking=True)
+                )
+                if before in held:
+                    held.remove(before)
+            if not data.get("DELETE") and (not existing or form.has_changed()) and data.get("role"):
+                granted.append(data["role"])
+        for role in granted:
+            self._refuse_if(services.role_change_problem(actor=actor, user=user, role=role, held=held))
+            held.append(role)
+
+    @staticmethod
+    def _refuse_if(problem: Exception | None) -> None:
+        if problem is not None:
+            raise ValidationError(str(getattr(problem, "message", problem)))
 
 
 class RoleAssignmentInline(SystemAdminInline):
@@ -148,6 +176,10 @@ class RoleAssignmentInline(SystemAdminInline):
     fk_name = "user"
     fields = ["role", "organisation"]
     raw_id_fields = ["organisation"]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"request": request})
 
 
 @admin.register(User)
@@ -179,13 +211,19 @@ class UserAdmin(DjangoUserAdmin, AuditedAdmin):
     )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        instances = formset.save(commit=False)
+        """Role changes go through ``services.grant_role`` and ``revoke_role``, like every other path
+        (they audit each grant and revocation); the form has checked them already."""
+        if formset.model is not RoleAssignment:
+            super().save_formset(request, form, formset, change)
+            return
+        user = form.instance
+        actor = request.user
+        formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            audit.record_event(action="role.revoked", actor=request.user, target=deleted, message="系统管理后台")
-            deleted.delete()
-        for instance in instances:
-            if isinstance(instance, RoleAssignment) and instance.granted_by_id is None:
-                instance.granted_by = request.user
-            instance.save()
-            audit.record_event(action="role.granted", actor=request.user, target=instance, message="系统管理后台")
+            services.revoke_role(assignment=deleted, revoked_by=actor)  # type: ignore[arg-type]  # admin requires login
+        for changed, _ in formset.changed_objects:
+            services.revoke_role(assignment=RoleAssignment.objects.get(pk=changed.pk), revoked_by=actor)  # type: ignore[arg-type]
+            services.grant_role(user=user, role=changed.role, organisation=changed.organisation, granted_by=actor)  # type: ignore[arg-type]
+        for new in formset.new_objects:
+            services.grant_role(user=user, role=new.role, organisation=new.organisation, granted_by=actor)  # type: ignore[arg-type]
         formset.save_m2m()

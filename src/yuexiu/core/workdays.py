@@ -249,6 +249,5 @@ def provisional_note(years: Iterable[int]) -> str:
             runs.append([year])
     names = "、".join(f"{run[0]}年" if len(run) == 1 else f"{run[0]}—{run[-1]}年" for run in runs)
     return (
-        f"暂定：本平台尚未导入国务院办公厅{names}节假日安排通知，按法定节假日和周末推算，未计调休；"
-        "导入后将重新计算。"
+        f"暂定：本平台尚未导入国务院办公厅{names}节假日安排通知，按法定节假日和周末推算，未计调休；导入后将重新计算。"
     )
