@@ -16,7 +16,7 @@ from tests.ratings.test_ratings import closed_case  # noqa: F401  # shared fixtu
 from yuexiu.cases import selectors as case_selectors
 from yuexiu.core import selectors, services
 from yuexiu.core.errors import Conflict, PermissionDeniedError
-from yuexiu.core.models import AuditEvent, Organisation, Role, RoleAssignment, User
+from yuexiu.core.models import AuditEvent, Organisation, OutboxMessage, Role, RoleAssignment, User
 from yuexiu.ratings import selectors as rating_selectors
 from yuexiu.ratings import services as rating_services
 from yuexiu.supervision import selectors as supervision_selectors
@@ -215,9 +215,11 @@ def test_administrators_see_no_case_rating_or_supervision_record(client, catalog
     assert not rating_selectors.list_rectifications(administrator).exists()
     assert not supervision_selectors.list_alerts(administrator).exists()
     client.force_login(administrator)
-    page = client.get("/workbench/ratings/").content.decode()
-    assert "窗口让我跑了三趟" not in page and negative.case.number not in page
-    assert "没有差评。" in page
+    for url in ("/workbench/ratings/", "/workbench/", "/api/v1/cases"):
+        page = client.get(url).content.decode()
+        assert "窗口让我跑了三趟" not in page and negative.case.number not in page, url
+    case_page = client.get(f"/cases/{negative.case.number}/")  # its number is in the page's own address
+    assert case_page.status_code == 404 and "窗口让我跑了三趟" not in case_page.content.decode()
     # the supervisor, by contrast, sees the 差评
     assert rating_selectors.list_rectifications(catalogue["supervisor_demo"]).count() == 1
 
@@ -240,3 +242,51 @@ def test_an_administrator_holding_a_business_role_from_before_still_sees_nothing
     assert client.get(f"/cases/{negative.case.number}/").status_code == 404
     page = client.get("/workbench/ratings/").content.decode()
     assert "窗口让我跑了三趟" not in page and negative.case.number not in page
+
+
+@pytest.mark.parametrize("username", ADMINISTRATORS)
+@pytest.mark.parametrize(
+    "url", ["/workbench/cases/", "/workbench/ratings/", "/workbench/supervision/", "/workbench/dashboard/"]
+)
+def test_the_business_workbenches_refuse_the_administrators_in_chinese(client, cast, username, url):
+    client.force_login(cast[username])
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "按三员分立要求，系统管理员、安全管理员、审计管理员不办理业务" in response.content.decode()
+
+
+def test_the_administrators_workbench_has_no_business_panel(client, catalogue, negative):
+    client.force_login(catalogue["sysadmin"])
+    page = client.get("/workbench/").content.decode()
+    assert "/workbench/ratings/" not in page and "/workbench/cases/" not in page
+    client.force_login(catalogue["approver_scj"])
+    assert "/workbench/ratings/" in client.get("/workbench/").content.decode()
+
+
+# ---- passwords set in the console ------------------------------------------------------------------
+
+
+def test_the_console_cannot_set_another_administrators_password(client, cast):
+    client.force_login(cast["sysadmin"])
+    auditadmin = cast["auditadmin"]
+    url = f"/admin/core/user/{auditadmin.pk}/password/"
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"password1": "Another#Pass2026", "password2": "Another#Pass2026"})
+    assert response.status_code == 403
+    assert "管理员账号的密码只能由本人修改" in response.content.decode()
+    auditadmin.refresh_from_db()
+    assert auditadmin.check_password("Yuexiu#2024demo")
+
+
+def test_a_password_set_in_the_console_is_audited_and_the_owner_told(client, cast):
+    client.force_login(cast["sysadmin"])
+    citizen = cast["citizen_demo"]
+    url = f"/admin/core/user/{citizen.pk}/password/"
+    response = client.post(url, {"password1": "Another#Pass2026", "password2": "Another#Pass2026"})
+    assert response.status_code == 302
+    citizen.refresh_from_db()
+    assert citizen.check_password("Another#Pass2026")
+    event = AuditEvent.objects.get(action="account.password_set_by_administrator")
+    assert (event.actor_username, event.object_id) == ("sysadmin", str(citizen.pk))
+    message = OutboxMessage.objects.get(recipient=citizen, subject="密码已由系统管理员重置")
+    assert message.phone == "13800138000"

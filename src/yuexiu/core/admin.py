@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
-from yuexiu.core import audit, services
+from yuexiu.core import audit, selectors, services
 from yuexiu.core.models import (
     HolidayDay,
     HolidayYear,
@@ -209,6 +210,18 @@ class UserAdmin(DjangoUserAdmin, AuditedAdmin):
     add_fieldsets = (
         (None, {"fields": ("username", "password1", "password2", "account_type", "full_name", "organisation")}),
     )
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Setting another person's password lets one sign in as them: the console refuses it for an
+        administrator's account (三员分立: the system administrator would take over the security or
+        audit administrator), and for everyone else it is audited and the owner is told by SMS."""
+        target = self.get_object(request, unquote(id))
+        if target is not None and target.pk != request.user.pk and selectors.is_administrator(target):
+            raise PermissionDenied("管理员账号的密码只能由本人修改，或由本人通过短信验证码找回（三员分立）。")
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and target is not None:
+            services.record_password_set_by_administrator(user=target, actor=request.user)  # type: ignore[arg-type]
+        return response
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Role changes go through ``services.grant_role`` and ``revoke_role``, like every other path

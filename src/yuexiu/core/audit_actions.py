@@ -26,6 +26,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.password_reset_throttled": "找回密码请求过于频繁被拒",
     "account.password_reset_failed": "找回密码验证码错误",
     "account.password_reset": "找回密码并重置密码",
+    "account.password_set_by_administrator": "系统管理员重置他人密码",
     "personal_data.viewed": "查看完整个人信息",
     "permission.denied": "越权访问被拒绝",
     "security.foreign_object_requested": "访问他人的办件或记录（已按不存在答复）",

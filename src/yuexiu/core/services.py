@@ -368,6 +368,22 @@ def exercised_roles(user: User) -> set[str]:
 
 
 @transaction.atomic
+def record_password_set_by_administrator(*, user: User, actor: User) -> None:
+    """Audit a password the system administrator set for ``user`` in the console, and tell the owner
+    by SMS (the outbox) that it happened, so that a takeover of an account cannot pass unseen."""
+    audit.record_event(action="account.password_set_by_administrator", actor=actor, target=user, message="系统管理后台")
+    if user.phone:
+        OutboxMessage.objects.create(
+            recipient=user,
+            phone=user.phone,
+            topic=PASSWORD_CHANGED_TOPIC,
+            subject="密码已由系统管理员重置",
+            body="【数字越秀】您的账号密码已由系统管理员重置。如非本人申请，请立即联系越秀区政务服务中心。",
+            dedupe_key=f"password-set:{user.pk}:{secrets.token_hex(8)}",
+        )
+
+
+@transaction.atomic
 def set_elder_mode(*, user: User, enabled: bool) -> None:
     """Remember a signed-in user's 适老化 preference (larger text, higher contrast)."""
     if user.prefers_elder_mode == enabled:

@@ -355,11 +355,18 @@ def _base32_key(device: TOTPDevice) -> str:
     return b32encode(device.bin_key).decode()
 
 
-def staff_required(view: Any) -> Any:
+ADMINISTRATORS_REFUSED = (
+    "按三员分立要求，系统管理员、安全管理员、审计管理员不办理业务，不能查看办件、评价、督办、政策兑现和个人信息。"
+)
+
+
+def _staff_page(view: Any, *, administrators: bool) -> Any:
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_staff_account:  # type: ignore[union-attr]  # login_required
             raise PermissionDenied("该页面仅限工作人员使用。")
+        if not administrators and selectors.is_administrator(request.user):  # type: ignore[arg-type]
+            raise PermissionDenied(ADMINISTRATORS_REFUSED)
         return view(request, *args, **kwargs)
 
     wrapped.__name__ = view.__name__
@@ -367,17 +374,30 @@ def staff_required(view: Any) -> Any:
     return wrapped
 
 
-@staff_required
+def staff_required(view: Any) -> Any:
+    """A page of the district's work (cases, ratings, supervision, policies, guides): for staff, and
+    not for the three administrators (三员分立: they see no business data, ``selectors.is_administrator``)."""
+    return _staff_page(view, administrators=False)
+
+
+def any_staff_required(view: Any) -> Any:
+    """A page of the platform itself (the workbench home, the calendar, the audit log, 管理员授权):
+    for every staff account, the administrators included; the page checks the role it needs."""
+    return _staff_page(view, administrators=True)
+
+
+@any_staff_required
 def workbench(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # staff_required
     staff = selectors.list_staff(viewer=user)
     page = Paginator(staff, 30).get_page(request.GET.get("page"))
     roles = services.exercised_roles(user)
-    # Domain apps add their own panels (the guide-check counts, later the case queues).
+    # Domain apps add their own panels (the guide-check counts, the case queues); the administrators
+    # do no business work and get none (三员分立).
     panels = [
         mark_safe(app.workbench_panel(request))  # noqa: S308  # rendered by the app's own template
         for app in django_apps.get_app_configs()
-        if hasattr(app, "workbench_panel")
+        if hasattr(app, "workbench_panel") and not selectors.is_administrator(user)
     ]
     # From 1 November, system administrators are reminded that next year's holiday notice is missing.
     reminder = calendar.notice_reminder(timezone.localdate()) if Role.SYSTEM_ADMIN in roles else ""
@@ -436,7 +456,7 @@ def _audit_events_for(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
     return form, events
 
 
-@staff_required
+@any_staff_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     form, events = _audit_events_for(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -450,7 +470,7 @@ class _Echo:
         return value
 
 
-@staff_required
+@any_staff_required
 def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
     """CSV export of the current search (UTF-8 with BOM so that Excel reads Chinese). The export is audited."""
     form, events = _audit_events_for(request)
@@ -551,7 +571,7 @@ def _require_system_admin(user: User) -> None:
         raise PermissionDenied("只有系统管理员可以维护节假日安排。")
 
 
-@staff_required
+@any_staff_required
 def calendar_admin(request: HttpRequest) -> HttpResponse:
     """The holiday tables: years loaded or provisional, the notice import, and a deadline calculator."""
     user: User = request.user  # type: ignore[assignment]  # staff_required
@@ -689,7 +709,7 @@ class AdministratorGrantForm(forms.Form):
         return user
 
 
-@staff_required
+@any_staff_required
 def administrator_roles(request: HttpRequest) -> HttpResponse:
     """管理员授权: the 安全管理员 grants and revokes the three administrator roles (三员分立: the
     system administrator's console cannot, and nobody changes their own roles)."""
