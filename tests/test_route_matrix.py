@@ -71,6 +71,12 @@ def small_registry(monkeypatch):
     monkeypatch.setattr("yuexiu.policies.demo.DEMO_REGISTRY_SIZE", 200)
 
 
+def table_line(route: str, row: dict[str, str]) -> str:
+    """``row`` as a line of ``EXPECTED``'s table."""
+    short = {"200": "ok", "login": "in"}
+    return f"{route or '/':66}" + "".join(f"{short.get(row[role], row[role]):>5}" for role in ROLES)
+
+
 def _record() -> bool:
     return os.environ.get("ROUTE_MATRIX_RECORD") == "1"
 
@@ -255,6 +261,14 @@ def request_outcome(client, method: str, route: str, url: str) -> str:
     return outcome(response)
 
 
+def test_every_route_of_the_resolver_has_a_row_and_every_row_a_route():
+    """The quick half of the matrix: a new page fails here before any request is made."""
+    routes = {route for route, _ in url_patterns()}
+    assert sorted(routes - set(EXPECTED)) == []
+    assert sorted(set(EXPECTED) - routes) == []
+    assert POST_ONLY <= routes
+
+
 def test_every_route_answers_every_role_as_designed(client, db, small_registry, monkeypatch):
     call_command("setup", "--demo", stdout=StringIO())
     monkeypatch.setattr("yuexiu.policies.services.enqueue_run", lambda run_id: None)  # no matching run
@@ -275,14 +289,14 @@ def test_every_route_answers_every_role_as_designed(client, db, small_registry, 
             row[role] = request_outcome(client, method, route, url)
         observed[route] = row
     logging.disable(logging.NOTSET)
-    if _record():
-        import json
-
-        print("\nMATRIX", json.dumps(observed, ensure_ascii=False))
+    if _record():  # ROUTE_MATRIX_RECORD=1: print what every route answers, as rows of the table
+        print("\n" + "\n".join(table_line(route, row) for route, row in observed.items()))
         return
-    missing = sorted(set(observed) - set(EXPECTED))
+    missing = [table_line(route, observed[route]) for route in observed if route not in EXPECTED]
     stale = sorted(set(EXPECTED) - set(observed))
-    assert not missing, f"routes without an expectation (add them to EXPECTED): {missing}"
+    assert not missing, "routes without an expectation; judge each answer, then add the row to EXPECTED:\n" + "\n".join(
+        missing
+    )
     assert not stale, f"expectations for routes that no longer exist: {stale}"
     wrong = [
         f"{route} as {role}: {observed[route][role]}, expected {EXPECTED[route][role]}"
