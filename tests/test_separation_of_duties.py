@@ -290,3 +290,33 @@ def test_a_password_set_in_the_console_is_audited_and_the_owner_told(client, cas
     assert (event.actor_username, event.object_id) == ("sysadmin", str(citizen.pk))
     message = OutboxMessage.objects.get(recipient=citizen, subject="密码已由系统管理员重置")
     assert message.phone == "13800138000"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+def test_two_concurrent_writes_cannot_put_an_administrator_role_beside_another(cast, bureau, newcomer):
+    """Straight to the table, bypassing the service, from two connections at once: the trigger locks
+    the account's row before it looks, so one of the two inserts fails."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def insert(role: str) -> None:
+        try:
+            with transaction.atomic():
+                barrier.wait()
+                RoleAssignment.objects.create(user=newcomer, role=role, organisation=bureau)
+            outcomes.append("created")
+        except IntegrityError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=insert, args=(role,)) for role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created", "refused"]
+    assert len(roles_of(newcomer)) == 1
