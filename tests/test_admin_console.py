@@ -21,5 +21,6 @@ def test_the_admin_refuses_a_second_administrator_role_in_chinese(client, catalo
     )
     response = client.post(url, data)
     assert response.status_code == 200
-    assert "按三员分立要求，一个账号只能担任一种管理员角色。" in response.content.decode()
+    # an administrator's roles are the security administrator's, never the console's (三员分立)
+    assert "管理员账号的角色只能由安全管理员分配（三员分立）。" in response.content.decode()
     assert secadmin.role_assignments.count() == 1

@@ -26,6 +26,7 @@ urlpatterns = [
     path("workbench/audit/", views.audit_log, name="audit_log"),
     path("workbench/audit/export.csv", views.audit_log_export, name="audit_log_export"),
     path("workbench/calendar/", views.calendar_admin, name="calendar_admin"),
+    path("workbench/administrators/", views.administrator_roles, name="administrator_roles"),
     path("", include("yuexiu.catalog.urls")),
     path("", include("yuexiu.ratings.urls")),
     path("", include("yuexiu.cases.urls")),

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
-from yuexiu.core import audit, services
+from yuexiu.core import audit, passwords, selectors, services
 from yuexiu.core.models import (
-    ADMINISTRATOR_ROLES,
     HolidayDay,
     HolidayYear,
     Organisation,
@@ -130,16 +130,45 @@ class RuleParameterAdmin(AuditedAdmin):
 
 
 class RoleAssignmentFormSet(BaseInlineFormSet):
+    """The roles of one account on its admin page. Every change is checked by the same rules as the
+    services that apply it (``services.role_change_problem``: 三员分立, nobody changes their own
+    roles, an administrator's roles are the 安全管理员's), so the form says in Chinese why nothing
+    was saved; ``UserAdmin.save_formset`` then applies the changes through ``grant_role`` and
+    ``revoke_role``."""
+
+    request: HttpRequest | None = None  # set by ``RoleAssignmentInline.get_formset``
+
     def clean(self) -> None:
-        """三员分立: at most one administrator role per account, said in Chinese before the database refuses."""
         super().clean()
-        roles = [
-            form.cleaned_data.get("role")
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        if sum(role in ADMINISTRATOR_ROLES for role in roles) > 1:
-            raise ValidationError("按三员分立要求，一个账号只能担任一种管理员角色。")
+        if any(self.errors) or self.request is None:
+            return
+        actor = self.request.user
+        user = self.instance
+        held = list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True)) if user.pk else []
+        granted: list[str] = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data:
+                continue
+            existing = form.instance.pk is not None
+            removed = existing and (data.get("DELETE") or form.has_changed())
+            if removed:
+                before = form.initial.get("role", form.instance.role)
+                self._refuse_if(
+                    services.role_change_problem(actor=actor, user=user, role=before, held=held, revoking=True)
+                )
+                if before in held:
+                    held.remove(before)
+            if not data.get("DELETE") and (not existing or form.has_changed()) and data.get("role"):
+                granted.append(data["role"])
+        for role in granted:
+            self._refuse_if(services.role_change_problem(actor=actor, user=user, role=role, held=held))
+            held.append(role)
+
+    @staticmethod
+    def _refuse_if(problem: Exception | None) -> None:
+        if problem is not None:
+            raise ValidationError(str(getattr(problem, "message", problem)))
 
 
 class RoleAssignmentInline(SystemAdminInline):
@@ -148,6 +177,10 @@ class RoleAssignmentInline(SystemAdminInline):
     fk_name = "user"
     fields = ["role", "organisation"]
     raw_id_fields = ["organisation"]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"request": request})
 
 
 @admin.register(User)
@@ -178,14 +211,32 @@ class UserAdmin(DjangoUserAdmin, AuditedAdmin):
         (None, {"fields": ("username", "password1", "password2", "account_type", "full_name", "organisation")}),
     )
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Setting another person's password lets one sign in as them: the console refuses it for an
+        administrator's account (三员分立: the system administrator would take over the security or
+        audit administrator), and for everyone else it is audited and the owner is told by SMS."""
+        target = self.get_object(request, unquote(id))
+        if target is not None and target.pk != request.user.pk and selectors.is_administrator(target):
+            raise PermissionDenied("管理员账号的密码只能由本人修改，或由本人通过短信验证码找回（三员分立）。")
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and target is not None:
+            passwords.record_password_set_by_administrator(user=target, actor=request.user)  # type: ignore[arg-type]
+        return response
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        instances = formset.save(commit=False)
+        """Role changes go through ``services.grant_role`` and ``revoke_role``, like every other path
+        (they audit each grant and revocation); the form has checked them already."""
+        if formset.model is not RoleAssignment:
+            super().save_formset(request, form, formset, change)
+            return
+        user = form.instance
+        actor = request.user
+        formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            audit.record_event(action="role.revoked", actor=request.user, target=deleted, message="系统管理后台")
-            deleted.delete()
-        for instance in instances:
-            if isinstance(instance, RoleAssignment) and instance.granted_by_id is None:
-                instance.granted_by = request.user
-            instance.save()
-            audit.record_event(action="role.granted", actor=request.user, target=instance, message="系统管理后台")
+            services.revoke_role(assignment=deleted, revoked_by=actor)  # type: ignore[arg-type]  # admin requires login
+        for changed, _ in formset.changed_objects:
+            services.revoke_role(assignment=RoleAssignment.objects.get(pk=changed.pk), revoked_by=actor)  # type: ignore[arg-type]
+            services.grant_role(user=user, role=changed.role, organisation=changed.organisation, granted_by=actor)  # type: ignore[arg-type]
+        for new in formset.new_objects:
+            services.grant_role(user=user, role=new.role, organisation=new.organisation, granted_by=actor)  # type: ignore[arg-type]
         formset.save_m2m()

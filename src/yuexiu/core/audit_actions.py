@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.password_changed": "修改密码",
     "account.password_change_failed": "修改密码时当前密码错误",
     "account.password_change_throttled": "修改密码错误次数过多被拒",
+    "account.password_set_by_administrator": "系统管理员重置他人密码",
     "personal_data.viewed": "查看完整个人信息",
     "permission.denied": "越权访问被拒绝",
     "security.foreign_object_requested": "访问他人的办件或记录（已按不存在答复）",

@@ -172,18 +172,21 @@ class Role(models.TextChoices):
     AUDIT_ADMIN = "audit_admin", "审计管理员"
 
 
-# The three administrators of GB/T 22239-2019 level 3 (三员分立): no account may hold two of them.
+# The three administrators of GB/T 22239-2019 level 3 (三员分立): no account may hold two of them,
+# nor one of them together with any business role (``BUSINESS_ROLES``), and they see no business data
+# (``core.selectors.visible_organisation_ids``).
 ADMINISTRATOR_ROLES: tuple[str, ...] = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
-# Roles whose holders see every organisation's records, wherever they are assigned.
+# Every other role: the work of the district (cases, ratings, supervision, policies, guides, data).
+BUSINESS_ROLES: tuple[str, ...] = tuple(role for role in Role.values if role not in ADMINISTRATOR_ROLES)
+# Roles whose holders see every organisation's records, wherever they are assigned. The
+# administrators are not among them: they run the system and see no case, rating or person.
 DISTRICT_WIDE_ROLES: tuple[str, ...] = (
     Role.SUPERVISOR,
     Role.CHIEF_DATA_OFFICER,
     Role.INTEGRITY_SUPERVISOR,
     Role.GUIDE_REVIEWER,
-    Role.AUDIT_ADMIN,
-    Role.SECURITY_ADMIN,
-    Role.SYSTEM_ADMIN,
 )
+ROLES_SEPARATED_MESSAGE = "按三员分立要求，系统管理员、安全管理员、审计管理员不能兼任其他任何角色。"
 
 
 class RoleAssignment(models.Model):
@@ -212,6 +215,8 @@ class RoleAssignment(models.Model):
                 name="one_administrator_role_per_user",
                 violation_error_message="按三员分立要求，一个账号只能担任系统管理员、安全管理员、审计管理员中的一种。",
             ),
+            # An administrator role beside a business role on one account is refused by a trigger
+            # (migration 0013_administrator_roles_exclusive): a constraint cannot compare two rows.
         ]
 
     def __str__(self) -> str:

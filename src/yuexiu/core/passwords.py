@@ -5,6 +5,8 @@
   (``request_unlock_code``, ``unlock_account``): whoever holds the registered phone is the owner,
   so a stranger who locked the account by typing wrong passwords cannot keep its owner out.
 - 修改密码 while signed in, with the current password (``change_password``).
+- A password the system administrator set in the console is audited and its owner told
+  (``record_password_set_by_administrator``).
 
 A code is the same record (``PasswordResetCode``) whatever it was asked for: it proves the phone, and
 the per-account limits (one a minute, three an hour) hold for both purposes together, so the two
@@ -299,3 +301,19 @@ def _tell_password_changed(user: User, *, key: str, subject: str, how: str) -> N
         body=f"【数字越秀】您的账号密码{how}。如非本人操作，请立即通过“找回密码”重设，或联系越秀区政务服务中心。",
         dedupe_key=key,
     )
+
+
+@transaction.atomic
+def record_password_set_by_administrator(*, user: User, actor: User) -> None:
+    """Audit a password the system administrator set for ``user`` in the console, and tell the owner
+    by SMS (the outbox) that it happened, so that a takeover of an account cannot pass unseen."""
+    audit.record_event(action="account.password_set_by_administrator", actor=actor, target=user, message="系统管理后台")
+    if user.phone:
+        OutboxMessage.objects.create(
+            recipient=user,
+            phone=user.phone,
+            topic=PASSWORD_CHANGED_TOPIC,
+            subject="密码已由系统管理员重置",
+            body="【数字越秀】您的账号密码已由系统管理员重置。如非本人申请，请立即联系越秀区政务服务中心。",
+            dedupe_key=f"password-set:{user.pk}:{secrets.token_hex(8)}",
+        )

@@ -1,9 +1,12 @@
 """Reads of the core domain, scoped to what the caller may see.
 
-``scope_to_user`` is the one place that decides which organisations' records a staff account sees:
-its own organisations (where it holds a role, or its home organisation) and everything below them,
-or every organisation when it holds a district-wide role (监督, 首席数据官, 廉政监督员, the three
-administrators). Every list of organisation-owned records goes through it.
+``visible_organisation_ids`` is the one place that decides which organisations' records a staff
+account sees: its own organisations (where it holds a role, or its home organisation) and everything
+below them, or every organisation when it holds a district-wide role (监督, 首席数据官, 廉政监督员,
+指南审核). The three administrators (系统管理员, 安全管理员, 审计管理员: 三员分立) see no
+organisation's business records at all, whatever else the account holds: they run the system, they
+do not handle cases, ratings, supervision or policies. Every list of organisation-owned records goes
+through it (``scope_to_user``, ``own_organisation_ids``), in every app.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.db.models import Model, Q, QuerySet
 from yuexiu.core import audit_actions
 from yuexiu.core.errors import NotFound, PermissionDeniedError
 from yuexiu.core.models import (
+    ADMINISTRATOR_ROLES,
     DISTRICT_WIDE_ROLES,
     AccountType,
     AuditEvent,
@@ -30,17 +34,28 @@ M = TypeVar("M", bound=Model)
 def visible_organisation_ids(user: User) -> set[int] | None:
     """Ids of the organisations whose records ``user`` may see; ``None`` means all of them.
 
-    Citizens and enterprise users see no organisation's internal records (empty set).
+    Citizens and enterprise users see no organisation's internal records (empty set), nor does an
+    account holding an administrator role (``is_administrator``).
     """
     if not user.is_authenticated or user.account_type != AccountType.STAFF:
         return set()
     assignments = list(user.role_assignments.all())
+    if any(assignment.role in ADMINISTRATOR_ROLES for assignment in assignments):
+        return set()
     if any(assignment.role in DISTRICT_WIDE_ROLES for assignment in assignments):
         return None
     roots = {assignment.organisation_id for assignment in assignments}
     if user.organisation_id is not None:
         roots.add(user.organisation_id)
     return with_descendants(roots)
+
+
+def is_administrator(user: User) -> bool:
+    """Whether ``user`` holds one of the three administrator roles (三员分立: they see no case,
+    rating, supervision or policy record, and no applicant's personal data)."""
+    return bool(user.is_authenticated) and any(
+        assignment.role in ADMINISTRATOR_ROLES for assignment in user.role_assignments.all()
+    )
 
 
 def with_descendants(roots: set[int]) -> set[int]:
@@ -90,10 +105,12 @@ def get_organisation(code: str) -> Organisation:
 
 
 def list_staff(*, viewer: User) -> QuerySet[User]:
-    """Staff accounts of the organisations ``viewer`` may see, with their roles prefetched."""
+    """Staff accounts of the organisations ``viewer`` may see, with their roles prefetched. The
+    administrators see every staff account (names, units and roles, no personal numbers): managing
+    accounts and their roles is their work."""
     staff = User.objects.filter(account_type=AccountType.STAFF, is_active=True)
     return (
-        scope_to_user(staff, viewer)
+        (staff if is_administrator(viewer) else scope_to_user(staff, viewer))
         .select_related("organisation")
         .prefetch_related("role_assignments__organisation")
         .order_by("organisation__kind", "organisation__sort_order", "username")

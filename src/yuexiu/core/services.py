@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import unicodedata
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from yuexiu.core import audit, identity, throttle
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import (
     ADMINISTRATOR_ROLES,
+    ROLES_SEPARATED_MESSAGE,
     USERNAME_TAKEN_MESSAGE,
     AccountType,
     Organisation,
@@ -328,30 +330,84 @@ def _register_enterprise_user(
     return user
 
 
-@transaction.atomic
-def grant_role(*, user: User, role: str, organisation: Organisation, granted_by: User | None) -> RoleAssignment:
-    """Give a staff account a role in an organisation.
+def _labels(roles: Iterable[str]) -> str:
+    return "、".join(Role(role).label for role in sorted(set(roles), key=Role.values.index))
 
-    Enforces 三员分立 (GB/T 22239-2019 level 3, 8.1.4.2 安全管理中心): an account holding one of
-    系统管理员 / 安全管理员 / 审计管理员 cannot be given another; the database constraint
-    ``one_administrator_role_per_user`` catches a concurrent grant. Only a 系统管理员 (or the setup
-    command, ``granted_by=None``) may grant roles. Raises ``PermissionDeniedError``, ``DomainError``
-    or ``Conflict``.
+
+def role_change_problem(
+    *, actor: User | None, user: User, role: str, held: Iterable[str], revoking: bool = False
+) -> DomainError | None:
+    """Why ``actor`` may not grant (or, with ``revoking``, revoke) ``role`` to ``user``, who holds
+    ``held`` (roles, other assignments of the same role included or not); ``None`` when it may.
+
+    The rules of 三员分立 (GB/T 22239-2019 level 3, 8.1.4.2 安全管理中心; 8.1.4.1 the three
+    administrators' accounts and duties kept apart):
+
+    - nobody changes their own roles (an administrator would otherwise give itself business data);
+    - roles of an administrator's account, and the administrator roles themselves, are granted and
+      revoked by the 安全管理员; every other role by the 系统管理员;
+    - an account holds at most one administrator role, and never one beside a business role.
+
+    ``actor=None`` is the setup command (the first administrators, the demo): it is not asked for
+    permission, but the separation of roles holds for it too. Returns a ``PermissionDeniedError``,
+    ``Conflict`` or ``DomainError`` (``invalid_role``, ``not_staff``) with a Chinese message; the
+    caller raises it (``grant_role``, ``revoke_role``) or shows it (the admin console's form).
     """
     if role not in Role.values:
-        raise DomainError(f"角色“{role}”不存在。", code="invalid_role")
-    if granted_by is not None and not has_role(granted_by, Role.SYSTEM_ADMIN):
-        raise PermissionDeniedError("只有系统管理员可以分配角色。")
+        return DomainError(f"角色“{role}”不存在。", code="invalid_role")
+    held = {code for code in held if code in Role.values}
+    verb = "撤销" if revoking else "分配"
+    if actor is not None:
+        if actor.pk is not None and actor.pk == user.pk:
+            return PermissionDeniedError(f"不能{verb}自己账号的角色，请由其他管理员办理（三员分立）。")
+        if role in ADMINISTRATOR_ROLES or held & set(ADMINISTRATOR_ROLES):
+            if not has_role(actor, Role.SECURITY_ADMIN):
+                return PermissionDeniedError(f"管理员账号的角色只能由安全管理员{verb}（三员分立）。")
+        elif not has_role(actor, Role.SYSTEM_ADMIN):
+            return PermissionDeniedError(f"只有系统管理员可以{verb}角色。")
+    if revoking:
+        return None
     if user.account_type != AccountType.STAFF:
-        raise DomainError("只能为工作人员账号分配角色。", code="not_staff")
-    User.objects.select_for_update().filter(pk=user.pk).first()
+        return DomainError("只能为工作人员账号分配角色。", code="not_staff")
+    others = held - {role}
     if role in ADMINISTRATOR_ROLES:
-        held = RoleAssignment.objects.filter(user=user, role__in=ADMINISTRATOR_ROLES).exclude(role=role).first()
-        if held is not None:
-            raise Conflict(
-                f"该账号已是{held.get_role_display()}，按三员分立要求不能再担任{Role(role).label}。",
+        administrator = others & set(ADMINISTRATOR_ROLES)
+        if administrator:
+            return Conflict(
+                f"该账号已是{_labels(administrator)}，按三员分立要求不能再担任{Role(role).label}。",
                 code="administrator_roles_separated",
             )
+        if others:
+            return Conflict(
+                f"该账号担任{_labels(others)}，按三员分立要求不能再担任{Role(role).label}；"
+                "管理员须使用不担任任何业务角色的专门账号。",
+                code="administrator_roles_separated",
+            )
+    elif others & set(ADMINISTRATOR_ROLES):
+        return Conflict(
+            f"该账号是{_labels(others & set(ADMINISTRATOR_ROLES))}，按三员分立要求不能再担任"
+            f"{Role(role).label}等业务角色。",
+            code="administrator_roles_separated",
+        )
+    return None
+
+
+@transaction.atomic
+def grant_role(*, user: User, role: str, organisation: Organisation, granted_by: User | None) -> RoleAssignment:
+    """Give a staff account a role in an organisation; every path that grants a role comes here (the
+    admin console, the security administrator's page, the setup command).
+
+    Enforces 三员分立 as ``role_change_problem`` states it; the database refuses the same
+    (constraint ``one_administrator_role_per_user`` and the trigger of migration
+    ``0013_administrator_roles_exclusive``) for a concurrent grant or any other path. The account's
+    row is locked while its roles are read. Raises ``PermissionDeniedError``, ``DomainError`` or
+    ``Conflict``; nothing changes then.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    held = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+    problem = role_change_problem(actor=granted_by, user=user, role=role, held=held)
+    if problem is not None:
+        raise problem
     existing = RoleAssignment.objects.filter(user=user, role=role, organisation=organisation).first()
     if existing is not None:
         return existing
@@ -361,9 +417,7 @@ def grant_role(*, user: User, role: str, organisation: Organisation, granted_by:
                 user=user, role=role, organisation=organisation, granted_by=granted_by
             )
     except IntegrityError as error:
-        raise Conflict(
-            "按三员分立要求，一个账号只能担任一种管理员角色。", code="administrator_roles_separated"
-        ) from error
+        raise Conflict(ROLES_SEPARATED_MESSAGE, code="administrator_roles_separated") from error
     if role == Role.SYSTEM_ADMIN and not user.is_staff:
         user.is_staff = True  # the Django admin is the system administrator's console
         user.save(update_fields=["is_staff"])
@@ -378,10 +432,14 @@ def grant_role(*, user: User, role: str, organisation: Organisation, granted_by:
 
 @transaction.atomic
 def revoke_role(*, assignment: RoleAssignment, revoked_by: User) -> None:
-    """Remove a role assignment. Only a 系统管理员 may do it. Raises ``PermissionDeniedError``."""
-    if not has_role(revoked_by, Role.SYSTEM_ADMIN):
-        raise PermissionDeniedError("只有系统管理员可以撤销角色。")
+    """Remove a role assignment: a business role by the 系统管理员, an administrator's by the
+    安全管理员, never one's own (``role_change_problem``). Raises ``PermissionDeniedError``."""
     user = assignment.user
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    held = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+    problem = role_change_problem(actor=revoked_by, user=user, role=assignment.role, held=held, revoking=True)
+    if problem is not None:
+        raise problem
     details = {"user": user.username, "role": assignment.role, "organisation": assignment.organisation.code}
     assignment.delete()
     if details["role"] == Role.SYSTEM_ADMIN and not has_role(user, Role.SYSTEM_ADMIN):
@@ -391,8 +449,23 @@ def revoke_role(*, assignment: RoleAssignment, revoked_by: User) -> None:
 
 
 def has_role(user: User, *roles: str) -> bool:
-    """Whether ``user`` holds any of ``roles`` (in any organisation)."""
-    return user.is_authenticated and any(assignment.role in roles for assignment in user.role_assignments.all())
+    """Whether ``user`` holds any of ``roles`` (in any organisation).
+
+    An account holding an administrator role exercises no business role, even one it holds against
+    the rules of 三员分立 (given before they were enforced, or by hand in the database): every
+    business check (``has_role(user, Role.SUPERVISOR)`` …) answers ``False`` for it."""
+    return bool(exercised_roles(user) & set(roles))
+
+
+def exercised_roles(user: User) -> set[str]:
+    """The roles ``user`` acts in: those it holds, but only the administrator role of an account that
+    holds one (``has_role``). Empty for anonymous, citizen and enterprise users."""
+    if not user.is_authenticated:
+        return set()
+    held = {assignment.role for assignment in user.role_assignments.all()}
+    if held & set(ADMINISTRATOR_ROLES):
+        held &= set(ADMINISTRATOR_ROLES)
+    return held
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yuexiu.core import audit, calendar, passwords, selectors, services, tabular
+from yuexiu.core import audit, calendar, identity, passwords, selectors, services, tabular
 from yuexiu.core.context_processors import ELDER_MODE_COOKIE, is_elder_mode
 from yuexiu.core.errors import (
     CSRF_FAILURE,
@@ -34,7 +34,16 @@ from yuexiu.core.errors import (
     http_status_message,
     unreadable_request_message,
 )
-from yuexiu.core.models import AuditOutcome, HolidayYear, OrganisationKind, Role, User
+from yuexiu.core.models import (
+    ADMINISTRATOR_ROLES,
+    AuditOutcome,
+    HolidayYear,
+    Organisation,
+    OrganisationKind,
+    Role,
+    RoleAssignment,
+    User,
+)
 from yuexiu.core.workdays import CalendarError
 
 
@@ -419,11 +428,18 @@ def _base32_key(device: TOTPDevice) -> str:
     return b32encode(device.bin_key).decode()
 
 
-def staff_required(view: Any) -> Any:
+ADMINISTRATORS_REFUSED = (
+    "按三员分立要求，系统管理员、安全管理员、审计管理员不办理业务，不能查看办件、评价、督办、政策兑现和个人信息。"
+)
+
+
+def _staff_page(view: Any, *, administrators: bool) -> Any:
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_staff_account:  # type: ignore[union-attr]  # login_required
             raise PermissionDenied("该页面仅限工作人员使用。")
+        if not administrators and selectors.is_administrator(request.user):  # type: ignore[arg-type]
+            raise PermissionDenied(ADMINISTRATORS_REFUSED)
         return view(request, *args, **kwargs)
 
     wrapped.__name__ = view.__name__
@@ -431,17 +447,30 @@ def staff_required(view: Any) -> Any:
     return wrapped
 
 
-@staff_required
+def staff_required(view: Any) -> Any:
+    """A page of the district's work (cases, ratings, supervision, policies, guides): for staff, and
+    not for the three administrators (三员分立: they see no business data, ``selectors.is_administrator``)."""
+    return _staff_page(view, administrators=False)
+
+
+def any_staff_required(view: Any) -> Any:
+    """A page of the platform itself (the workbench home, the calendar, the audit log, 管理员授权):
+    for every staff account, the administrators included; the page checks the role it needs."""
+    return _staff_page(view, administrators=True)
+
+
+@any_staff_required
 def workbench(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # staff_required
     staff = selectors.list_staff(viewer=user)
     page = Paginator(staff, 30).get_page(request.GET.get("page"))
-    roles = {assignment.role for assignment in user.role_assignments.all()}
-    # Domain apps add their own panels (the guide-check counts, later the case queues).
+    roles = services.exercised_roles(user)
+    # Domain apps add their own panels (the guide-check counts, the case queues); the administrators
+    # do no business work and get none (三员分立).
     panels = [
         mark_safe(app.workbench_panel(request))  # noqa: S308  # rendered by the app's own template
         for app in django_apps.get_app_configs()
-        if hasattr(app, "workbench_panel")
+        if hasattr(app, "workbench_panel") and not selectors.is_administrator(user)
     ]
     # From 1 November, system administrators are reminded that next year's holiday notice is missing.
     reminder = calendar.notice_reminder(timezone.localdate()) if Role.SYSTEM_ADMIN in roles else ""
@@ -500,7 +529,7 @@ def _audit_events_for(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
     return form, events
 
 
-@staff_required
+@any_staff_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     form, events = _audit_events_for(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -509,7 +538,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "core/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
-@staff_required
+@any_staff_required
 def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
     """CSV export of the current search (UTF-8 with BOM so that Excel reads Chinese), written by
     ``tabular.csv_lines`` (formula-guarded: a name typed at a failed login is a cell, never a formula).
@@ -607,7 +636,7 @@ def _require_system_admin(user: User) -> None:
         raise PermissionDenied("只有系统管理员可以维护节假日安排。")
 
 
-@staff_required
+@any_staff_required
 def calendar_admin(request: HttpRequest) -> HttpResponse:
     """The holiday tables: years loaded or provisional, the notice import, and a deadline calculator."""
     user: User = request.user  # type: ignore[assignment]  # staff_required
@@ -722,3 +751,65 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return error_response(request, 500, message="系统繁忙，请稍后再试。")
+
+
+class AdministratorGrantForm(forms.Form):
+    username = forms.CharField(label="账号", max_length=150, help_text="须为不担任任何业务角色的工作人员账号。")
+    role = forms.ChoiceField(label="管理员角色", choices=[(role, Role(role).label) for role in ADMINISTRATOR_ROLES])
+    organisation = forms.ModelChoiceField(
+        label="单位", queryset=Organisation.objects.none(), empty_label=None, to_field_name="code"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            kind__in=(OrganisationKind.DISTRICT, OrganisationKind.DEPARTMENT), is_active=True
+        ).order_by("kind", "sort_order", "code")
+
+    def clean_username(self) -> User:
+        typed = self.cleaned_data["username"].strip()
+        user = User.objects.filter(username_key=identity.username_key(typed), is_active=True).first()
+        if user is None:
+            raise forms.ValidationError("没有这个账号，或该账号已停用。")
+        return user
+
+
+@any_staff_required
+def administrator_roles(request: HttpRequest) -> HttpResponse:
+    """管理员授权: the 安全管理员 grants and revokes the three administrator roles (三员分立: the
+    system administrator's console cannot, and nobody changes their own roles)."""
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    if not services.has_role(user, Role.SECURITY_ADMIN):
+        raise PermissionDenied("只有安全管理员可以授予或撤销管理员角色。")
+    form = AdministratorGrantForm(prefix="grant")
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                assignment = RoleAssignment.objects.filter(
+                    pk=int(request.POST["revoke"]) if request.POST["revoke"].isdecimal() else 0,
+                    role__in=ADMINISTRATOR_ROLES,
+                ).first()
+                if assignment is None:
+                    raise DomainError("未找到该管理员角色，可能已被撤销。")
+                services.revoke_role(assignment=assignment, revoked_by=user)
+                messages.success(request, f"已撤销 {assignment.user.username} 的{assignment.get_role_display()}角色。")
+                return redirect("administrator_roles")
+            form = AdministratorGrantForm(request.POST, prefix="grant")
+            if form.is_valid():
+                data = form.cleaned_data
+                assignment = services.grant_role(
+                    user=data["username"], role=data["role"], organisation=data["organisation"], granted_by=user
+                )
+                messages.success(request, f"已授予 {assignment.user.username} {assignment.get_role_display()}角色。")
+                return redirect("administrator_roles")
+        except (DomainError, PermissionDeniedError) as error:
+            if form.is_bound:
+                form.add_error(None, error.message)
+            else:
+                messages.error(request, error.message)
+    assignments = (
+        RoleAssignment.objects.filter(role__in=ADMINISTRATOR_ROLES)
+        .select_related("user", "organisation", "granted_by")
+        .order_by("role", "user__username")
+    )
+    return render(request, "core/administrator_roles.html", {"form": form, "assignments": assignments})

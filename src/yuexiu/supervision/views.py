@@ -16,13 +16,14 @@ from yuexiu.catalog.models import ServiceItem
 from yuexiu.core.errors import DomainError, PermissionDeniedError
 from yuexiu.core.models import Organisation, OrganisationKind, Role, User
 from yuexiu.core.selectors import own_organisation_ids
+from yuexiu.core.services import exercised_roles
 from yuexiu.core.views import staff_required
 from yuexiu.supervision import selectors, services
 from yuexiu.supervision.models import SupervisedItem
 
 
 def _roles(user: User) -> set[str]:
-    return {assignment.role for assignment in user.role_assignments.all()}
+    return exercised_roles(user)
 
 
 @staff_required
