@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -107,7 +108,9 @@ def path_values() -> dict[str, dict[str, object]]:
     bundle_case = BundleCase.objects.order_by("pk").first() or _bundle_case()
     # a candidate of 区科工商信局 (policy_kgsxj), the demo enterprise's if there is one
     candidates = Candidate.objects.filter(item__organisation__code="440104-KGSXJ").order_by("pk")
-    candidate = candidates.filter(enterprise__uscc=enterprise.enterprise_uscc).first() or candidates.first()
+    candidate = (
+        candidates.filter(enterprise__uscc=enterprise.enterprise_uscc).first() or candidates.first() or _candidate()
+    )
     item = candidate.item if candidate else None
     rectification = Rectification.objects.filter(organisation__code="440104-SJJ").order_by("pk").first()
     order = SupervisionOrder.objects.filter(organisation__code="440104-SJJ").order_by("pk").first()
@@ -127,6 +130,8 @@ def path_values() -> dict[str, dict[str, object]]:
         "workbench/guides/<int:pk>/<str:action>/": {"pk": version.pk, "action": "submit"},
         "ratings/r/<str:token>/": {"token": rating_token(case)},
         "cases/<str:number>/rating/": {"number": case.number},
+        "cases/<str:number>/rating/review/": {"number": case.number},
+        "ratings/r/<str:token>/review/": {"token": rating_token(case)},
         "workbench/ratings/<int:pk>/<str:action>/": {"pk": rectification.pk, "action": "advance"},
         "ratings/tablet/<str:code>/<str:window_name>/": {
             "code": visit.organisation.code,
@@ -151,6 +156,8 @@ def path_values() -> dict[str, dict[str, object]]:
         "workbench/policies/candidates/<int:pk>/": {"pk": candidate.pk},
         "workbench/policies/candidates/<int:pk>/<str:action>/": {"pk": candidate.pk, "action": "approve"},
         "workbench/policies/rules/<slug:code>/": {"code": item.policy.code},
+        # a 区科工商信局 document whose source printed no dates (有效期待核实)
+        "workbench/policies/validity/<slug:code>/": {"code": "gd-smallup-2025"},
         "api/v1/organisations/<code>": {"code": "440104-ZSJ"},
         "api/v1/catalog/items/<slug>": {"slug": food.slug},
         "api/v1/catalog/items/<slug>/versions/<number>": {"slug": food.slug, "number": version.number},
@@ -166,6 +173,31 @@ def path_values() -> dict[str, dict[str, object]]:
         "admin/^(?P<app_label>auth|otp_totp|axes|core|django_q|catalog)/$": {"app_label": "core"},
         "admin/(?P<url>.*)$": {"url": "no-such-page/"},
     }
+
+
+def _candidate():
+    """A candidate of the tests' fixture policy (区科工商信局, dated, with a fund pool) for the demo
+    enterprise: the demo's own library makes none (illustrations never become candidates and the real
+    documents wait for their validity to be recorded)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from yuexiu.policies import services
+    from yuexiu.policies.models import Candidate, Enterprise, MatchRun
+
+    services.load_policy_library(Path(__file__).parent / "policies" / "rules")
+    uscc = User.objects.get(username="enterprise_demo").enterprise_uscc
+    Enterprise.objects.filter(uscc=uscc).update(rd_expense=Decimal("1200000"), credit_status="良好")
+    officer = User.objects.get(username="policy_kgsxj")
+    run = MatchRun.objects.create(period=2026, as_of=date(2026, 3, 2), started_by=officer)
+    services.execute_run(run.pk)
+    # another enterprise's candidacy approved and published, for the 公示 page
+    published = (
+        Candidate.objects.filter(item__code="loop-test-2025-01").exclude(enterprise__uscc=uscc).order_by("pk").first()
+    )
+    services.review(candidate_id=published.pk, user=officer, approve=True)
+    services.publish(item_id=published.item_id, user=officer)
+    return Candidate.objects.filter(enterprise__uscc=uscc, item__code="loop-test-2025-01").first()
 
 
 def _bundle_case():
@@ -316,6 +348,8 @@ POST_ONLY = {
     "workbench/guides/<int:pk>/<str:action>/",
     "workbench/guide-checks/run/",
     "cases/<str:number>/rating/",
+    "cases/<str:number>/rating/review/",
+    "ratings/r/<str:token>/review/",
     "workbench/ratings/hotline/",
     "workbench/ratings/visits/",
     "workbench/ratings/<int:pk>/<str:action>/",
