@@ -138,6 +138,7 @@ def load_seed_catalogue() -> dict[str, int]:
             service_object=target["service_object"],
             step_names=mapping["step_names"],
             texts=mapping["guide_text"].get(guide_id),
+            law_names=mapping["law_names"],
         )
         content.setdefault("result_name", results.get(guide_id, ""))
         item = make_item(
@@ -197,7 +198,8 @@ def load_seed_catalogue() -> dict[str, int]:
                         + (f"来源：{own['note']}；" if own else "")
                         + f"事项类型可信度 {matter.get('item_type_confidence', 'U')}；{mapping['code_note']}"
                     ),
-                    confidence=cap_mark(own["confidence"], mark) if own else mark,
+                    # a matter with its own source (军人退役's core matters: a national law) carries its mark
+                    confidence=own["confidence"] if own else mark,
                 )
             constituents.append((item, department_note, matter))
         if record["id"] in existing_bundles:
@@ -319,10 +321,12 @@ def guide_content(
     service_object: str,
     step_names: dict[str, str] | None = None,
     texts: dict[str, Any] | None = None,
+    law_names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Turn one guides-guangdong.yaml record into a ``GuideContent`` dict, keeping each value's source.
 
-    ``step_names`` gives the Chinese name of a process step the source describes in English; ``texts``
+    ``step_names`` gives the Chinese name of a process step the source describes in English, and
+    ``law_names`` the full Chinese title of a law whose source annotation is in English; ``texts``
     the Chinese wording of elements the source summarises in English, as ``{element: {"from": source
     key, "value": ...}}`` (yuexiu-catalogue.yaml ``guide_text``): the element gets the value, and its
     sources keep the source key's English text, address and mark.
@@ -331,6 +335,7 @@ def guide_content(
     else the record's ``confidence``, else U; none is made up."""
     step_names = step_names or {}
     texts = texts or {}
+    law_names = law_names or {}
     sources: dict[str, list[dict[str, str]]] = {}
     record_mark = str(record.get("confidence") or "U")
 
@@ -348,7 +353,7 @@ def guide_content(
         note = "；".join(str(basis[key]) for key in ("gist", "status") if basis.get(key))
         legal_basis.append(
             {
-                "law": _plain_name(basis["law"]),
+                "law": law_names.get(basis["law"]) or _plain_name(basis["law"]),
                 "article": basis.get("article") or "",
                 "source": {
                     "url": basis.get("source_url") or "",
@@ -407,6 +412,13 @@ def guide_content(
         )
     for note in record.get("guangzhou_notes") or []:
         source("item", note.get("source_url"), note.get("confidence"), note.get("what", ""))
+    for other in record.get("other_regions") or []:
+        # another region's practice, for the editors' reference only
+        source("item", other.get("source_url"), other.get("confidence"), f"其他地区 {other['region']}：{other['note']}")
+    source("item_type", "", record.get("item_type_confidence"), str(record.get("item_type") or ""))
+    source("organisation", "", record.get("department_confidence"), str(record.get("department_district") or ""))
+    if record.get("scope"):
+        source("applicants", record.get("scope_source_url"), record.get("scope_confidence"), str(record["scope"]))
     if record.get("process_limits_source_url"):
         source(
             "steps",
@@ -454,31 +466,54 @@ def _handling_type(text: Any) -> str:
     return ""
 
 
+# What the bracketed remark after a material's form in guides-guangdong.yaml changes. A remark not
+# listed here changes nothing (tests/test_catalog_fidelity.py lists each with its reason).
+FORM_REMARKS: dict[str, dict[str, str]] = {
+    "online form": {"form": "online_form"},
+    "online, e-signed": {"form": "online_form"},
+    "shared electronically where available": {"substitute": "shared_data"},
+    "first enrolment only": {"condition": "仅首次参保登记时提交"},
+    "guangdong 告知承诺 route": {"condition": "按告知承诺方式办理时提交"},
+    "older route": {"condition": "按原审批方式（非告知承诺）办理时提交"},
+}
+
+
 def _material(material: dict[str, Any]) -> dict[str, Any]:
     name = str(material["name"])
-    form_text = str(material.get("form", "")).lower()
     condition = ""
-    match = re.search(r"[(（]((?:only for|if|where|special cases|重点)[^)）]*)[)）]", name)
+    match = re.search(r"[(（]((?:only for|if|where|special cases)[^)）]*|[^)）]*\bonly)[)）]", name)
     if match:
-        # The source notes the situation in English; the public guide says only that it depends on it.
-        condition = "视情况提交" if re.search(r"[A-Za-z]{3,}", match.group(1)) else match.group(1)
+        # The source notes the situation in English; the public guide keeps its Chinese words
+        # ("重点排污单位 only" → "仅重点排污单位") and otherwise says only that it depends on it.
+        chinese = "".join(re.findall(r"[\u4e00-\u9fff]+", match.group(1)))
+        condition = ("仅" + chinese if "only" in match.group(1) else chinese) if chinese else "视情况提交"
         name = name.replace(match.group(0), "").strip()
-    if "electronic" in form_text or "online" in form_text or "e-signed" in form_text:
-        form = "online_form" if "online" in form_text else "electronic"
-    elif "original" in form_text and "copy" in form_text:
-        form = "original_and_copy"
-    elif "copy" in form_text:
-        form = "copy"
-    else:
-        form = "original"
-    copies = re.search(r"(\d+) copies", form_text)
+    form, copies, remark = material_form(str(material.get("form", "")))
+    effect = FORM_REMARKS.get(remark, {})
+    condition = condition or effect.get("condition", "")
     return {
         "name": _plain_name(name)[:200],
-        "form": form,
-        "copies": int(copies.group(1)) if copies else 1,
+        "form": effect.get("form", form),
+        "copies": copies,
         "required": not condition,
         "condition": condition[:200],
+        "substitute": effect.get("substitute", ""),
     }
+
+
+def material_form(text: str) -> tuple[str, int, str]:
+    """The form (``MaterialForm``), number of copies and bracketed remark (lower case, ``""`` if none)
+    of a source's form text. The words before the bracket say the form ("copy, original shown" =
+    原件及复印件); what the remark changes is ``FORM_REMARKS``."""
+    head, _, remark = text.lower().partition("(")
+    copies = re.search(r"(\d+) copies", head)
+    if head.startswith("electronic"):
+        form = "electronic"
+    elif re.search(r"\bcopy\b", head):
+        form = "original_and_copy" if "original" in head else "copy"
+    else:
+        form = "original"
+    return form, int(copies.group(1)) if copies else 1, remark.strip().rstrip(")").strip()
 
 
 def _conflict(conflict: dict[str, Any]) -> dict[str, Any]:
@@ -502,12 +537,18 @@ def _plain_name(name: str) -> str:
     """Source names carry English annotations in brackets: keep the Chinese, in full-width brackets.
 
     ``人力资源服务许可 (经营性人力资源服务机构从事职业中介活动许可)`` keeps its bracket;
-    ``促进个体工商户发展条例 (国务院令第755号, in force 2022-11-01)`` becomes ``…（国务院令第755号）``.
+    ``促进个体工商户发展条例 (国务院令第755号, in force 2022-11-01)`` becomes ``…（国务院令第755号）``; a part
+    mixing English and Chinese keeps its Chinese: ``广东省 (page of 中山市政务服务)`` → ``广东省（中山市政务服务）``.
     """
 
+    def chinese_part(part: str) -> str:
+        if not re.search(r"[A-Za-z]{2,}", part):
+            return part
+        return "".join(re.findall(r"[\u4e00-\u9fff“”]+", part))
+
     def chinese_parts(match: re.Match[str]) -> str:
-        parts = [part.strip() for part in re.split(r"[,;，；]", match.group(1))]
-        kept = [part for part in parts if part and not re.search(r"[A-Za-z]{2,}", part)]
+        parts = [chinese_part(part.strip()) for part in re.split(r"[,;，；]", match.group(1))]
+        kept = [part for part in parts if part]
         return f"（{'，'.join(kept)}）" if kept else ""
 
     return re.sub(r"\s*[(（]([^()（）]*)[)）]", chinese_parts, name).strip()
@@ -540,21 +581,72 @@ def _department_code(text: Any, departments: dict[str, str | None]) -> str | Non
 
 
 def _bundle_description(record: dict[str, Any]) -> str:
+    """The record's own words on what the bundle covers (staff notes, English as in the source)."""
     parts = [
         str(record.get(key))
-        for key in ("scope", "mechanism", "constituent_matters_summary", "applicant", "handling", "channel")
+        for key in (
+            "scope",
+            "mechanism",
+            "mechanism_document",
+            "constituent_matters_summary",
+            "applicant",
+            "handling",
+            "channel",
+        )
         if record.get(key)
     ]
+    for key, label in (("constituent_departments", "涉及部门"), ("co_departments", "协同部门")):
+        if record.get(key):
+            parts.append(f"{label}：{'、'.join(str(name) for name in record[key])}")
     for step in record.get("steps_and_limits") or []:
         parts.append(str(step))
     return "\n".join(parts)
 
 
+# Record keys kept as staff notes on the bundle, with the key that holds each one's address.
+NOTE_KEYS: dict[str, str] = {
+    "national_note": "national_source_url",
+    "national_lead_department": "",
+    "lead_department_note": "",
+    "caveat": "",
+    "yuexiu_note": "yuexiu_source",
+    "history": "source_url",
+    "card_application_facts": "source_url_2",
+    "legal_basis": "",
+    "materials": "source_url",
+    "source_url_2": "source_url_2",
+    "cited_official_url": "cited_official_url",
+    "see_also": "",
+}
+# The mark each note key carries, where the record gives one of its own.
+NOTE_MARKS = {"national_note": "national_confidence", "national_lead_department": "national_lead_department_confidence"}
+
+
 def _bundle_notes(record: dict[str, Any]) -> list[dict[str, str]]:
+    """Everything else the record says, as staff notes ({note, url, confidence}): nothing is dropped.
+    Notes on other regions keep the mark the file gives them; they describe that region only."""
     notes = []
-    for key in ("national_note", "lead_department_note", "caveat", "yuexiu_note"):
-        if record.get(key):
-            notes.append({"note": str(record[key]), "url": str(record.get("national_source_url") or "")})
+    for key, url_key in NOTE_KEYS.items():
+        value = record.get(key)
+        if not value:
+            continue
+        lines = value if isinstance(value, list) else [value]
+        for line in lines:
+            notes.append(
+                {
+                    "note": f"{key}: {line}",
+                    "url": str(record.get(url_key) or "") if url_key else "",
+                    "confidence": str(record.get(NOTE_MARKS.get(key, "")) or bundle_mark(record)),
+                }
+            )
+    for note in record.get("guangzhou_notes") or []:
+        notes.append(
+            {
+                "note": f"guangzhou_notes: {note.get('what')}",
+                "url": str(note.get("source_url") or ""),
+                "confidence": str(note.get("confidence") or ""),
+            }
+        )
     for region in record.get("other_regions") or []:
         notes.append(
             {
