@@ -15,9 +15,8 @@ def test_the_check_command_prints_each_finding_with_its_rule(catalogue):
     call_command("catalog", "check", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0] == "检查 38 个事项，发现问题 587 条"
-    assert (
-        "广州市越秀区市场监督管理局\t个体工商户设立登记\t可由共享数据或电子证照替代的材料仍要求提交\t"
-        in "\n".join(lines)
+    assert "广州市越秀区市场监督管理局\t个体工商户设立登记\t可由共享数据或电子证照替代的材料仍要求提交\t" in "\n".join(
+        lines
     )
     assert GuideCheckRun.objects.count() == 1
 

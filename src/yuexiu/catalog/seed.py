@@ -112,7 +112,8 @@ def load_seed_catalogue() -> dict[str, int]:
             number=1,
             status=GuideStatus.PUBLISHED if settled else GuideStatus.DRAFT,
             content=validated,
-            change_summary=f"初始导入：{source_note}"[:500]
+            # the public reads a published version's summary; where it came from is the item's source_note
+            change_summary="首次发布：依据公开的法规和政务服务资料整理"
             if settled
             else f"初始导入（待核实，未发布）：{source_note}"[:500],
             published_at=timezone.now() if settled else None,
