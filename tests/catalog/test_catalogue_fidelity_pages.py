@@ -146,3 +146,34 @@ def test_an_editor_fills_in_the_new_elements_on_the_guide_form(client, catalogue
         "网办深度",
     ):
         assert label in page, label
+
+
+def test_a_catalogue_seeded_before_issue_12_is_corrected_by_the_data_migrations(catalogue):
+    """The rows an earlier seed wrote: three 全程网办 records, the newborn's plain 5 days, credit repair's
+    undated 10 days. The migrations change exactly those rows and keep what an officer entered."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from yuexiu.catalog.models import CitywideHandling, ServiceBundle
+
+    food = ServiceItem.objects.get(seed_key="food-business-licence-new")
+    registration = ServiceItem.objects.get(seed_key="individual-business-registration")
+    CitywideHandling.objects.create(
+        item=food, mode="fully_online", source_url="http://baidu.baiduer.com.cn/guonei/2022/0223/11712.html"
+    )
+    CitywideHandling.objects.create(item=registration, mode="proxy_intake", areas=["广州市"])  # an officer's
+    ServiceBundle.objects.filter(seed_key="newborn-birth").update(promised_limit_is_fastest=False, limit_exclusions=[])
+    ServiceBundle.objects.filter(seed_key="credit-repair").update(promised_limit_days=10, flow_rule="")
+    import_module("yuexiu.catalog.migrations.0003_remove_seeded_citywide_records").remove_seeded_records(apps, None)
+    import_module("yuexiu.catalog.migrations.0004_seeded_bundle_promise_terms").add_terms(apps, None)
+    assert list(CitywideHandling.objects.values_list("item__seed_key", "mode")) == [
+        ("individual-business-registration", "proxy_intake")
+    ]
+    newborn = ServiceBundle.objects.get(seed_key="newborn-birth")
+    assert newborn.promised_limit_is_fastest and [entry["label"] for entry in newborn.limit_exclusions] == [
+        "制卡",
+        "邮寄",
+    ]
+    credit = ServiceBundle.objects.get(seed_key="credit-repair")
+    assert (credit.promised_limit_days, credit.flow_rule) == (None, "catalog.credit_repair_bundle_flow")
