@@ -290,7 +290,7 @@ def test_the_service_refuses_the_wrong_kind_of_account_and_an_item_for_both_take
         services.submit_application(
             item=residence, applicant=catalogue["enterprise_demo"], idempotency_key="e", form_data={}
         )
-    signs = ServiceItem.objects.get(seed_key="outdoor-advertising")
+    signs = ServiceItem.objects.get(seed_key="tobacco-retail-licence")  # 服务对象：自然人、法人
     assert signs.current_version.content["service_object"] == "both"
     for username in ("citizen_demo", "enterprise_demo"):
         user = catalogue[username]
@@ -308,7 +308,7 @@ def test_the_service_refuses_the_wrong_kind_of_account_and_an_item_for_both_take
 
 
 def test_both_kinds_of_account_see_the_form_of_an_item_for_both(client, catalogue):
-    signs = ServiceItem.objects.get(seed_key="outdoor-advertising")
+    signs = ServiceItem.objects.get(seed_key="tobacco-retail-licence")  # 服务对象：自然人、法人
     for username in ("citizen_demo", "enterprise_demo"):
         client.force_login(catalogue[username])
         page = client.get(f"/services/items/{signs.slug}/apply/")

@@ -28,7 +28,7 @@ def test_the_system_administrator_adds_a_citywide_mode_and_it_is_audited(client,
         ("proxy_intake", ["广州市"])
     ]
     assert AuditEvent.objects.filter(action="citywidehandling.created", actor=catalogue["sysadmin"]).count() == 1
-    assert "4 个事项支持全市通办" in client.get("/services/").content.decode()
+    assert "1 个事项支持全市通办" in client.get("/services/").content.decode()
 
 
 def test_guide_versions_are_read_only_in_the_admin(client, catalogue):

@@ -5,10 +5,14 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from yuexiu.catalog.models import CitywideHandling, ServiceItem
+
 NEWBORN = "xin-sheng-er-chu-sheng-yi-jian-shi"
 
 
 def test_items_are_listed_by_department_with_a_bounded_number_of_queries(client, catalogue):
+    food = ServiceItem.objects.get(seed_key="food-business-licence-new")
+    CitywideHandling.objects.create(item=food, mode="proxy_intake", areas=["广州市"], confidence="M")
     with CaptureQueriesContext(connection) as queries:
         body = client.get("/api/v1/catalog/items", {"department": "440104-SJJ"}).json()
     assert body["count"] == 3
@@ -17,7 +21,8 @@ def test_items_are_listed_by_department_with_a_bounded_number_of_queries(client,
         "食品经营许可（新办）",
         "个体工商户设立登记",
     ]
-    assert body["items"][1]["citywide_modes"] == ["fully_online"]
+    assert body["items"][1]["citywide_modes"] == ["proxy_intake"]  # entered by an officer, none is seeded
+    assert body["items"][0]["citywide_modes"] == []
     assert len(queries) <= 4
 
 

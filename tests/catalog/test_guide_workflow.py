@@ -177,19 +177,19 @@ def test_the_same_item_differing_between_organisations_is_flagged_on_the_odd_one
 
 def test_the_nightly_run_counts_findings_per_department_on_the_seeded_data(client, catalogue):
     run = services.run_guide_checks()
-    assert run.item_count == 35
+    assert run.item_count == 38  # the unsettled outdoor-advertising guide is a draft, not checked here
     by_rule = {}
     for finding in run.findings.all():
         by_rule[finding.rule] = by_rule.get(finding.rule, 0) + 1
     assert by_rule == {
         "legal_basis_without_article": 8,
-        "replaceable_material_required": 9,
-        "required_element_missing": 384,
+        "replaceable_material_required": 5,  # 营业执照 shared where available; two only on one route
+        "required_element_missing": 566,
         "unresolved_source_conflict": 8,
     }
     client.force_login(catalogue["editor_scj"])
     html = client.get("/workbench/").content.decode()
-    assert "区市场监管局" in html and "34 条问题" in html
+    assert "区市场监管局" in html and "43 条问题" in html
     assert "区卫健局" not in html.split('id="guide-check-counts"')[1].split("</ul>")[0]
     export = client.get("/workbench/guide-checks/export.xlsx")
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -387,4 +387,4 @@ def test_guide_reports_are_for_the_guide_roles_not_the_administrators(client, ca
         assert 'id="guide-check-counts"' not in client.get("/workbench/").content.decode()
     client.force_login(catalogue["editor_scj"])
     html = client.get("/workbench/guide-checks/").content.decode()
-    assert "全区检查 35 个事项；您可见范围内的问题 34 条。" in html
+    assert "全区检查 38 个事项；您可见范围内的问题 43 条。" in html

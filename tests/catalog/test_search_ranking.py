@@ -66,7 +66,7 @@ def test_the_top_results_of_common_queries(client, catalogue, query, expected):
 
 def test_the_page_says_how_many_items_match_and_that_it_shows_the_first_twenty(client, catalogue):
     page = client.get("/services/search/", {"q": "许可"}).content.decode()
-    assert "“许可”：找到 0 个一件事、10 个事项。" in page
+    assert "“许可”：找到 0 个一件事、9 个事项。" in page
     page = client.get("/services/search/", {"q": "局"}).content.decode()  # every department's items
-    assert "“局”：找到 0 个一件事、31 个事项，显示最相关的前 20 个。" in page
+    assert "“局”：找到 0 个一件事、34 个事项，显示最相关的前 20 个。" in page
     assert page.count('<li><a href="/services/items/') == 20

@@ -76,12 +76,20 @@ def test_seeded_guides_keep_sources_confidence_and_conflicts(catalogue):
     assert permit["fee_charged"] is False
 
 
-def test_citywide_handling_is_shown_and_counted(client, catalogue):
-    assert CitywideHandling.objects.values("item").distinct().count() == 3
+def test_no_citywide_handling_is_seeded_because_the_source_marks_every_item_unknown(client, catalogue):
+    assert CitywideHandling.objects.count() == 0
+    home = client.get("/services/").content.decode()
+    assert "全市通办事项清单整理中" in home and "支持全市通办" not in home
+
+
+def test_citywide_handling_an_officer_entered_is_shown_and_counted(client, catalogue):
+    food = ServiceItem.objects.get(seed_key="food-business-licence-new")
+    CitywideHandling.objects.create(item=food, mode="proxy_intake", areas=["广州市"], confidence="M")
     html = client.get("/services/").content.decode()
-    assert "3 个事项支持全市通办" in html
+    assert "1 个事项支持全市通办" in html
     listing = client.get("/services/items/", {"citywide": "1"}).content.decode()
-    assert "食品经营许可（新办）" in listing and "全程网办" in listing
+    assert "食品经营许可（新办）" in listing and "异地代收代办" in listing
+    assert "共 1 个事项" in listing
 
 
 def test_browse_by_subdistrict_lists_items_accepted_there(client, catalogue):
@@ -209,7 +217,7 @@ def test_the_public_lists_take_a_bounded_number_of_queries(client, catalogue):
 
     client.get("/services/search/", {"q": "出生"})  # builds the search index once
     for url, limit in (
-        ("/services/", 6),
+        ("/services/", 7),  # + one query for the dated flows of every bundle (信用修复一件事)
         ("/services/items/", 3),
         ("/services/search/?q=出生", 5),
         (f"/services/bundles/{NEWBORN}/", 3),

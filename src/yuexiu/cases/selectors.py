@@ -3,12 +3,13 @@ department that handles a case or the window that took it in)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from yuexiu.cases.bundle_clock import SubCaseSpan, bundle_clock_state
 from yuexiu.cases.clock import NATURAL_DAYS, ClockState, Pause, clock_state, limit_of
 from yuexiu.cases.models import (
     OPEN_STATUSES,
@@ -164,7 +165,11 @@ FINISHED = (CaseStatus.CLOSED, CaseStatus.DECLINED)
 
 @dataclass(frozen=True)
 class BundleProgress:
-    """A bundle application as its applicant sees it: one status, one clock, one correction notice."""
+    """A bundle application as its applicant sees it: one status, one clock, one correction notice.
+
+    ``limit_text``: the promise as applied to this application (``最快 5 个工作日（制卡、邮寄时间不计入）``,
+    or that the limit is not yet known); ``rows``: each sub-case with the note on the steps of it that
+    the promise does not count (``""`` for most)."""
 
     status: str
     status_label: str
@@ -174,14 +179,18 @@ class BundleProgress:
     open_pause: CasePause | None
     # 行政许可法 第四十二条第二款: joint handling of licences ends within 45 working days (+15 once).
     statutory_clock: ClockState | None = None
+    limit_text: str = ""
+    rows: tuple[tuple[Case, str], ...] = ()
 
 
 def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> BundleProgress:
     """Status and clock derived from the sub-cases.
 
     Status: 待补正 if any sub-case awaits a correction; 已办结 when all are closed or declined; 待送达
-    when all are decided; 已提交 while none is accepted; otherwise 办理中. Clock: the bundle's promised
-    limit (working days) from the first acceptance, stopped on working days fully paused by a sub-case.
+    when all are decided; 已提交 while none is accepted; otherwise 办理中. Clock: the promised limit
+    fixed at submission (working days), run by ``cases.bundle_clock``: from the first acceptance to the
+    last decision, while at least one sub-case is being handled, so 补正 of the whole application,
+    制卡 (the card item's special procedure) and 邮寄 (after the decisions) are not counted.
     """
     cases = list(bundle_case.sub_cases.select_related("item", "organisation").prefetch_related("pauses").order_by("id"))
     statuses = [case.status for case in cases]
@@ -204,20 +213,24 @@ def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> Bun
         ),
         None,
     )
-    accepted = [case.accepted_at for case in cases if case.accepted_at is not None]
     clock = None
-    if accepted and bundle_case.promised_limit_days is not None:
-        finished = [case.closed_at or case.decided_at for case in cases]
-        end = max(finished) if status in ("closed", "decided") and all(finished) else None  # type: ignore[type-var]
-        pauses = [Pause(start=pause.started_at, end=pause.ended_at) for case in cases for pause in case.pauses.all()]
-        clock = clock_state(
-            get_calendar(),
-            started_at=min(accepted),
-            limit_days=bundle_case.promised_limit_days,
-            pauses=pauses,
-            now=now or timezone.now(),
-            finished_at=end,
+    if bundle_case.promised_limit_days is not None:
+        spans = [
+            SubCaseSpan(
+                accepted_at=case.accepted_at,
+                decided_at=case.decided_at,
+                pauses=[Pause(start=pause.started_at, end=pause.ended_at) for pause in case.pauses.all()],
+            )
+            for case in cases
+            if case.status != CaseStatus.DECLINED
+        ]
+        clock = bundle_clock_state(
+            get_calendar(), spans=spans, limit_days=bundle_case.promised_limit_days, now=now or timezone.now()
         )
+    # The promise as it stood when the application was made (a dated flow may have changed since); its
+    # number of days is the one fixed on the application.
+    promise = catalog_selectors.bundle_promise(bundle_case.bundle, on=local_date(bundle_case.submitted_at))
+    promise = replace(promise, days=bundle_case.promised_limit_days)
     return BundleProgress(
         status=status,
         status_label=label,
@@ -225,6 +238,8 @@ def bundle_progress(bundle_case: BundleCase, now: datetime | None = None) -> Bun
         decided=sum(1 for value in statuses if value in DECIDED),
         clock=clock,
         open_pause=open_pause,
+        limit_text=promise.text,
+        rows=tuple((case, _excluded_step_note(case, promise.excluded_steps_of(case.item.name))) for case in cases),
         statutory_clock=joint_handling_clock(bundle_case, cases, status, now or timezone.now()),
     )
 
@@ -260,6 +275,49 @@ def joint_handling_clock(bundle_case: BundleCase, cases: list[Case], status: str
         now=now,
         finished_at=end,
     )
+
+
+@dataclass(frozen=True)
+class ExcludedSteps:
+    """Steps of a 一件事 sub-case its bundle's promise does not count (制卡), with the wording a
+    special procedure for them is recorded under."""
+
+    labels: list[str]
+    bundle_name: str
+    legal_basis: str
+
+    @property
+    def name(self) -> str:
+        return "、".join(self.labels)
+
+
+def excluded_bundle_steps(case: Case) -> ExcludedSteps | None:
+    """For a sub-case whose item has steps its bundle's promise leaves out (社会保障卡申领 in
+    新生儿出生一件事: 制卡), those steps; ``None`` otherwise."""
+    if case.bundle_case_id is None:
+        return None
+    bundle = case.bundle_case.bundle  # type: ignore[union-attr]
+    labels = catalog_selectors.bundle_promise(bundle, on=local_date(case.submitted_at)).excluded_steps_of(
+        case.item.name
+    )
+    if not labels:
+        return None
+    return ExcludedSteps(
+        labels=labels,
+        bundle_name=bundle.name,
+        legal_basis=f"{bundle.name}整体承诺时限不计入{'、'.join(labels)}时间",
+    )
+
+
+def _excluded_step_note(case: Case, labels: list[str]) -> str:
+    """What a sub-case row says about its steps the bundle promise leaves out (制卡)."""
+    if not labels:
+        return ""
+    names = "、".join(labels)
+    running = next((pause for pause in case.pauses.all() if pause.ended_at is None and pause.name in labels), None)
+    if running is not None:
+        return f"{running.name}中，不计入整体时限"
+    return f"{names}时间不计入整体时限"
 
 
 def list_my_bundle_cases(user: User) -> QuerySet[BundleCase]:

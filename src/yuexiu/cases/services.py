@@ -644,7 +644,8 @@ def accept_case(
 ) -> Case:
     """受理: the clock starts (statutory and promised limits of the case's guide version, a licence's
     statutory limit capped by 行政许可法 第四十二条: ``statutory_limit_days``; in a 一件事, the bundle's
-    promised limit governs). A 一件事 sub-case is accepted only through its bundle."""
+    promised limit governs, and the steps it does not count, such as 制卡, are recorded as special
+    procedures that stop the clock). A 一件事 sub-case is accepted only through its bundle."""
     case = _locked(case, actor=actor, expected_version=expected_version, allowed=[CaseStatus.SUBMITTED], roles=_INTAKE)
     _require_bundle_route(case, via_bundle)
     if CitywideTransfer.objects.filter(case=case, direction=TransferDirection.OUTGOING).exists():
@@ -1319,7 +1320,9 @@ def submit_bundle_application(
                 applicant_name=(applicant.full_name or applicant.username)[:200],
                 idempotency_key=idempotency_key,
                 form_data={field.key: str(form_data.get(field.key, "")).strip() for field in merged.fields},
-                promised_limit_days=bundle.promised_limit_days,
+                # the limit of the bundle's flow in force on the day of the application (a dated flow
+                # such as 信用修复一件事 under 58号令 or 36号令), kept for the life of the application
+                promised_limit_days=catalog_selectors.bundle_promise(bundle, on=day).days,
                 submitted_at=now,
             )
     except IntegrityError:

@@ -262,6 +262,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         return render(request, "core/error.html", {"message": error.message}, status=404)
     open_pause = next((pause for pause in case.pauses.all() if pause.ended_at is None), None)
     actions = _actions(user, case)
+    excluded_steps = selectors.excluded_bundle_steps(case)
     can_transfer = services.can_handle(user, case, (Role.WINDOW_OFFICER,)) and case.status == CaseStatus.SUBMITTED
     return render(
         request,
@@ -289,6 +290,8 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "approved_extension": selectors.approved_extension(case),
             "pending_extension": _pending_extension(case),
             "can_transfer": can_transfer,
+            # 制卡 in 新生儿出生一件事: the special procedure that the bundle's promise does not count
+            "excluded_steps": excluded_steps,
             "directions": TransferDirection.choices,
             "result_places": ResultPlace.choices,
             "handover_methods": HandoverMethod.choices,

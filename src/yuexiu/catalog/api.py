@@ -115,12 +115,18 @@ def get_item_version(request: HttpRequest, slug: str, number: int) -> GuideVersi
 ITEMS_COMPILING = "所含事项整理中：来源尚未列出具体事项，暂不受理网上申请"
 
 
+PROMISED_LIMIT = (
+    "整体承诺时限（工作日），按今天适用的规定；null 表示未公布或现行规定的时限尚未核实（见 promised_limit_text）"
+)
+
+
 class BundleOut(Schema):
     slug: str
     name: str
     event_kind: str
     lead_organisation_code: str | None
-    promised_limit_days: int | None
+    promised_limit_days: int | None = Field(description=PROMISED_LIMIT)
+    promised_limit_text: str = Field(description="时限的完整说明，如“最快 5 个工作日（制卡、邮寄时间不计入）”")
     item_count: int
     items_compiling: bool = Field(description=ITEMS_COMPILING)
     confidence: str
@@ -132,6 +138,14 @@ class BundleOut(Schema):
     @staticmethod
     def resolve_items_compiling(obj: ServiceBundle) -> bool:
         return obj.item_count == 0  # type: ignore[attr-defined]  # annotated by selectors.list_bundles
+
+    @staticmethod
+    def resolve_promised_limit_days(obj: ServiceBundle) -> int | None:
+        return obj.promise.days  # type: ignore[attr-defined]  # set by list_bundles below
+
+    @staticmethod
+    def resolve_promised_limit_text(obj: ServiceBundle) -> str:
+        return obj.promise.text  # type: ignore[attr-defined]
 
 
 class MergedFieldOut(Schema):
@@ -159,7 +173,8 @@ class BundleDetailOut(Schema):
     name: str
     event_kind: str
     lead_organisation_code: str | None
-    promised_limit_days: int | None
+    promised_limit_days: int | None = Field(description=PROMISED_LIMIT)
+    promised_limit_text: str
     eligibility: list[str]
     items: list[ItemOut]
     items_compiling: bool = Field(description=ITEMS_COMPILING)
@@ -175,7 +190,11 @@ class BundleFilter(Schema):
 
 @router.get("/catalog/bundles", response={200: list[BundleOut], **ERRORS}, summary="一件事列表")
 def list_bundles(request: HttpRequest, filters: Query[BundleFilter]) -> list[ServiceBundle]:
-    return list(selectors.list_bundles(event_kind=filters.event_kind or ""))
+    bundles = list(selectors.list_bundles(event_kind=filters.event_kind or ""))
+    promises = selectors.bundle_promises(bundles)
+    for bundle in bundles:
+        bundle.promise = promises[bundle.pk]  # type: ignore[attr-defined]  # read by BundleOut
+    return bundles
 
 
 @router.get(
@@ -185,12 +204,14 @@ def get_bundle(request: HttpRequest, slug: str) -> dict[str, object]:
     bundle = selectors.get_bundle(slug)
     merged = selectors.merge_bundle(bundle)
     items = [link.item for link in bundle.bundleitem_set.all()]
+    promise = selectors.bundle_promise(bundle)
     return {
         "slug": bundle.slug,
         "name": bundle.name,
         "event_kind": bundle.event_kind,
         "lead_organisation_code": bundle.lead_organisation.code if bundle.lead_organisation else None,
-        "promised_limit_days": bundle.promised_limit_days,
+        "promised_limit_days": promise.days,
+        "promised_limit_text": promise.text,
         "eligibility": bundle.eligibility,
         "items": items,
         "items_compiling": not items,

@@ -15,6 +15,9 @@ The rules and their sources:
   organisations must carry the same standard elements (同事同标).
 - ``unresolved_source_conflict``: where the sources of a seeded or imported value disagree, an editor
   must check and confirm the value; until then the guide says so (it never chooses silently).
+- ``unverified_caveat``: a source says a fact of the guide is open (the outdoor-advertising text may
+  predate 2014 and district issuance is unconfirmed, guides-guangdong.yaml ``caveat``); the guide is
+  not published as settled until an editor has checked it (blocking, see catalog.services).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ RULE_LABELS: dict[str, str] = {
     "fee_without_basis": "收费无收费依据",
     "inconsistent_across_organisations": "同一事项不同实施主体的指南不一致",
     "unresolved_source_conflict": "来源冲突未核实",
+    "unverified_caveat": "有待核实事项",
 }
 
 ITEM_ELEMENTS = ("name", "base_code", "implementation_code", "item_type", "exercise_level", "organisation")
@@ -155,6 +159,9 @@ def check_guide(
             "conflicts",
             f"“{conflict.get('field', '')}”各来源不一致（{values}），待编辑核实。"[:500],
         )
+
+    for caveat in content.get("caveats") or []:
+        add("unverified_caveat", "caveats", f"待核实：{caveat}"[:500])
     return findings
 
 

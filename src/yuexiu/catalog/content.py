@@ -150,8 +150,12 @@ class GuideContent(_Element):
     onsite_visits: int | None = Field(None, ge=0, le=10)
     online_url: WebAddress = ""
     online_depth: OnlineDepth = ""
+    onsite_visits_note: str = Field(
+        "", max_length=300, description="到现场次数因情形而异时的说明，如“邮寄 0 次，现场领取 1 次”"
+    )
     result_name: str = Field("", max_length=200)
     result_type: Literal["", "licence", "approval_document", "other"] = ""
+    result_validity: str = Field("", max_length=500, description="审批结果有效期及延期办法")
     delivery: list[Line] = Field([], max_length=20)
     consultation: str = Field("", max_length=300)
     complaint: str = Field("", max_length=300)
@@ -159,19 +163,26 @@ class GuideContent(_Element):
     form_fields: list[FormField] = Field([], max_length=100)
     sources: dict[str, list[Source]] = {}
     conflicts: list[Conflict] = []
+    # What the sources leave open and an editor must settle before the guide is published (待核实):
+    # staff-only, and a guide holding one cannot be submitted or published (checks.unverified_caveat).
+    caveats: list[Line] = Field([], max_length=20)
 
-    @field_validator("acceptance_conditions", "places", "delivery")
+    @field_validator("acceptance_conditions", "places", "delivery", "caveats")
     @classmethod
     def _no_blank_lines(cls, values: list[str]) -> list[str]:
         return [value.strip() for value in values if value and value.strip()]
 
 
-# Elements compared across organisations for 同事同标 (the same item, the same standard).
+# Elements compared across organisations for 同事同标 (the same item, the same standard): the
+# standard elements of domain/rules.md §4.3 that do not depend on where the item is handled (places,
+# hours and contacts do).
 STANDARDISED_ELEMENTS: tuple[str, ...] = (
     "service_object",
     "acceptance_conditions",
+    "quantity_limit",
     "legal_basis",
     "materials",
+    "steps",
     "statutory_limit",
     "promised_limit",
     "handling_type",
@@ -179,7 +190,10 @@ STANDARDISED_ELEMENTS: tuple[str, ...] = (
     "fee_standard",
     "fee_basis",
     "onsite_visits",
+    "online_depth",
     "result_name",
+    "result_validity",
+    "delivery",
 )
 
 ELEMENT_LABELS: dict[str, str] = {
@@ -205,16 +219,19 @@ ELEMENT_LABELS: dict[str, str] = {
     "places": "办理地点",
     "hours": "办理时间",
     "onsite_visits": "到办事现场次数",
+    "onsite_visits_note": "到现场次数说明",
     "online_url": "网上办理地址",
     "online_depth": "网办深度",
     "result_name": "审批结果名称",
     "result_type": "审批结果类型",
+    "result_validity": "有效期与延期",
     "delivery": "结果送达方式",
     "consultation": "咨询方式",
     "complaint": "监督投诉方式",
     "faq": "常见问题",
     "form_fields": "申请表字段",
     "conflicts": "来源冲突",
+    "caveats": "待核实事项",
 }
 
 
@@ -232,7 +249,10 @@ LINE_FORMATS: dict[str, str] = {
     "acceptance_conditions": "每行一条",
     "places": "每行一个地点",
     "delivery": "每行一种方式",
+    "caveats": "每行一项",
 }
+# List elements whose entries are plain lines of text.
+PLAIN_LINE_ELEMENTS = ("acceptance_conditions", "places", "delivery", "caveats")
 _FORM_BY_LABEL = {label: key for key, label in MATERIAL_FORM_LABELS.items()}
 _SUBSTITUTE_BY_LABEL = {"电子证照": "e_licence", "共享数据": "shared_data", "一件事内生成": "produced_in_bundle"}
 # Materials carry more than their text form shows; these survive an edit of the same material.
@@ -287,7 +307,7 @@ def parse_lines(element: str, text: str) -> list[Any]:
 
 def _parse_line(element: str, line: str, number: int) -> Any:
     """One line of a list element's text form; raises ``LineError`` naming line ``number``."""
-    if element in ("acceptance_conditions", "places", "delivery"):
+    if element in PLAIN_LINE_ELEMENTS:
         return line
     parts = _parts(line)
     if not parts[0]:
@@ -358,7 +378,7 @@ def format_lines(element: str, entries: list[Any]) -> str:
     """The text form of a list element; ``parse_lines`` reads it back to the same entries."""
     lines: list[str] = []
     for entry in entries or []:
-        if element in ("acceptance_conditions", "places", "delivery"):
+        if element in PLAIN_LINE_ELEMENTS:
             lines.append(str(entry))
         elif element == "legal_basis":
             lines.append(" | ".join(part for part in (entry["law"], entry.get("article", ""), entry.get("gist", ""))))

@@ -228,6 +228,19 @@ class ServiceBundle(models.Model):
     eligibility = models.JSONField("适用条件", default=list)
     promised_limit_days = models.PositiveIntegerField("整体承诺时限（工作日）", null=True, blank=True)
     promised_limit_note = models.CharField("时限说明", max_length=300, blank=True)
+    promised_limit_is_fastest = models.BooleanField(
+        "时限为“最快”时间",
+        default=False,
+        help_text="来源写“最快 N 个工作日”：是最快可办结的时间，不是每件都能做到的上限。",
+    )
+    # Steps the bundle's promised limit does not count (新生儿出生一件事: 制卡 and 邮寄), as
+    # [{"kind": "card_making" | "postage", "label": "制卡", "items": [item names]}]; ``items`` empty
+    # means every item (a result sent by post). See cases.bundle_clock for how the clock leaves them out.
+    limit_exclusions = models.JSONField("不计入整体时限的环节", default=list, blank=True)
+    # A bundle whose flow changes with the law on a date (信用修复一件事: 58号令 to 2026-03-31, 36号令 from
+    # 2026-04-01) takes its steps and promised limit from this dated rule (core.rules) on each date;
+    # ``promised_limit_days`` is then unused.
+    flow_rule = models.CharField("按日期适用的办理流程（规则参数）", max_length=100, blank=True)
     materials_note = models.CharField("材料精简说明", max_length=500, blank=True)
     region = models.CharField("做法来源地区", max_length=100, blank=True)
     source_url = models.CharField("数据来源", max_length=500, blank=True)

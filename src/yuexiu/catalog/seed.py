@@ -5,6 +5,12 @@ Sources (copied into catalog/data/ from shared/data, with every value's URL and 
 ``guides-guangdong.yaml``, ``one-thing-2024.yaml``; ``yuexiu-catalogue.yaml`` says how they map to
 Yuexiu's organisations and codes. Idempotent: records are matched on their seed key and never
 overwritten, so staff edits survive a second run.
+
+Confidence (H/M/L/U) is never made up: an element carries the mark its source gives it, or else the
+mark of its source record, or U. A bundle record from another province is, in the file's own words,
+"a shape example, not Yuexiu ground truth": whatever it was read at, its bundle and the items made
+from it are marked no higher than L (``OTHER_REGION_MARK``). tests/test_catalog_fidelity.py compares
+every seeded value with the source files.
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ from yuexiu.catalog.models import (
 from yuexiu.catalog.search import slug_for
 from yuexiu.core import audit
 from yuexiu.core.models import Organisation
+
+# Confidence marks from least to most sure; ``cap_mark`` keeps a mark no higher than a ceiling.
+MARK_ORDER = ("U", "L", "M", "H")
+# The ceiling for what a bundle record taken from another province says about Yuexiu: the file calls
+# it a shape example, i.e. taken from a parallel region (L: inferred), not read for Yuexiu.
+OTHER_REGION_MARK = "L"
 
 DATA = Path(__file__).resolve().parent / "data"
 GUIDES_FILE = DATA / "guides-guangdong.yaml"
@@ -72,6 +84,9 @@ def load_seed_catalogue() -> dict[str, int]:
         confidence: str,
         exercise_level: str = ExerciseLevel.COUNTY,
     ) -> ServiceItem:
+        # A guide with an open 待核实 question (caveats) is seeded as a draft for the editors, not
+        # published: the item stays off the public catalogue until an editor has checked it.
+        settled = not content.get("caveats")
         if key in items:
             return items[key]
         organisation = organisations[organisation_code]
@@ -95,13 +110,17 @@ def load_seed_catalogue() -> dict[str, int]:
         version = GuideVersion.objects.create(
             item=item,
             number=1,
-            status=GuideStatus.PUBLISHED,
+            status=GuideStatus.PUBLISHED if settled else GuideStatus.DRAFT,
             content=validated,
-            change_summary=f"初始导入：{source_note}"[:500],
-            published_at=timezone.now(),
+            # the public reads a published version's summary; where it came from is the item's source_note
+            change_summary="首次发布：依据公开的法规和政务服务资料整理"
+            if settled
+            else f"初始导入（待核实，未发布）：{source_note}"[:500],
+            published_at=timezone.now() if settled else None,
         )
-        item.current_version = version
-        item.save(update_fields=["current_version"])
+        if settled:
+            item.current_version = version
+            item.save(update_fields=["current_version"])
         items[key] = item
         counts["items"] += 1
         return item
@@ -120,6 +139,7 @@ def load_seed_catalogue() -> dict[str, int]:
             service_object=target["service_object"],
             step_names=mapping["step_names"],
             texts=mapping["guide_text"].get(guide_id),
+            law_names=mapping["law_names"],
         )
         content.setdefault("result_name", results.get(guide_id, ""))
         item = make_item(
@@ -131,7 +151,7 @@ def load_seed_catalogue() -> dict[str, int]:
             content=content,
             source_url=_first_url(record),
             source_note=f"guides-guangdong.yaml#{guide_id}；{mapping['code_note']}",
-            confidence=record.get("confidence", "U"),
+            confidence=record.get("confidence") or "U",
             exercise_level=target["exercise_level"],
         )
         if target.get("intake") == "subdistricts" and not item.intake_organisations.exists():
@@ -154,16 +174,18 @@ def load_seed_catalogue() -> dict[str, int]:
         region = str(text.get("region") or _plain_name(str(record.get("region") or "")))
         matters = mapping["bundle_matters"].get(record["id"], [])
         lead_code = _department_code(record.get("lead_department"), departments)
+        mark = bundle_mark(record)
         constituents: list[tuple[ServiceItem, str, dict[str, Any]]] = []
         for matter in matters:
             source = _matter_record(record, matter["matter"])
-            department_note = (source or {}).get("department", "")
+            department_note = (source or {}).get("department") or matter.get("department", "")
             if "guide" in matter:
                 item = items[matter["guide"]]
             elif matter["key"] in items:
                 item = items[matter["key"]]
             else:
                 organisation_code = _department_code(department_note, departments) or lead_code
+                own = matter.get("source")  # a matter the record does not list names its own source
                 item = make_item(
                     key=matter["key"],
                     name=_plain_name(matter["matter"]),
@@ -171,18 +193,22 @@ def load_seed_catalogue() -> dict[str, int]:
                     item_type=matter["item_type"],
                     organisation_code=organisation_code or "440104-ZSJ",
                     content=_matter_content(record, matter, mapping),
-                    source_url=record.get("source_url") or "",
+                    source_url=(own or {}).get("url") or record.get("source_url") or "",
                     source_note=(
                         f"one-thing-2024.yaml#{record['id']}（{region or '地区未知'}）；"
-                        f"事项类型可信度 {matter.get('item_type_confidence', 'M')}；{mapping['code_note']}"
+                        + (f"来源：{own['note']}；" if own else "")
+                        + f"事项类型可信度 {matter.get('item_type_confidence', 'U')}；{mapping['code_note']}"
                     ),
-                    confidence=record.get("confidence", "U"),
+                    # a matter with its own source (军人退役's core matters: a national law) carries its mark
+                    confidence=own["confidence"] if own else mark,
                 )
             constituents.append((item, department_note, matter))
         if record["id"] in existing_bundles:
             continue
         slug = slug_for(record["name"], bundle_slugs)
         bundle_slugs.add(slug)
+        limits = mapping.get("bundle_limits", {}).get(record["id"], {})
+        flow_rule = mapping.get("bundle_flows", {}).get(record["id"], "")
         bundle = ServiceBundle.objects.create(
             slug=slug,
             seed_key=record["id"],
@@ -193,13 +219,17 @@ def load_seed_catalogue() -> dict[str, int]:
             batch=record.get("batch", ""),
             description=_bundle_description(record),
             eligibility=list(text.get("eligibility") or []),
-            promised_limit_days=record.get("promised_limit_working_days"),
+            # A dated flow (flow_rule) carries the limit of each period; the undated one is then unused.
+            promised_limit_days=None if flow_rule else record.get("promised_limit_working_days"),
             promised_limit_note=str(text.get("promised_limit_note") or "")[:300],
+            promised_limit_is_fastest=bool(limits.get("fastest")),
+            limit_exclusions=list(limits.get("exclusions") or []),
+            flow_rule=flow_rule,
             materials_note=str(text.get("materials_note") or "")[:500],
             region=region[:100],
             source_url=record.get("source_url") or "",
-            confidence=record.get("confidence", "U"),
-            name_confidence=record.get("name_confidence", "U"),
+            confidence=mark,
+            name_confidence=record.get("name_confidence") or "U",
             notes=_bundle_notes(record),
         )
         for position, (item, department_note, matter) in enumerate(constituents, start=1):
@@ -250,16 +280,39 @@ def _materials(matter: dict[str, Any], mapping: dict[str, Any]) -> list[dict[str
     return [{"key": key, **mapping["materials"][key]} for key in matter.get("materials", [])]
 
 
+def bundle_mark(record: dict[str, Any]) -> str:
+    """The confidence a bundle record's facts carry for Yuexiu: the record's own mark, no higher than
+    ``OTHER_REGION_MARK`` when its region is not 广东 (a shape example from another province)."""
+    mark = str(record.get("confidence") or "U")
+    if str(record.get("region") or "").startswith("广东"):
+        return mark
+    return cap_mark(mark, OTHER_REGION_MARK)
+
+
+def cap_mark(mark: str, ceiling: str) -> str:
+    """``mark`` (H/M/L/U), lowered to ``ceiling`` when it is higher (U < L < M < H)."""
+    mark = mark if mark in MARK_ORDER else "U"
+    return min(mark, ceiling, key=MARK_ORDER.index)
+
+
 def _matter_content(record: dict[str, Any], matter: dict[str, Any], mapping: dict[str, Any]) -> dict[str, Any]:
-    source = {"url": record.get("source_url") or "", "confidence": record.get("confidence", "U")}
+    own = matter.get("source")
+    if own:
+        source = {"url": own.get("url") or "", "confidence": own["confidence"], "note": own.get("note", "")}
+    else:
+        source = {"url": record.get("source_url") or "", "confidence": bundle_mark(record)}
     content: dict[str, Any] = {
         "service_object": matter.get("service_object", ""),
         "result_name": matter.get("result_name", ""),
         "sources": {"item": [source]},
     }
     if record["id"] == "newborn-birth":
+        # channel: "粤省事 (online, province-wide)" on the Zhongshan page
         content["online_depth"] = "full_online"
         content["places"] = ["粤省事小程序（全程网办）"]
+        content["sources"]["online_depth"] = [
+            {"url": record.get("source_url") or "", "confidence": bundle_mark(record), "note": str(record["channel"])}
+        ]
     return content
 
 
@@ -269,20 +322,31 @@ def guide_content(
     service_object: str,
     step_names: dict[str, str] | None = None,
     texts: dict[str, Any] | None = None,
+    law_names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Turn one guides-guangdong.yaml record into a ``GuideContent`` dict, keeping each value's source.
 
-    ``step_names`` gives the Chinese name of a process step the source describes in English; ``texts``
-    the Chinese wording of elements the source summarises in English (``acceptance_conditions``)."""
+    ``step_names`` gives the Chinese name of a process step the source describes in English, and
+    ``law_names`` the full Chinese title of a law whose source annotation is in English; ``texts``
+    the Chinese wording of elements the source summarises in English, as ``{element: {"from": source
+    key, "value": ...}}`` (yuexiu-catalogue.yaml ``guide_text``): the element gets the value, and its
+    sources keep the source key's English text, address and mark.
+
+    Marks: an element's own mark in the source (``<key>_confidence`` or the value's ``confidence``),
+    else the record's ``confidence``, else U; none is made up."""
     step_names = step_names or {}
     texts = texts or {}
+    law_names = law_names or {}
     sources: dict[str, list[dict[str, str]]] = {}
+    record_mark = str(record.get("confidence") or "U")
+
+    def mark(own: Any) -> str:
+        return str(own or record_mark)
 
     def source(element: str, url: Any, confidence: Any, note: str = "") -> None:
-        if url or confidence:
-            sources.setdefault(element, []).append(
-                {"url": str(url or ""), "confidence": str(confidence or "U"), "note": note[:500]}
-            )
+        sources.setdefault(element, []).append(
+            {"url": str(url or ""), "confidence": mark(confidence), "note": note[:500]}
+        )
 
     legal_basis = []
     for basis in record.get("legal_basis") or []:
@@ -290,11 +354,11 @@ def guide_content(
         note = "；".join(str(basis[key]) for key in ("gist", "status") if basis.get(key))
         legal_basis.append(
             {
-                "law": _plain_name(basis["law"]),
+                "law": law_names.get(basis["law"]) or _plain_name(basis["law"]),
                 "article": basis.get("article") or "",
                 "source": {
                     "url": basis.get("source_url") or "",
-                    "confidence": basis.get("confidence", "U"),
+                    "confidence": mark(basis.get("confidence")),
                     "note": note[:500],
                 },
             }
@@ -306,7 +370,7 @@ def guide_content(
         "statutory_limit": _limit(record.get("statutory_limit")),
         "promised_limit": _limit(record.get("promised_limit")),
         "handling_type": _handling_type(record.get("handling_type")),
-        "acceptance_conditions": list(texts.get("acceptance_conditions") or []),
+        "acceptance_conditions": [],
         "applicants": _plain_name(str(record.get("scope") or "")).replace(", ", "、")[:1000],
         "steps": [_step(step, step_names) for step in record.get("process_limits") or []],
         "conflicts": [_conflict(conflict) for conflict in record.get("conflicts") or []],
@@ -323,26 +387,58 @@ def guide_content(
         match = re.match(r"\d+", str(visits))
         if match:
             content["onsite_visits"] = int(match.group())
-            source("onsite_visits", record.get("onsite_visits_source_url"), record.get("onsite_visits_confidence"))
+            source(
+                "onsite_visits",
+                record.get("onsite_visits_source_url"),
+                record.get("onsite_visits_confidence"),
+                str(visits),
+            )
     if record.get("online"):
+        # The depth level is our reading of the source's sentence (kept as the note); its mark is the
+        # source's, as the file gives none for this sentence alone.
         content["online_depth"] = "full_online" if content.get("onsite_visits") == 0 else "online_application"
-        source("online_depth", record.get("online_source_url"), "M", str(record["online"]))
+        source("online_depth", record.get("online_source_url"), record.get("online_confidence"), str(record["online"]))
     for element, key in (("statutory_limit", "statutory_limit"), ("promised_limit", "promised_limit")):
         value = record.get(key)
         if isinstance(value, dict):
-            source(element, value.get("source_url"), value.get("confidence"))
-    source("materials", record.get("materials_source_url"), record.get("materials_confidence"))
-    source("handling_type", record.get("handling_type_source_url"), record.get("handling_type_confidence"))
-    source(
-        "acceptance_conditions",
-        record.get("conditions_source_url"),
-        "M" if record.get("conditions") else None,
-        "；".join(record.get("conditions") or []),
-    )
+            source(element, value.get("source_url"), value.get("confidence"), str(value.get("note") or ""))
+    if record.get("materials"):
+        source("materials", record.get("materials_source_url"), record.get("materials_confidence"))
+    if record.get("handling_type"):
+        source(
+            "handling_type",
+            record.get("handling_type_source_url"),
+            record.get("handling_type_confidence"),
+            str(record["handling_type"]),
+        )
     for note in record.get("guangzhou_notes") or []:
         source("item", note.get("source_url"), note.get("confidence"), note.get("what", ""))
+    for other in record.get("other_regions") or []:
+        # another region's practice, for the editors' reference only
+        source("item", other.get("source_url"), other.get("confidence"), f"其他地区 {other['region']}：{other['note']}")
+    source("item_type", "", record.get("item_type_confidence"), str(record.get("item_type") or ""))
+    source("organisation", "", record.get("department_confidence"), str(record.get("department_district") or ""))
+    if record.get("scope"):
+        source("applicants", record.get("scope_source_url"), record.get("scope_confidence"), str(record["scope"]))
     if record.get("process_limits_source_url"):
-        source("steps", record["process_limits_source_url"], record.get("process_limits_confidence"))
+        source(
+            "steps",
+            record["process_limits_source_url"],
+            record.get("process_limits_confidence"),
+            str(record.get("process_limits_note") or ""),
+        )
+    for element, text in texts.items():
+        key = text["from"]
+        value = text["value"]
+        if element == "steps":
+            content["steps"] = [*content["steps"], *({"description": "", **step} for step in value)]
+        elif isinstance(value, list):
+            content[element] = [*content.get(element, []), *value]
+        else:
+            content[element] = value
+        original = record[key]
+        note = "；".join(str(line) for line in original) if isinstance(original, list) else str(original)
+        source(element, record.get(f"{key}_source_url"), record.get(f"{key}_confidence"), f"{key}: {note}")
     content["sources"] = sources
     return content
 
@@ -371,31 +467,54 @@ def _handling_type(text: Any) -> str:
     return ""
 
 
+# What the bracketed remark after a material's form in guides-guangdong.yaml changes. A remark not
+# listed here changes nothing (tests/test_catalog_fidelity.py lists each with its reason).
+FORM_REMARKS: dict[str, dict[str, str]] = {
+    "online form": {"form": "online_form"},
+    "online, e-signed": {"form": "online_form"},
+    "shared electronically where available": {"substitute": "shared_data"},
+    "first enrolment only": {"condition": "仅首次参保登记时提交"},
+    "guangdong 告知承诺 route": {"condition": "按告知承诺方式办理时提交"},
+    "older route": {"condition": "按原审批方式（非告知承诺）办理时提交"},
+}
+
+
 def _material(material: dict[str, Any]) -> dict[str, Any]:
     name = str(material["name"])
-    form_text = str(material.get("form", "")).lower()
     condition = ""
-    match = re.search(r"[(（]((?:only for|if|where|special cases|重点)[^)）]*)[)）]", name)
+    match = re.search(r"[(（]((?:only for|if|where|special cases)[^)）]*|[^)）]*\bonly)[)）]", name)
     if match:
-        # The source notes the situation in English; the public guide says only that it depends on it.
-        condition = "视情况提交" if re.search(r"[A-Za-z]{3,}", match.group(1)) else match.group(1)
+        # The source notes the situation in English; the public guide keeps its Chinese words
+        # ("重点排污单位 only" → "仅重点排污单位") and otherwise says only that it depends on it.
+        chinese = "".join(re.findall(r"[\u4e00-\u9fff]+", match.group(1)))
+        condition = ("仅" + chinese if "only" in match.group(1) else chinese) if chinese else "视情况提交"
         name = name.replace(match.group(0), "").strip()
-    if "electronic" in form_text or "online" in form_text or "e-signed" in form_text:
-        form = "online_form" if "online" in form_text else "electronic"
-    elif "original" in form_text and "copy" in form_text:
-        form = "original_and_copy"
-    elif "copy" in form_text:
-        form = "copy"
-    else:
-        form = "original"
-    copies = re.search(r"(\d+) copies", form_text)
+    form, copies, remark = material_form(str(material.get("form", "")))
+    effect = FORM_REMARKS.get(remark, {})
+    condition = condition or effect.get("condition", "")
     return {
         "name": _plain_name(name)[:200],
-        "form": form,
-        "copies": int(copies.group(1)) if copies else 1,
+        "form": effect.get("form", form),
+        "copies": copies,
         "required": not condition,
         "condition": condition[:200],
+        "substitute": effect.get("substitute", ""),
     }
+
+
+def material_form(text: str) -> tuple[str, int, str]:
+    """The form (``MaterialForm``), number of copies and bracketed remark (lower case, ``""`` if none)
+    of a source's form text. The words before the bracket say the form ("copy, original shown" =
+    原件及复印件); what the remark changes is ``FORM_REMARKS``."""
+    head, _, remark = text.lower().partition("(")
+    copies = re.search(r"(\d+) copies", head)
+    if head.startswith("electronic"):
+        form = "electronic"
+    elif re.search(r"\bcopy\b", head):
+        form = "original_and_copy" if "original" in head else "copy"
+    else:
+        form = "original"
+    return form, int(copies.group(1)) if copies else 1, remark.strip().rstrip(")").strip()
 
 
 def _conflict(conflict: dict[str, Any]) -> dict[str, Any]:
@@ -419,12 +538,18 @@ def _plain_name(name: str) -> str:
     """Source names carry English annotations in brackets: keep the Chinese, in full-width brackets.
 
     ``人力资源服务许可 (经营性人力资源服务机构从事职业中介活动许可)`` keeps its bracket;
-    ``促进个体工商户发展条例 (国务院令第755号, in force 2022-11-01)`` becomes ``…（国务院令第755号）``.
+    ``促进个体工商户发展条例 (国务院令第755号, in force 2022-11-01)`` becomes ``…（国务院令第755号）``; a part
+    mixing English and Chinese keeps its Chinese: ``广东省 (page of 中山市政务服务)`` → ``广东省（中山市政务服务）``.
     """
 
+    def chinese_part(part: str) -> str:
+        if not re.search(r"[A-Za-z]{2,}", part):
+            return part
+        return "".join(re.findall(r"[\u4e00-\u9fff“”]+", part))
+
     def chinese_parts(match: re.Match[str]) -> str:
-        parts = [part.strip() for part in re.split(r"[,;，；]", match.group(1))]
-        kept = [part for part in parts if part and not re.search(r"[A-Za-z]{2,}", part)]
+        parts = [chinese_part(part.strip()) for part in re.split(r"[,;，；]", match.group(1))]
+        kept = [part for part in parts if part]
         return f"（{'，'.join(kept)}）" if kept else ""
 
     return re.sub(r"\s*[(（]([^()（）]*)[)）]", chinese_parts, name).strip()
@@ -457,21 +582,72 @@ def _department_code(text: Any, departments: dict[str, str | None]) -> str | Non
 
 
 def _bundle_description(record: dict[str, Any]) -> str:
+    """The record's own words on what the bundle covers (staff notes, English as in the source)."""
     parts = [
         str(record.get(key))
-        for key in ("scope", "mechanism", "constituent_matters_summary", "applicant", "handling", "channel")
+        for key in (
+            "scope",
+            "mechanism",
+            "mechanism_document",
+            "constituent_matters_summary",
+            "applicant",
+            "handling",
+            "channel",
+        )
         if record.get(key)
     ]
+    for key, label in (("constituent_departments", "涉及部门"), ("co_departments", "协同部门")):
+        if record.get(key):
+            parts.append(f"{label}：{'、'.join(str(name) for name in record[key])}")
     for step in record.get("steps_and_limits") or []:
         parts.append(str(step))
     return "\n".join(parts)
 
 
+# Record keys kept as staff notes on the bundle, with the key that holds each one's address.
+NOTE_KEYS: dict[str, str] = {
+    "national_note": "national_source_url",
+    "national_lead_department": "",
+    "lead_department_note": "",
+    "caveat": "",
+    "yuexiu_note": "yuexiu_source",
+    "history": "source_url",
+    "card_application_facts": "source_url_2",
+    "legal_basis": "",
+    "materials": "source_url",
+    "source_url_2": "source_url_2",
+    "cited_official_url": "cited_official_url",
+    "see_also": "",
+}
+# The mark each note key carries, where the record gives one of its own.
+NOTE_MARKS = {"national_note": "national_confidence", "national_lead_department": "national_lead_department_confidence"}
+
+
 def _bundle_notes(record: dict[str, Any]) -> list[dict[str, str]]:
+    """Everything else the record says, as staff notes ({note, url, confidence}): nothing is dropped.
+    Notes on other regions keep the mark the file gives them; they describe that region only."""
     notes = []
-    for key in ("national_note", "lead_department_note", "caveat", "yuexiu_note"):
-        if record.get(key):
-            notes.append({"note": str(record[key]), "url": str(record.get("national_source_url") or "")})
+    for key, url_key in NOTE_KEYS.items():
+        value = record.get(key)
+        if not value:
+            continue
+        lines = value if isinstance(value, list) else [value]
+        for line in lines:
+            notes.append(
+                {
+                    "note": f"{key}: {line}",
+                    "url": str(record.get(url_key) or "") if url_key else "",
+                    "confidence": str(record.get(NOTE_MARKS.get(key, "")) or bundle_mark(record)),
+                }
+            )
+    for note in record.get("guangzhou_notes") or []:
+        notes.append(
+            {
+                "note": f"guangzhou_notes: {note.get('what')}",
+                "url": str(note.get("source_url") or ""),
+                "confidence": str(note.get("confidence") or ""),
+            }
+        )
     for region in record.get("other_regions") or []:
         notes.append(
             {

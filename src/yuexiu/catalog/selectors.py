@@ -7,9 +7,11 @@ import difflib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, overload
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from yuexiu.catalog import merge, services
 from yuexiu.catalog.content import ELEMENT_LABELS, describe
@@ -27,7 +29,7 @@ from yuexiu.catalog.models import (
 from yuexiu.catalog.search import SearchDocument, SearchIndex
 from yuexiu.core import audit
 from yuexiu.core.errors import NotFound
-from yuexiu.core.models import Organisation, User
+from yuexiu.core.models import Organisation, RuleParameter, User
 from yuexiu.core.selectors import scope_to_user
 
 PUBLIC_STATUSES = (GuideStatus.PUBLISHED, GuideStatus.SUPERSEDED)
@@ -199,7 +201,7 @@ class ElementDiff:
 
 
 # Elements for the editors only: research notes on where values came from.
-STAFF_ONLY_ELEMENTS = ("conflicts", "sources")
+STAFF_ONLY_ELEMENTS = ("conflicts", "sources", "caveats")
 
 
 def public_content(content: dict[str, Any]) -> dict[str, Any]:
@@ -296,6 +298,146 @@ def get_bundle(slug: str) -> ServiceBundle:
     if bundle is None:
         raise NotFound("未找到该“一件事”，可能已下线或网址有误。")
     return bundle
+
+
+@dataclass(frozen=True)
+class BundleStep:
+    """One step of a bundle's dated flow; ``limit_days`` in working days, ``None`` when not known."""
+
+    name: str
+    limit_days: int | None
+    confidence: str
+
+
+@dataclass(frozen=True)
+class BundlePeriod:
+    """One dated version of a bundle's flow (a row of its ``flow_rule``): from ``effective_from`` to
+    ``effective_to`` (the day before the next version; ``None`` while open-ended)."""
+
+    effective_from: date
+    effective_to: date | None
+    rule: str
+    promised_limit_days: int | None
+    steps: list[BundleStep]
+    confidence: str
+    source_document: str
+    source_url: str
+    note: str
+
+
+LIMIT_EXCLUSION_LABELS = {"card_making": "制卡", "postage": "邮寄"}
+
+
+@dataclass(frozen=True)
+class BundlePromise:
+    """What a bundle promises on a date. ``days``: working days, ``None`` when no limit is set or the
+    rule in force has not been read (``is_uncertain``); ``is_fastest``: the source says "最快 N 个工作日";
+    ``exclusions``: the steps the limit does not count (``ServiceBundle.limit_exclusions``);
+    ``period`` / ``periods``: the dated flow in force and all its versions (bundles with a
+    ``flow_rule`` only)."""
+
+    days: int | None
+    is_fastest: bool
+    exclusions: list[dict[str, Any]]
+    note: str
+    period: BundlePeriod | None = None
+    periods: tuple[BundlePeriod, ...] = ()
+
+    @property
+    def is_uncertain(self) -> bool:
+        return self.period is not None and self.days is None
+
+    @property
+    def excluded_labels(self) -> str:
+        """``制卡、邮寄`` for the newborn bundle, ``""`` when nothing is left out."""
+        return "、".join(str(entry.get("label") or "") for entry in self.exclusions if entry.get("label"))
+
+    @property
+    def text(self) -> str:
+        """The limit as the public reads it: ``最快 5 个工作日（制卡、邮寄时间不计入）``."""
+        if self.days is None:
+            if self.is_uncertain and self.period is not None:
+                return f"办理时限待核实（{self.period.rule}规定的时限尚未核实）"
+            return "未公布"
+        text = f"{'最快 ' if self.is_fastest else ''}{self.days} 个工作日"
+        if self.excluded_labels:
+            text += f"（{self.excluded_labels}时间不计入）"
+        return text
+
+    def excluded_steps_of(self, item_name: str) -> list[str]:
+        """Labels of the excluded steps that belong to ``item_name`` (制卡 for 社会保障卡申领)."""
+        return [str(entry["label"]) for entry in self.exclusions if item_name in (entry.get("items") or [])]
+
+
+def bundle_periods(bundle: ServiceBundle, rows: Sequence[RuleParameter] | None = None) -> tuple[BundlePeriod, ...]:
+    """The dated versions of ``bundle``'s flow, oldest first (empty without a ``flow_rule``). ``rows``:
+    the rule rows already loaded (any keys), to read many bundles with one query."""
+    if not bundle.flow_rule:
+        return ()
+    if rows is None:
+        rows = RuleParameter.objects.filter(key=bundle.flow_rule)
+    rows = sorted((row for row in rows if row.key == bundle.flow_rule), key=lambda row: row.effective_from)
+    periods = []
+    for position, row in enumerate(rows):
+        value = row.value if isinstance(row.value, dict) else {}
+        following = rows[position + 1].effective_from if position + 1 < len(rows) else None
+        end = row.effective_to or (following - timedelta(days=1) if following else None)
+        periods.append(
+            BundlePeriod(
+                effective_from=row.effective_from,
+                effective_to=end,
+                rule=str(value.get("rule") or ""),
+                promised_limit_days=value.get("promised_limit_days"),
+                steps=[
+                    BundleStep(
+                        name=str(step.get("name") or ""),
+                        limit_days=step.get("limit_days"),
+                        confidence=str(step.get("confidence") or row.confidence),
+                    )
+                    for step in value.get("steps") or []
+                ],
+                confidence=row.confidence,
+                source_document=row.source_document,
+                source_url=row.source_url,
+                note=row.note,
+            )
+        )
+    return tuple(periods)
+
+
+def bundle_promises(bundles: Sequence[ServiceBundle], on: date | None = None) -> dict[int, BundlePromise]:
+    """``bundle_promise`` of each bundle by its id, reading every dated flow in one query."""
+    keys = {bundle.flow_rule for bundle in bundles if bundle.flow_rule}
+    rows = list(RuleParameter.objects.filter(key__in=keys)) if keys else []
+    return {bundle.pk: bundle_promise(bundle, on, rows=rows) for bundle in bundles}
+
+
+def bundle_promise(
+    bundle: ServiceBundle, on: date | None = None, *, rows: Sequence[RuleParameter] | None = None
+) -> BundlePromise:
+    """The promise of ``bundle`` on ``on`` (default today, Asia/Shanghai). A bundle with a
+    ``flow_rule`` takes its limit from the version in force that day (信用修复一件事: 58号令 practice to
+    2026-03-31, 36号令 from 2026-04-01, whose limits are not known: ``days`` is ``None`` and
+    ``is_uncertain``); a date before every version has no limit."""
+    on = on or timezone.localdate()
+    common = {
+        "is_fastest": bundle.promised_limit_is_fastest,
+        "exclusions": list(bundle.limit_exclusions or []),
+        "note": bundle.promised_limit_note,
+    }
+    if not bundle.flow_rule:
+        return BundlePromise(days=bundle.promised_limit_days, **common)
+    periods = bundle_periods(bundle, rows)
+    period = next(
+        (
+            entry
+            for entry in reversed(periods)
+            if entry.effective_from <= on and (entry.effective_to is None or on <= entry.effective_to)
+        ),
+        None,
+    )
+    days = period.promised_limit_days if period else None
+    return BundlePromise(days=days, period=period, periods=periods, **common)
 
 
 def merge_bundle(bundle: ServiceBundle) -> merge.MergedBundle:

@@ -47,14 +47,22 @@ from yuexiu.core.services import has_role
 from yuexiu.core.text_limits import TextLimit, check_lengths, length_problem
 
 REQUIRED_ELEMENTS_RULE = "catalog.guide_required_elements"
-# Findings that make a guide unlawful, not merely incomplete: it cannot be submitted or published.
-BLOCKING_RULES = ("promised_limit_exceeds_statutory",)
+# Findings that make a guide unlawful or unsettled, not merely incomplete: it cannot be submitted or
+# published (a guide with an open 待核实 question would be published as settled).
+BLOCKING_RULES = ("promised_limit_exceeds_statutory", "unverified_caveat")
 
 
 def _refuse_blocking_findings(version: GuideVersion) -> None:
     blocking = [finding for finding in check_version(version) if finding.rule in BLOCKING_RULES]
-    if blocking:
-        raise Conflict(f"{blocking[0].message}请先修改后再提交。", code="guide_check_failed")
+    if not blocking:
+        return
+    finding = blocking[0]
+    if finding.rule == "unverified_caveat":
+        raise Conflict(
+            f"{finding.message.rstrip('。')}。核实后请删去该条待核实事项，并在修改说明中写明核实情况，再提交。",
+            code="guide_check_failed",
+        )
+    raise Conflict(f"{finding.message}请先修改后再提交。", code="guide_check_failed")
 
 
 # ---- permissions -------------------------------------------------------------------------------
@@ -124,7 +132,7 @@ def validate_content(data: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-LIST_ELEMENTS = ("legal_basis", "materials", "steps", "faq", "acceptance_conditions", "places", "delivery")
+LIST_ELEMENTS = ("legal_basis", "materials", "steps", "faq", "acceptance_conditions", "places", "delivery", "caveats")
 
 
 def content_from_text(fields: dict[str, Any], *, previous: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,9 @@ def catalogue_home(request: HttpRequest) -> HttpResponse:
     )
     life_bundles = list(selectors.list_bundles(event_kind=EventKind.LIFE))
     business_bundles = list(selectors.list_bundles(event_kind=EventKind.BUSINESS))
+    promises = selectors.bundle_promises([*life_bundles, *business_bundles])
+    for bundle in (*life_bundles, *business_bundles):
+        bundle.promise = promises[bundle.pk]  # type: ignore[attr-defined]  # read by the template
     return render(
         request,
         "catalog/home.html",
@@ -138,8 +141,16 @@ def bundle_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except NotFound as error:
         return _not_found(request, error)
     merged = selectors.merge_bundle(bundle)
+    promise = selectors.bundle_promise(bundle)
+    links = bundle.bundleitem_set.all()
     context: dict[str, Any] = {
         "bundle": bundle,
+        "promise": promise,
+        "excluded_steps": [
+            (link.item.name, "、".join(promise.excluded_steps_of(link.item.name)))
+            for link in links
+            if promise.excluded_steps_of(link.item.name)
+        ],
         "merged": merged,
         "links": bundle.bundleitem_set.all(),
         "items_compiling": selectors.ITEMS_COMPILING,
@@ -218,7 +229,16 @@ class GuideForm(forms.Form):
         label="办理地点", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 2})
     )
     hours = forms.CharField(label="办理时间", required=False, max_length=TextLimit.LINE)
+    quantity_limit = forms.CharField(
+        label="数量限制", required=False, max_length=TextLimit.LINE, help_text="无数量限制的填写“无数量限制”。"
+    )
     onsite_visits = forms.IntegerField(label="到办事现场次数", required=False, min_value=0, max_value=10)
+    onsite_visits_note = forms.CharField(
+        label="到现场次数说明",
+        required=False,
+        max_length=TextLimit.LINE,
+        help_text="次数因情形而异时填写，如：邮寄送达 0 次；现场领取 1 次。",
+    )
     online_url = forms.CharField(
         label="网上办理地址",
         required=False,
@@ -229,6 +249,9 @@ class GuideForm(forms.Form):
     )
     online_depth = forms.ChoiceField(label="网办深度", required=False, choices=list(ONLINE_DEPTH_LABELS.items()))
     result_name = forms.CharField(label="审批结果名称", required=False, max_length=TextLimit.TITLE)
+    result_validity = forms.CharField(
+        label="有效期与延期", required=False, max_length=TextLimit.FIELD, widget=forms.Textarea(attrs={"rows": 2})
+    )
     delivery = forms.CharField(
         label="结果送达方式", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -236,6 +259,12 @@ class GuideForm(forms.Form):
     complaint = forms.CharField(label="监督投诉方式", required=False, max_length=TextLimit.LINE)
     faq = forms.CharField(
         label="常见问题", required=False, max_length=TextLimit.DOCUMENT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    caveats = forms.CharField(
+        label="待核实事项（仅工作人员可见）",
+        required=False,
+        max_length=TextLimit.DOCUMENT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     conflicts_resolved = forms.BooleanField(
         label="已核实来源冲突，确认本稿取值",
