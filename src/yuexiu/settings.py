@@ -282,6 +282,11 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# A window tablet or kiosk bound by staff (ratings.RatingDevice) keeps its random token in this cookie:
+# HttpOnly, Secure in production, renewed on every use; 400 days is the longest a browser keeps one.
+RATING_DEVICE_COOKIE_NAME = "__Host-rating-device" if PRODUCTION else "rating_device"
+RATING_DEVICE_COOKIE_AGE = 400 * 24 * 60 * 60
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
