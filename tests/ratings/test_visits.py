@@ -41,8 +41,10 @@ def bind(client, officer, kind: str = "tablet", window_name: str = "综合窗口
 
 def test_the_tablet_offers_the_visit_that_just_ended_and_rates_it_once(client, catalogue, visit):
     bind(client, catalogue["window_centre"])
-    page = client.get("/ratings/tablet/").content.decode()
+    response = client.get("/ratings/tablet/")
+    page = response.content.decode()
     assert f'name="visit" value="{visit.code}"' in page
+    assert "no-store" in response["Cache-Control"]  # the page holds the visit's code
     client.post("/ratings/tablet/", {"visit": visit.code, "level": "5"})
     rating = Rating.objects.get()
     assert (rating.channel, rating.is_real_name, rating.rater) == ("window", False, None)
@@ -130,7 +132,7 @@ def test_wrong_codes_are_limited_per_device_and_per_address(client, catalogue, v
         assert "评价码无效" in client.get("/ratings/kiosk/", {"code": wrong}).content.decode()
     # The device is stopped, even for the right code, with a Chinese message.
     response = client.post("/ratings/kiosk/", {"code": visit.code, "level": "5"})
-    assert response.status_code == 429 and "评价码输入错误次数过多" in response.content.decode()
+    assert response.status_code == 429 and "评价码输入错误次数过多，请 10 分钟后再试" in response.content.decode()
     assert not Rating.objects.exists()
     refused = AuditEvent.objects.filter(action="rating.code_refused", object_id=str(kiosk.pk))
     assert refused.count() == services.CODE_FAILURES_PER_DEVICE
@@ -151,7 +153,7 @@ def test_wrong_codes_are_limited_per_device_and_per_address(client, catalogue, v
         fresh = Client()
         bind(fresh, catalogue["window_centre"], "kiosk")
         response = fresh.get("/ratings/kiosk/", {"code": visit.code}, **address)
-        assert response.status_code == 429 and "评价码输入错误次数过多" in response.content.decode()
+        assert response.status_code == 429 and "评价码输入错误次数过多，请 1 小时后再试" in response.content.decode()
         # Another address, another device: unaffected.
         other = Client()
         bind(other, catalogue["window_centre"], "kiosk")

@@ -1157,7 +1157,7 @@ CODE_FAILURES_PER_DEVICE = 10
 CODE_FAILURE_DEVICE_WINDOW = timedelta(minutes=10)
 CODE_FAILURES_PER_ADDRESS = 30
 CODE_FAILURE_ADDRESS_WINDOW = timedelta(hours=1)
-CODE_THROTTLED_MESSAGE = "评价码输入错误次数过多，请 10 分钟后再试，或请窗口工作人员协助。"
+CODE_THROTTLED_MESSAGE = "评价码输入错误次数过多，请{wait}后再试，或请窗口工作人员协助。"
 
 
 def visit_for_code(*, device: RatingDevice, code: str) -> Visit:
@@ -1168,13 +1168,18 @@ def visit_for_code(*, device: RatingDevice, code: str) -> Visit:
     ``CODE_FAILURES_PER_ADDRESS`` in ``CODE_FAILURE_ADDRESS_WINDOW`` from the address, every code is
     refused until the window has passed. Raises ``DomainError`` (``too_many_requests``) when
     throttled, ``NotFound`` for a wrong, expired or already rated code."""
-    if throttle.object_over_limit(
-        device, CODE_REFUSED_ACTIONS, limit=CODE_FAILURES_PER_DEVICE, window=CODE_FAILURE_DEVICE_WINDOW
-    ) or throttle.address_over_limit(
+    wait = ""
+    if throttle.address_over_limit(
         CODE_REFUSED_ACTIONS, limit=CODE_FAILURES_PER_ADDRESS, window=CODE_FAILURE_ADDRESS_WINDOW
     ):
+        wait = " 1 小时"
+    elif throttle.object_over_limit(
+        device, CODE_REFUSED_ACTIONS, limit=CODE_FAILURES_PER_DEVICE, window=CODE_FAILURE_DEVICE_WINDOW
+    ):
+        wait = " 10 分钟"
+    if wait:
         audit.record_event(action="rating.code_throttled", target=device, outcome="denied", message="评价码尝试过多")
-        raise DomainError(CODE_THROTTLED_MESSAGE, code="too_many_requests")
+        raise DomainError(CODE_THROTTLED_MESSAGE.format(wait=wait), code="too_many_requests")
     visit = _open_visits().filter(code=code).first() if code.isdecimal() else None
     if visit is None:
         audit.record_event(action="rating.code_refused", target=device, outcome="failed", message="评价码无效")

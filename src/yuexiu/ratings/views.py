@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors as case_selectors
@@ -415,7 +416,9 @@ def _unbound_device(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _with_device_cookie(response: HttpResponse, token: str) -> HttpResponse:
-    """Set (or renew) the cookie that binds this browser as a rating device."""
+    """Set (or renew) the cookie that binds this browser as a rating device. The device's pages hold a
+    visit's code and depend on the cookie: no cache keeps them."""
+    add_never_cache_headers(response)
     response.set_cookie(
         settings.RATING_DEVICE_COOKIE_NAME,
         token,
