@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import check_accessibility
 from e2e.test_journeys import log_in
+from yuexiu.core.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -124,3 +125,37 @@ def test_an_applicant_rates_a_closed_case_through_its_qr_link(page: Page, site: 
     expect(totals.locator("li").nth(5)).to_contain_text("100.0%")
     expect(page.locator("#anonymous-totals li").nth(1)).to_contain_text("0")  # no anonymous on-site rating
     check_accessibility(page, "好差评统计")
+
+
+def test_a_window_officer_binds_the_tablet_and_a_visitor_rates_the_visit_on_it(page: Page, site: str):
+    """一次一评 on a bound tablet: the unbound tablet says staff must bind it; the window officer signs
+    in on it, binds it to 综合窗口3号, records the visit that just ended and signs out; the tablet then
+    offers that visit, which the visitor rates anonymously once."""
+    page.goto(site + "/ratings/tablet/")
+    expect(page.locator("#device-unbound")).to_contain_text("窗口工作人员绑定")
+    check_accessibility(page, "未绑定的窗口评价器")
+    page.get_by_role("link", name="工作人员登录并绑定本设备").click()
+    page.get_by_label("用户名").fill("window_centre")
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="评价设备（窗口评价器、自助终端）")).to_be_visible()
+    check_accessibility(page, "评价设备")
+    page.get_by_role("radio", name="窗口评价器").check()
+    page.get_by_label("窗口（窗口评价器必填").fill("综合窗口3号")
+    page.get_by_role("button", name="绑定本设备").click()
+    expect(page.locator("#no-visit")).to_contain_text("暂无待评价的服务")
+
+    page.goto(site + "/workbench/ratings/")
+    page.get_by_label("窗口", exact=True).fill("综合窗口3号")
+    page.get_by_role("button", name="服务结束，请群众评价").click()
+    expect(page.get_by_text("当日有效")).to_be_visible()
+    page.get_by_role("button", name="退出登录").click()
+
+    page.goto(site + "/ratings/tablet/")  # signed out: the device's cookie still binds it
+    expect(page.get_by_role("heading", name="综合窗口3号 · 服务评价")).to_be_visible()
+    check_accessibility(page, "窗口评价器")
+    page.get_by_label("满意", exact=True).check()
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.locator("#visit-thanks")).to_contain_text("感谢您的评价")
+    page.get_by_role("link", name="返回评价页").click()
+    expect(page.locator("#no-visit")).to_contain_text("暂无待评价的服务")

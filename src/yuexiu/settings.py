@@ -3,7 +3,9 @@
 Two modes, chosen by ``YUEXIU_MODE``:
 
 - ``embedded`` (default, what ``make run`` uses): SQLite under var/, safe local defaults, optional
-  two-factor for staff so that demo logins stay simple.
+  two-factor for staff so that demo logins stay simple. ``SECRET_KEY`` is a random secret of this
+  installation, made on first start in ``var/secret_key`` (0600) and reused afterwards, unless the
+  environment gives one.
 - ``production``: every secret must come from the environment, PostgreSQL is required, HTTPS-only
   cookies and HSTS are on and TOTP is required for staff. Unsafe values make start-up fail with
   ``ImproperlyConfigured`` (GB/T 22239-2019 level 3, application security baseline).
@@ -12,6 +14,7 @@ Two modes, chosen by ``YUEXIU_MODE``:
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,8 +60,46 @@ if MODE not in {"embedded", "production"}:
     raise ImproperlyConfigured("YUEXIU_MODE 只能是 embedded 或 production")
 PRODUCTION = MODE == "production"
 
-EMBEDDED_SECRET_KEY = "embedded-only-not-secret-yuexiu-demo-key-0123456789abcdefghij"
-SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else EMBEDDED_SECRET_KEY)
+# The key the embedded mode used until issue 13. It is published with the source, so anything signed
+# with it (a rating link for a guessed case number) could be forged by anyone: never used again, and
+# refused in production.
+PUBLISHED_SECRET_KEYS = frozenset({"embedded-only-not-secret-yuexiu-demo-key-0123456789abcdefghij"})
+SECRET_KEY_FILE_NAME = "secret_key"
+
+
+def installation_secret_key(var_dir: Path) -> str:
+    """The embedded mode's secret: random (``secrets.token_urlsafe(64)``, 86 characters), made on this
+    installation's first start in ``var_dir/secret_key`` with mode 0600 and read from it afterwards,
+    so that signed links and sessions survive a restart and no two installations share a key.
+
+    Two processes starting together (the web server and the worker) get the same key: the file is
+    written under a temporary name and linked into place, which fails if another process was first.
+    Raises ``ImproperlyConfigured`` if the file exists but holds no usable key."""
+    path = var_dir / SECRET_KEY_FILE_NAME
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        temporary = var_dir / f".{SECRET_KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(64) + "\n")
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+        finally:
+            temporary.unlink(missing_ok=True)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 50 or key in PUBLISHED_SECRET_KEYS:
+        raise ImproperlyConfigured(
+            f"密钥文件 {path} 内容无效：请删除该文件后重新启动（将生成新的密钥，已发出的评价链接随之失效）"
+        )
+    return key
+
+
+SECRET_KEY = env_str("SECRET_KEY", "") if PRODUCTION else (env_str("SECRET_KEY") or installation_secret_key(VAR_DIR))
+if not PRODUCTION and SECRET_KEY in PUBLISHED_SECRET_KEYS:
+    raise ImproperlyConfigured("SECRET_KEY 不能使用源代码中公开的示例密钥")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -102,7 +143,7 @@ TWO_FACTOR_REQUIRED_FOR_STAFF = PRODUCTION or env_bool("TWO_FACTOR_REQUIRED_FOR_
 
 def _refuse_unsafe_production_settings() -> None:
     problems = []
-    if len(SECRET_KEY) < 50 or SECRET_KEY == EMBEDDED_SECRET_KEY or len(set(SECRET_KEY)) < 5:
+    if len(SECRET_KEY) < 50 or SECRET_KEY in PUBLISHED_SECRET_KEYS or len(set(SECRET_KEY)) < 5:
         problems.append("SECRET_KEY 必须由环境变量提供，长度不少于 50 个字符且不能使用内置示例密钥")
     if DEBUG:
         problems.append("生产模式不允许 DEBUG=1")
@@ -240,6 +281,11 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# A window tablet or kiosk bound by staff (ratings.RatingDevice) keeps its random token in this cookie:
+# HttpOnly, Secure in production, renewed on every use; 400 days is the longest a browser keeps one.
+RATING_DEVICE_COOKIE_NAME = "__Host-rating-device" if PRODUCTION else "rating_device"
+RATING_DEVICE_COOKIE_AGE = 400 * 24 * 60 * 60
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

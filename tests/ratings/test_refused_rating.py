@@ -13,6 +13,7 @@ import time_machine
 
 from tests.helpers import food_licence_uploads
 from tests.html_page import Page
+from tests.ratings.test_visits import bind
 from yuexiu.cases import services as case_services
 from yuexiu.catalog.models import ServiceItem
 from yuexiu.ratings import services
@@ -118,6 +119,7 @@ def test_a_差评_refused_on_the_case_page_comes_back_once_with_the_choices_made
 def test_a_差评_refused_at_the_kiosk_keeps_the_level(client, catalogue):
     services.load_question_sets()
     visit = services.record_visit(actor=catalogue["window_centre"], window_name="综合窗口3号")
+    bind(client, catalogue["window_centre"], "kiosk")
     response = client.post("/ratings/kiosk/", {"code": visit.code, "level": "1", "comment": ""})
     page = Page(response.content.decode())
     assert _checked_level(page) == ["1"]

@@ -1,16 +1,23 @@
-"""一次一评: an on-site service rated once at the window tablet or the kiosk, anonymously; a 差评 opens
+"""一次一评: an on-site service rated once at the window tablet or the kiosk, anonymously, only on a
+device bound by the window's staff, with codes valid on their day and wrong codes limited; a 差评 opens
 the rectification loop for the window's unit and officer; anonymous ratings are counted apart from the
 real-name figures; statistics by officer for the bureau."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.test import Client
 
 from tests.helpers import at
 from tests.ratings.test_ratings import closed_case  # noqa: F401  # shared fixture
 from yuexiu.core.errors import Conflict, PermissionDeniedError
+from yuexiu.core.models import AuditEvent
 from yuexiu.ratings import services
-from yuexiu.ratings.models import Rating
+from yuexiu.ratings.models import Rating, RatingDevice
 
 
 @pytest.fixture
@@ -25,18 +32,136 @@ def test_only_window_officers_record_visits(catalogue, visit):
         services.record_visit(actor=catalogue["approver_scj"], window_name="x")
 
 
-def test_the_tablet_offers_the_visit_that_just_ended_and_rates_it_once(client, visit):
-    page = client.get("/ratings/tablet/440104-ZSJ/综合窗口3号/").content.decode()
+def bind(client, officer, kind: str = "tablet", window_name: str = "综合窗口3号"):
+    """Bind the test client's browser as a device of ``officer``'s organisation (its cookie set)."""
+    device, token = services.bind_device(actor=officer, kind=kind, window_name=window_name)
+    client.cookies[django_settings.RATING_DEVICE_COOKIE_NAME] = token
+    return device
+
+
+def test_the_tablet_offers_the_visit_that_just_ended_and_rates_it_once(client, catalogue, visit):
+    bind(client, catalogue["window_centre"])
+    response = client.get("/ratings/tablet/")
+    page = response.content.decode()
     assert f'name="visit" value="{visit.code}"' in page
-    client.post("/ratings/tablet/440104-ZSJ/综合窗口3号/", {"visit": visit.code, "level": "5"})
+    assert "no-store" in response["Cache-Control"]  # the page holds the visit's code
+    client.post("/ratings/tablet/", {"visit": visit.code, "level": "5"})
     rating = Rating.objects.get()
     assert (rating.channel, rating.is_real_name, rating.rater) == ("window", False, None)
-    assert "暂无待评价的服务" in client.get("/ratings/tablet/440104-ZSJ/综合窗口3号/").content.decode()
+    assert "暂无待评价的服务" in client.get("/ratings/tablet/").content.decode()
     with pytest.raises(Conflict, match="本次服务已评价"):
         services.rate_visit(visit=visit, level=1, channel="kiosk", comment="重复")
 
 
+def test_an_unbound_device_is_told_to_have_staff_bind_it_and_rates_nothing(client, catalogue, visit):
+    for url in ("/ratings/tablet/", "/ratings/kiosk/"):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "尚未绑定" in response.content.decode() and "请窗口工作人员" in response.content.decode()
+    response = client.post("/ratings/kiosk/", {"code": visit.code, "level": "1", "comment": "伪造差评"})
+    assert response.status_code == 403
+    client.cookies[django_settings.RATING_DEVICE_COOKIE_NAME] = "guessed-token"
+    assert client.post("/ratings/kiosk/", {"code": visit.code, "level": "1", "comment": "x"}).status_code == 403
+    # A tablet's token does not open the kiosk (nor the other way round).
+    bind(client, catalogue["window_centre"], "tablet")
+    assert client.post("/ratings/kiosk/", {"code": visit.code, "level": "1", "comment": "x"}).status_code == 403
+    assert Rating.objects.count() == 0
+
+
+def test_a_window_officer_binds_this_browser_and_revokes_it_audited(client, catalogue, visit):
+    client.force_login(catalogue["approver_scj"])
+    assert client.post("/workbench/ratings/devices/", {"kind": "tablet", "window_name": "x"}).status_code == 403
+    client.force_login(catalogue["window_centre"])
+    response = client.post("/workbench/ratings/devices/", {"kind": "tablet", "window_name": "综合窗口3号"})
+    assert response.status_code == 302 and response.url == "/ratings/tablet/"
+    cookie = response.cookies[django_settings.RATING_DEVICE_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["max-age"] == 400 * 24 * 3600 and len(cookie.value) >= 40
+    device = RatingDevice.objects.get()
+    # Only the token's digest is stored.
+    assert device.token_hash == hashlib.sha256(cookie.value.encode()).hexdigest() != cookie.value
+    assert (device.kind, device.window_name, device.organisation.code) == ("tablet", "综合窗口3号", "440104-ZSJ")
+    assert AuditEvent.objects.filter(action="rating.device_bound", object_id=str(device.pk)).count() == 1
+    client.post("/accounts/logout/")  # the tablet is handed over: no staff session, the device cookie stays
+    assert "_auth_user_id" not in client.session
+    assert f'value="{visit.code}"' in client.get("/ratings/tablet/").content.decode()
+    # Revoked from the officer's workbench (another browser): the tablet is refused from then on.
+    other = Client()
+    other.force_login(catalogue["window_centre"])
+    assert "综合窗口3号" in other.get("/workbench/ratings/devices/").content.decode()
+    other.post("/workbench/ratings/devices/", {"revoke": str(device.pk)})
+    device.refresh_from_db()
+    assert device.revoked_by == catalogue["window_centre"] and device.revoked_at is not None
+    assert AuditEvent.objects.filter(action="rating.device_revoked", object_id=str(device.pk)).count() == 1
+    assert client.get("/ratings/tablet/").status_code == 403
+    # Another unit's officer cannot revoke it.
+    with pytest.raises(PermissionDeniedError):
+        services.revoke_device(actor=catalogue["window_hongqiao"], device=bind(Client(), catalogue["window_centre"]))
+
+
+def test_the_tablet_offers_only_the_visits_of_its_own_window(client, catalogue, visit):
+    bind(client, catalogue["window_centre"], "tablet", "综合窗口1号")
+    assert "暂无待评价的服务" in client.get("/ratings/tablet/").content.decode()
+    client.post("/ratings/tablet/", {"visit": visit.code, "level": "1", "comment": "不是本窗口"})
+    assert Rating.objects.count() == 0
+
+
+def test_a_visit_code_expires_at_the_end_of_the_day_it_was_issued(client, catalogue):
+    services.load_question_sets()
+    with time_machine.travel(at("2026-12-02T16:30"), tick=False):
+        late = services.record_visit(actor=catalogue["window_centre"], window_name="综合窗口3号")
+        kept = services.record_visit(actor=catalogue["window_centre"], window_name="综合窗口3号")
+    assert services.visit_code_expires_at(late) == at("2026-12-02T23:59:59.999999")
+    bind(client, catalogue["window_centre"], "kiosk")
+    with time_machine.travel(at("2026-12-02T23:59"), tick=False):
+        assert f'value="{kept.code}"' in client.get("/ratings/kiosk/", {"code": kept.code}).content.decode()
+        client.post("/ratings/kiosk/", {"code": kept.code, "level": "5"})
+    assert Rating.objects.filter(visit=kept).exists()
+    with time_machine.travel(at("2026-12-03T00:00:01"), tick=False):
+        page = client.get("/ratings/kiosk/", {"code": late.code}).content.decode()
+        assert "评价码无效或已过期（当日有效）" in page and 'name="level"' not in page
+        client.post("/ratings/kiosk/", {"code": late.code, "level": "1", "comment": "过期"})
+        with pytest.raises(Conflict, match="现场服务当日可评价"):
+            services.rate_visit(visit=late, level=1, channel="window", comment="过期")
+    assert not Rating.objects.filter(visit=late).exists()
+
+
+def test_wrong_codes_are_limited_per_device_and_per_address(client, catalogue, visit):
+    kiosk = bind(client, catalogue["window_centre"], "kiosk")
+    wrong = "000000" if visit.code != "000000" else "000001"
+    for _ in range(services.CODE_FAILURES_PER_DEVICE):
+        assert "评价码无效" in client.get("/ratings/kiosk/", {"code": wrong}).content.decode()
+    # The device is stopped, even for the right code, with a Chinese message.
+    response = client.post("/ratings/kiosk/", {"code": visit.code, "level": "5"})
+    assert response.status_code == 429 and "评价码输入错误次数过多，请 10 分钟后再试" in response.content.decode()
+    assert not Rating.objects.exists()
+    refused = AuditEvent.objects.filter(action="rating.code_refused", object_id=str(kiosk.pk))
+    assert refused.count() == services.CODE_FAILURES_PER_DEVICE
+    assert refused.first().ip_address == "127.0.0.1"
+    assert AuditEvent.objects.filter(action="rating.code_throttled").count() == 1
+    # Ten minutes later the device may try again.
+    with time_machine.travel(at("2026-12-02T10:11"), tick=False):
+        assert f'value="{visit.code}"' in client.get("/ratings/kiosk/", {"code": visit.code}).content.decode()
+
+    # Per address: new devices behind one address share its 30 wrong codes an hour.
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    with time_machine.travel(at("2026-12-02T10:20"), tick=False):
+        for _ in range(services.CODE_FAILURES_PER_ADDRESS // services.CODE_FAILURES_PER_DEVICE):
+            fresh = Client()
+            bind(fresh, catalogue["window_centre"], "kiosk")
+            for _ in range(services.CODE_FAILURES_PER_DEVICE):
+                fresh.get("/ratings/kiosk/", {"code": wrong}, **address)
+        fresh = Client()
+        bind(fresh, catalogue["window_centre"], "kiosk")
+        response = fresh.get("/ratings/kiosk/", {"code": visit.code}, **address)
+        assert response.status_code == 429 and "评价码输入错误次数过多，请 1 小时后再试" in response.content.decode()
+        # Another address, another device: unaffected.
+        other = Client()
+        bind(other, catalogue["window_centre"], "kiosk")
+        assert other.get("/ratings/kiosk/", {"code": visit.code}, REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
 def test_a_kiosk_rating_by_code_and_a_visit_差评_opens_the_loop_for_the_officer(client, catalogue, visit):
+    bind(client, catalogue["window_centre"], "kiosk")
     client.post("/ratings/kiosk/", {"code": visit.code, "level": "1", "comment": "态度生硬"})
     rating = Rating.objects.get()
     assert rating.channel == "kiosk"

@@ -96,6 +96,10 @@ ACTION_LABELS: dict[str, str] = {
     # 好差评 (``rectification.<step>``, see ratings.models.Step)
     "rating.given": "提交服务评价",
     "rating.visit_rated": "提交现场服务评价",
+    "rating.device_bound": "绑定评价设备（窗口评价器、自助终端）",
+    "rating.device_revoked": "解绑评价设备",
+    "rating.code_refused": "自助终端评价码错误",
+    "rating.code_throttled": "自助终端评价码错误次数过多被拒",
     "rating.appeal_filed": "提出评价申诉",
     "rating.appeal_upheld": "评价申诉成立",
     "rating.appeal_rejected": "评价申诉不成立",

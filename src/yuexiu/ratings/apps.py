@@ -87,7 +87,14 @@ class RatingsConfig(AppConfig):
         from yuexiu.ratings.demo import load_demo_activity
 
         created = load_demo_activity()
-        return [f"演示办件与评价：新增 {created} 件"] if created else []
+        lines = [f"演示办件与评价：新增 {created} 件"] if created else []
+        # The tablet and the kiosk only work on a device bound by staff (no published demo token):
+        # the visitor binds their own browser as window_centre.
+        lines.append(
+            "试用窗口评价器：以 window_centre 登录，在“好差评 → 评价设备”将本浏览器绑定为“综合窗口1号”的窗口评价器，"
+            "登记现场服务后打开 /ratings/tablet/（自助终端同理：/ratings/kiosk/）"
+        )
+        return lines
 
     def load_reference_data(self) -> list[str]:
         from yuexiu.ratings import services

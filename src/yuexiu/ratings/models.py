@@ -342,3 +342,45 @@ class SelfCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating} {self.get_outcome_display() or '待核查'}"
+
+
+class DeviceKind(models.TextChoices):
+    TABLET = "tablet", "窗口评价器"
+    KIOSK = "kiosk", "自助终端"
+
+
+class RatingDevice(models.Model):
+    """A window tablet or self-service kiosk bound by staff (issue 13: anonymous on-site ratings only
+    from a device the unit put there). Binding gives the device's browser a random token in a
+    long-lived cookie; only its SHA-256 is kept here, so the table cannot be replayed. A tablet
+    offers the visits of its own window; a kiosk takes the codes of any visit. Revoked devices are
+    kept (who bound and revoked it, when) and refused."""
+
+    kind = models.CharField("设备类型", max_length=10, choices=DeviceKind.choices)
+    organisation = models.ForeignKey(
+        "core.Organisation", verbose_name="所属单位", on_delete=models.PROTECT, related_name="+"
+    )
+    window_name = models.CharField("窗口", max_length=TextLimit.SHORT, blank=True)
+    token_hash = models.CharField("令牌摘要", max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="绑定人", on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField("绑定时间")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="解绑人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField("解绑时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "评价设备"
+        verbose_name_plural = "评价设备"
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        where = f" {self.window_name}" if self.window_name else ""
+        return f"{self.get_kind_display()}{where}（#{self.pk}）"

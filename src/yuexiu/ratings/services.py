@@ -10,7 +10,9 @@ window are dated rule parameters (``ratings.default_level``, ``ratings.default_a
 
 from __future__ import annotations
 
+import hashlib
 import random
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,7 +25,7 @@ from django.utils import timezone
 
 from yuexiu.cases.models import Case, CaseStatus
 from yuexiu.cases.services import CENTRE_CODE
-from yuexiu.core import audit, rules
+from yuexiu.core import audit, rules, throttle
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Organisation, OutboxMessage, Role, User
@@ -38,11 +40,13 @@ from yuexiu.ratings.models import (
     AppealKind,
     CheckOutcome,
     Classification,
+    DeviceKind,
     HandlingReview,
     Level,
     QuestionSet,
     Rating,
     RatingChannel,
+    RatingDevice,
     Rectification,
     ReviewChannel,
     ReviewOutcome,
@@ -1117,18 +1121,151 @@ def record_visit(*, actor: User, window_name: str) -> Visit:
     raise Conflict("评价码生成失败，请重试。", code="code_exhausted")
 
 
+def visit_code_expires_at(visit: Visit) -> datetime:
+    """When a visit's code stops working: 24:00 (Asia/Shanghai) of the day the visit was recorded, so
+    a code read off a ticket cannot be tried later. The platform's own rule (issue 13), confidence U:
+    no source sets how long an on-site rating stays open."""
+    return end_of_local_day(local_date(visit.served_at))
+
+
+def _open_visits(now: datetime | None = None) -> Any:
+    """Visits not rated whose code is still valid: recorded today (Asia/Shanghai)."""
+    yesterday_ends = end_of_local_day(local_date(now or timezone.now()) - timedelta(days=1))
+    return Visit.objects.filter(rating__isnull=True, served_at__gt=yesterday_ends)
+
+
 def latest_unrated_visit(organisation: Organisation, window_name: str) -> Visit | None:
-    """What the window's tablet offers: the latest visit at that window in the last hour, not rated."""
+    """What the window's tablet offers: the latest visit at that window in the last hour, not rated,
+    recorded today."""
     return (
-        Visit.objects.filter(
+        _open_visits()
+        .filter(
             organisation=organisation,
             window_name=window_name,
-            rating__isnull=True,
             served_at__gte=timezone.now() - timedelta(hours=1),
         )
         .order_by("-served_at")
         .first()
     )
+
+
+# Wrong codes at a kiosk, counted in the audit log (core/throttle.py): per device and per address.
+# The platform's own limits (issue 13). A code is 6 digits and valid only on its day, so a device
+# allowed 10 wrong codes per 10 minutes hits one of a few hundred open visits about once a week.
+CODE_REFUSED_ACTIONS = ("rating.code_refused",)
+CODE_FAILURES_PER_DEVICE = 10
+CODE_FAILURE_DEVICE_WINDOW = timedelta(minutes=10)
+CODE_FAILURES_PER_ADDRESS = 30
+CODE_FAILURE_ADDRESS_WINDOW = timedelta(hours=1)
+CODE_THROTTLED_MESSAGE = "评价码输入错误次数过多，请{wait}后再试，或请窗口工作人员协助。"
+
+
+def visit_for_code(*, device: RatingDevice, code: str) -> Visit:
+    """The visit a kiosk's typed code opens: not rated and recorded today (``visit_code_expires_at``).
+
+    Each wrong code is an audit event about the device (``rating.code_refused``, with the address);
+    after ``CODE_FAILURES_PER_DEVICE`` in ``CODE_FAILURE_DEVICE_WINDOW`` on the device, or
+    ``CODE_FAILURES_PER_ADDRESS`` in ``CODE_FAILURE_ADDRESS_WINDOW`` from the address, every code is
+    refused until the window has passed. Raises ``DomainError`` (``too_many_requests``) when
+    throttled, ``NotFound`` for a wrong, expired or already rated code."""
+    wait = ""
+    if throttle.address_over_limit(
+        CODE_REFUSED_ACTIONS, limit=CODE_FAILURES_PER_ADDRESS, window=CODE_FAILURE_ADDRESS_WINDOW
+    ):
+        wait = " 1 小时"
+    elif throttle.object_over_limit(
+        device, CODE_REFUSED_ACTIONS, limit=CODE_FAILURES_PER_DEVICE, window=CODE_FAILURE_DEVICE_WINDOW
+    ):
+        wait = " 10 分钟"
+    if wait:
+        audit.record_event(action="rating.code_throttled", target=device, outcome="denied", message="评价码尝试过多")
+        raise DomainError(CODE_THROTTLED_MESSAGE.format(wait=wait), code="too_many_requests")
+    visit = _open_visits().filter(code=code).first() if code.isdecimal() else None
+    if visit is None:
+        audit.record_event(action="rating.code_refused", target=device, outcome="failed", message="评价码无效")
+        raise NotFound("评价码无效或已过期（当日有效），或该次服务已评价。")
+    return visit
+
+
+# ---- devices: window tablets and kiosks bound by staff --------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def can_manage_devices(user: User, organisation: Organisation | None = None) -> bool:
+    """Window officers bind and revoke their own organisation's tablets and kiosks (for the centre:
+    the centre's window staff)."""
+    if not has_role(user, Role.WINDOW_OFFICER) or user.organisation_id is None:
+        return False
+    return organisation is None or organisation.pk in own_organisation_ids(user)
+
+
+@transaction.atomic
+def bind_device(
+    *, actor: User, kind: str, window_name: str = "", replaces: RatingDevice | None = None
+) -> tuple[RatingDevice, str]:
+    """Bind a device (the browser the officer is using) as a tablet of ``window_name`` or as a kiosk of
+    the officer's organisation. Returns the device and its token (``secrets.token_urlsafe(32)``), which
+    exists only in the device's cookie; the table keeps its SHA-256. ``replaces`` (the device this
+    browser was bound as before) is revoked. Audited (``rating.device_bound``).
+
+    Raises ``PermissionDeniedError`` for anyone but a window officer, ``DomainError`` for an unknown
+    kind or a tablet without its window."""
+    if not can_manage_devices(actor):
+        raise PermissionDeniedError("只有窗口工作人员可以绑定评价设备。")
+    if kind not in DeviceKind.values:
+        raise DomainError("请选择设备类型：窗口评价器或自助终端。", code="invalid_device")
+    window_name = window_name.strip() if kind == DeviceKind.TABLET else ""
+    if kind == DeviceKind.TABLET and not window_name:
+        raise DomainError("请填写窗口评价器所在的窗口名称。", code="invalid_device", details={"field": "window_name"})
+    check_lengths(("窗口名称", window_name, TextLimit.SHORT))
+    if replaces is not None and replaces.revoked_at is None and can_manage_devices(actor, replaces.organisation):
+        revoke_device(actor=actor, device=replaces)
+    token = secrets.token_urlsafe(32)
+    device = RatingDevice.objects.create(
+        kind=kind,
+        organisation=actor.organisation,
+        window_name=window_name,
+        token_hash=_token_hash(token),
+        issued_by=actor,
+        issued_at=timezone.now(),
+    )
+    audit.record_event(
+        action="rating.device_bound", actor=actor, target=device, changes={"kind": kind, "window": window_name}
+    )
+    return device, token
+
+
+@transaction.atomic
+def revoke_device(*, actor: User, device: RatingDevice) -> RatingDevice:
+    """Revoke a bound device: its token is refused from now on. Audited (``rating.device_revoked``).
+    Raises ``PermissionDeniedError`` outside the device's organisation, ``Conflict`` if revoked."""
+    if not can_manage_devices(actor, device.organisation):
+        raise PermissionDeniedError("只能解绑本单位的评价设备。")
+    locked = RatingDevice.objects.select_for_update().get(pk=device.pk)
+    if locked.revoked_at is not None:
+        raise Conflict("该设备已解绑。", code="device_revoked")
+    locked.revoked_at = timezone.now()
+    locked.revoked_by = actor
+    locked.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record_event(action="rating.device_revoked", actor=actor, target=locked)
+    return locked
+
+
+def device_from_token(token: str | None, kind: str | None = None) -> RatingDevice | None:
+    """The bound, unrevoked device whose cookie holds ``token`` (of ``kind`` when given), or ``None``."""
+    if not token or len(token) > 100:
+        return None
+    device = (
+        RatingDevice.objects.select_related("organisation")
+        .filter(token_hash=_token_hash(token), revoked_at__isnull=True)
+        .first()
+    )
+    if device is None or (kind is not None and device.kind != kind):
+        return None
+    return device
 
 
 @transaction.atomic
@@ -1145,6 +1282,8 @@ def rate_visit(
         )
     if channel not in (RatingChannel.WINDOW, RatingChannel.KIOSK):
         raise DomainError("该评价渠道暂未开通。", code="invalid_rating")
+    if timezone.now() > visit_code_expires_at(visit):
+        raise Conflict("该次服务的评价已截止：现场服务当日可评价。", code="visit_expired")
     question_set = (
         QuestionSet.objects.filter(kind="offline", effective_from__lte=timezone.localdate())
         .order_by("-version")

@@ -17,7 +17,8 @@ urlpatterns = [
     path("workbench/ratings/self-check/", views.self_check, name="self_check"),
     path("workbench/ratings/hotline/", views.hotline_entry, name="hotline_entry"),
     path("workbench/ratings/visits/", views.record_visit, name="record_visit"),
-    path("ratings/tablet/<str:code>/<str:window_name>/", views.tablet, name="tablet"),
+    path("workbench/ratings/devices/", views.devices, name="devices"),
+    path("ratings/tablet/", views.tablet, name="tablet"),
     path("ratings/kiosk/", views.kiosk, name="kiosk"),
     path("workbench/ratings/<int:pk>/<str:action>/", views.workbench_action, name="workbench_action"),
 ]

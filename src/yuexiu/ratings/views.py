@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,13 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from yuexiu.cases import selectors as case_selectors
 from yuexiu.cases.models import Case
 from yuexiu.core import identity, rules
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
-from yuexiu.core.models import Organisation, Role, User
+from yuexiu.core.models import Role, User
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.views import staff_required
@@ -31,11 +33,13 @@ from yuexiu.ratings.models import (
     AppealKind,
     CheckOutcome,
     Classification,
+    DeviceKind,
     HandlingReview,
     Level,
     QuestionSet,
     Rating,
     RatingChannel,
+    RatingDevice,
     Rectification,
     ReviewChannel,
     ReviewOutcome,
@@ -400,11 +404,35 @@ def record_visit(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"已登记。请群众在窗口评价器评价，或凭评价码 {visit.code} 在自助终端评价。")
+        messages.success(
+            request, f"已登记。请群众在窗口评价器评价，或凭评价码 {visit.code} 在自助终端评价（当日有效）。"
+        )
     return redirect("ratings:workbench")
 
 
-def _rate_visit_page(request: HttpRequest, visit: Visit | None, channel: str, context: dict[str, Any]) -> HttpResponse:
+def _unbound_device(request: HttpRequest, kind: str) -> HttpResponse:
+    """An unbound (or revoked) device gets a page saying staff must bind it, and nothing to rate."""
+    return render(request, "ratings/device_unbound.html", {"kind_label": DeviceKind(kind).label}, status=403)
+
+
+def _with_device_cookie(response: HttpResponse, token: str) -> HttpResponse:
+    """Set (or renew) the cookie that binds this browser as a rating device. The device's pages hold a
+    visit's code and depend on the cookie: no cache keeps them."""
+    add_never_cache_headers(response)
+    response.set_cookie(
+        settings.RATING_DEVICE_COOKIE_NAME,
+        token,
+        max_age=settings.RATING_DEVICE_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _rate_visit_page(
+    request: HttpRequest, visit: Visit | None, channel: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
     posted: dict[str, Any] | None = None
     refusal: DomainError | None = None
     if request.method == "POST" and visit is not None:
@@ -426,24 +454,82 @@ def _rate_visit_page(request: HttpRequest, visit: Visit | None, channel: str, co
             "visit": visit,
             "rating_form": rating_form(questions=questions or [], posted=posted, error=refusal),
         },
+        status=status,
     )
 
 
-def tablet(request: HttpRequest, code: str, window_name: str) -> HttpResponse:
-    """The tablet at a window: it offers the visit that has just ended there (一次一评)."""
-    organisation = Organisation.objects.filter(code=code).first()
-    if organisation is None:
-        return render(request, "core/error.html", {"message": "未找到该窗口。"}, status=404)
-    visit = services.latest_unrated_visit(organisation, window_name)
+def tablet(request: HttpRequest) -> HttpResponse:
+    """The tablet at a window: it offers the visit that has just ended there (一次一评). Only a device
+    bound by the window's staff (``RatingDevice``, its cookie) shows anything: the device names the
+    window."""
+    token = request.COOKIES.get(settings.RATING_DEVICE_COOKIE_NAME)
+    device = services.device_from_token(token, DeviceKind.TABLET)
+    if device is None:
+        return _unbound_device(request, DeviceKind.TABLET)
+    visit = services.latest_unrated_visit(device.organisation, device.window_name)
     if request.method == "POST" and request.POST.get("visit") != (visit.code if visit else None):
         visit = None  # the visit on screen was rated or replaced meanwhile
-    return _rate_visit_page(request, visit, RatingChannel.WINDOW, {"window_name": window_name, "mode": "tablet"})
+    response = _rate_visit_page(
+        request, visit, RatingChannel.WINDOW, {"window_name": device.window_name, "mode": "tablet"}
+    )
+    return _with_device_cookie(response, token)  # type: ignore[arg-type]  # a bound device has its token
 
 
 def kiosk(request: HttpRequest) -> HttpResponse:
-    """The self-service kiosk: the code printed on the ticket opens the visit for rating."""
+    """The self-service kiosk: the code printed on the ticket opens the visit for rating, on a device
+    bound by staff; wrong codes are limited per device and per address, and a code expires at the end
+    of its day (``services.visit_for_code``)."""
+    token = request.COOKIES.get(settings.RATING_DEVICE_COOKIE_NAME)
+    device = services.device_from_token(token, DeviceKind.KIOSK)
+    if device is None:
+        return _unbound_device(request, DeviceKind.KIOSK)
     code = (request.POST.get("code") or request.GET.get("code") or "").strip()[:8]
-    visit = Visit.objects.filter(code=code, rating__isnull=True).first() if code else None
-    if code and visit is None and request.method == "GET":
-        messages.error(request, "评价码无效或该次服务已评价。")
-    return _rate_visit_page(request, visit, RatingChannel.KIOSK, {"mode": "kiosk", "code": code})
+    visit = None
+    code_error = ""
+    status = 200
+    if code:
+        try:
+            visit = services.visit_for_code(device=device, code=code)
+        except DomainError as error:
+            code_error = error.message
+            status = 429 if error.code == "too_many_requests" else 200
+    response = _rate_visit_page(
+        request, visit, RatingChannel.KIOSK, {"mode": "kiosk", "code": code, "code_error": code_error}, status=status
+    )
+    return _with_device_cookie(response, token)  # type: ignore[arg-type]  # a bound device has its token
+
+
+@staff_required
+def devices(request: HttpRequest) -> HttpResponse:
+    """Window officers bind the browser they are using as their window's tablet or as a kiosk, and
+    revoke their organisation's devices. Binding sets the device's cookie and opens its page."""
+    user: User = request.user  # type: ignore[assignment]  # staff_required
+    if not services.can_manage_devices(user):
+        raise PermissionDenied("只有窗口工作人员可以管理评价设备。")
+    if request.method == "POST":
+        current = services.device_from_token(request.COOKIES.get(settings.RATING_DEVICE_COOKIE_NAME))
+        try:
+            if "revoke" in request.POST:
+                device = RatingDevice.objects.filter(pk=request.POST.get("revoke", "0") or 0).first()
+                if device is None:
+                    raise Http404("未找到该设备")
+                services.revoke_device(actor=user, device=device)
+                messages.success(request, f"已解绑{device}。")
+                return redirect("ratings:devices")
+            kind = request.POST.get("kind", "")
+            device, token = services.bind_device(
+                actor=user, kind=kind, window_name=request.POST.get("window_name", ""), replaces=current
+            )
+        except PermissionDeniedError as error:
+            raise PermissionDenied(error.message) from None
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("ratings:devices")
+        messages.success(request, f"本设备已绑定为{device}。请退出登录后交给群众使用。")
+        target = "ratings:tablet" if device.kind == DeviceKind.TABLET else "ratings:kiosk"
+        return _with_device_cookie(redirect(target), token)
+    own = own_organisation_ids(user)
+    listed = RatingDevice.objects.filter(organisation_id__in=own, revoked_at__isnull=True).select_related(
+        "organisation", "issued_by"
+    )
+    return render(request, "ratings/devices.html", {"devices": listed, "kinds": DeviceKind.choices})
