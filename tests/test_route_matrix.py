@@ -133,10 +133,6 @@ def path_values() -> dict[str, dict[str, object]]:
         "cases/<str:number>/rating/review/": {"number": case.number},
         "ratings/r/<str:token>/review/": {"token": rating_token(case)},
         "workbench/ratings/<int:pk>/<str:action>/": {"pk": rectification.pk, "action": "advance"},
-        "ratings/tablet/<str:code>/<str:window_name>/": {
-            "code": visit.organisation.code,
-            "window_name": visit.window_name,
-        },
         "services/items/<slug:slug>/apply/": {"slug": food.slug},
         "services/bundles/<slug:slug>/apply/": {"slug": bundle.slug},
         "cases/bundles/<str:number>/": {"number": bundle_case.number},
@@ -400,6 +396,9 @@ accounts/logout/                                                  302  302  302 
 accounts/register/                                                 ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 accounts/password-reset/                                           ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 accounts/password-reset/confirm/                                   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+accounts/unlock/                                                     ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+accounts/unlock/confirm/                                             ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+accounts/password/                                                   in   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 accounts/profile/                                                  in   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 accounts/two-factor/                                               in   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 workbench/                                                         in  403  403   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
@@ -424,14 +423,17 @@ workbench/guide-checks/export.xlsx                                 in  403  403 
 workbench/catalog/import/                                          in  403  403  403  403  403   ok  403  403  403  403  403  403  403  403  403
 ratings/                                                           ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 ratings/r/<str:token>/                                             ok   ok   ok  403  403  403  403  403  403  403  403  403  403  403  403  403
+ratings/r/<str:token>/review/                                       400  400  400  403  403  403  403  403  403  403  403  403  403  403  403  403
 cases/<str:number>/rating/                                         in  404  302  302  302  404  404  404  404  302  302  404  404  404  404  404
+cases/<str:number>/rating/review/                                    in  404  302  302  302  404  404  404  404  302  302  404  404  404  404  404
 workbench/ratings/                                                 in  403  403   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok  403  403  403
 workbench/ratings/export.xlsx                                      in  403  403   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok  403  403  403
 workbench/ratings/self-check/                                      in  403  403  403  403  403  403  403  403   ok  403  403  403  403  403  403
 workbench/ratings/hotline/                                         in  403  403  302  302  302  302  302  302  302  302  302  302  403  403  403
 workbench/ratings/visits/                                          in  403  403  302  403  403  403  403  403  403  403  403  403  403  403  403
-ratings/tablet/<str:code>/<str:window_name>/                       ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
-ratings/kiosk/                                                     ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+ratings/kiosk/                                                      403  403  403  403  403  403  403  403  403  403  403  403  403  403  403  403
+ratings/tablet/                                                     403  403  403  403  403  403  403  403  403  403  403  403  403  403  403  403
+workbench/ratings/devices/                                           in  403  403   ok  403  403  403  403  403  403  403  403  403  403  403  403
 workbench/ratings/<int:pk>/<str:action>/                           in  403  403  302  302  302  302  302  302  302  302  302  302  403  403  403
 services/items/<slug:slug>/apply/                                  in  403   ok  302  302  302  302  302  302  302  302  302  302  302  302  302
 services/bundles/<slug:slug>/apply/                                in   ok   ok  403  403  403  403  403  403  403  403  403  403  403  403  403
@@ -461,6 +463,7 @@ workbench/policies/items/<slug:code>/publish/                      in  403  403 
 workbench/policies/candidates/<int:pk>/                            in  403  403  403  403  403  403   ok  403  403  403  403  403  403  403  403
 workbench/policies/candidates/<int:pk>/<str:action>/               in  403  403  403  403  403  403  302  403  403  403  403  403  403  403  403
 workbench/policies/rules/<slug:code>/                              in  403  403  403  403  403  403   ok  403  403  403  403  403  403  403  403
+workbench/policies/validity/<slug:code>/                             in  403  403  403  403  403  403   ok  403  403  403  403  403  403  403  403
 workbench/policies/registry/                                       in  403  403  403  403  403  403   ok  403  403  403   ok  403  403  403  403
 admin/                                                             in   in   in   in   in   in   in   in   in   in   in   in   in   ok   in   in
 admin/login/                                                       ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok  302   ok   ok
@@ -610,4 +613,4 @@ api/v1/policies/runs/<run_id>                                     401  403  403 
 api/v1/                                                           404  404  404  404  404  404  404  404  404  404  404  404  404  404  404  404
 """  # noqa: E501
 )
-MATRIX_SIZE = (217, 16)
+MATRIX_SIZE = (224, 16)
