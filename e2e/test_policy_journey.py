@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 from e2e.conftest import check_accessibility
 from e2e.test_journeys import log_in
 from yuexiu.policies import demo, services
-from yuexiu.policies.models import Candidate, Enterprise, FundPool
+from yuexiu.policies.models import Candidate, Enterprise, FundPool, Publicity
 
 REGISTRY_SIZE = 100_000
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "policies" / "rules" / "loop-policy.yaml"
@@ -119,8 +119,10 @@ def test_an_officer_matches_reviews_publishes_and_pays_an_enterprise_confirms(
     check_accessibility(page, "确认领取")
     page.context.clear_cookies()
 
-    # Eight natural days later the 5-working-day publicity is over.
-    with time_machine.travel(timezone.now() + timedelta(days=8), tick=True):
+    # The morning after the 5-working-day publicity ends (its end depends on the year's holidays: from
+    # 28 December it spans 元旦, and in a year without a notice the provisional calendar decides).
+    publicity = Publicity.objects.filter(item=candidate.item).latest("pk")
+    with time_machine.travel(publicity.ends_at + timedelta(hours=10), tick=True):
         log_in(page, site, "policy_kgsxj")
         page.goto(f"{site}/workbench/policies/candidates/{candidate.pk}/")
         page.get_by_role("button", name="结束公示").click()
