@@ -15,8 +15,10 @@ run: install assets db ## set up and serve the platform with Yuexiu data at http
 
 test: install-test assets chromium ## every test, on SQLite and on PostgreSQL, browser journeys included
 	$(BIN)/ruff check src tests e2e bench scripts conftest.py
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	@$(BIN)/python scripts/check_postgres.py "$(PG_URL)"
+	@bash scripts/test-databases.sh "$(PG_URL)"
+
+# One database at a time (the two runs of `make test`, each alone).
 
 test-sqlite:
 	@echo "== 测试：SQLite =="
