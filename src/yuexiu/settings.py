@@ -263,6 +263,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "yuexiu.core.observability.ObservabilityMiddleware",  # request id, metrics, log line; /healthz /readyz /metrics
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -458,9 +459,29 @@ Q_CLUSTER = {
     "label": "后台任务",
 }
 
-LOGGING = {
+# Logs: plain text in the embedded mode; in production (or LOG_FORMAT=json) one JSON object per line on
+# standard output, with one line per request (core.observability).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT 只能是 text 或 json")
+_JSON_LOGS = LOG_FORMAT == "json"
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "yuexiu.core.observability.JsonFormatter"}},
+    "handlers": {
+        "console": (
+            {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+            if _JSON_LOGS
+            else {"class": "logging.StreamHandler"}
+        )
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {"yuexiu.request": {"level": "INFO" if _JSON_LOGS else "WARNING"}},
 }
+
+# Monitoring (core.observability): /metrics for these addresses or networks, or with the bearer token;
+# /readyz fails when the oldest waiting background task is older than this.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+READY_MAX_QUEUE_AGE_SECONDS = env_int("READY_MAX_QUEUE_AGE_SECONDS", 900)
