@@ -85,8 +85,11 @@ def isolated_media(settings, tmp_path) -> None:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's S3 stand-in on 127.0.0.1 (a free port), for the production storage; yields its URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -69,11 +69,20 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     return (*found, Boto3Error, BotoCoreError, ClientError)
 
 
-def failure_from(error: BaseException) -> StorageFailure:
-    """The Chinese ``StorageFailure`` for an exception of ``storage_errors()``."""
+SNAPSHOT_FULL_MESSAGE = "数据快照未能保存：文件存储空间已满。本批次未完成，未生成任何候选名单，请扩容后重新运行。"
+SNAPSHOT_UNAVAILABLE_MESSAGE = (
+    "数据快照未能保存：文件存储暂时无法写入。本批次未完成，未生成任何候选名单，请稍后重新运行。"
+)
+
+
+def failure_from(
+    error: BaseException, *, full: str = FULL_MESSAGE, unavailable: str = UNAVAILABLE_MESSAGE
+) -> StorageFailure:
+    """The Chinese ``StorageFailure`` for an exception of ``storage_errors()``: ``full`` for a full
+    disk or quota, ``unavailable`` for any other refusal."""
     if isinstance(error, OSError) and error.errno in FULL_DISK_ERRNOS:
-        return StorageFailure(FULL_MESSAGE, code="storage_full")
-    return StorageFailure(UNAVAILABLE_MESSAGE, code="storage_unavailable")
+        return StorageFailure(full, code="storage_full")
+    return StorageFailure(unavailable, code="storage_unavailable")
 
 
 _written: contextvars.ContextVar[list[tuple[Storage, str]] | None] = contextvars.ContextVar(
@@ -163,7 +172,7 @@ def publish_snapshot(local_path: Path, name: str) -> str:
     other storage receives a copy (overwriting an earlier copy of a retried run). Raises
     ``StorageFailure`` when the storage refuses it."""
     storage = snapshot_storage()
-    if isinstance(storage, FileSystemStorage) and Path(storage.path(name)).resolve() == local_path.resolve():
+    if is_local_snapshot(name, local_path):
         return name
     try:
         if storage.exists(name):
@@ -172,8 +181,14 @@ def publish_snapshot(local_path: Path, name: str) -> str:
             stored = storage.save(name, File(handle, name=local_path.name))
     except storage_errors() as error:
         logger.error("snapshot storage refused %s: %s", name, error)
-        raise failure_from(error) from error
+        raise failure_from(error, full=SNAPSHOT_FULL_MESSAGE, unavailable=SNAPSHOT_UNAVAILABLE_MESSAGE) from error
     return stored
+
+
+def is_local_snapshot(name: str, local_path: Path) -> bool:
+    """True when the snapshots storage is a local folder that holds ``local_path`` as ``name``."""
+    storage = snapshot_storage()
+    return isinstance(storage, FileSystemStorage) and Path(storage.path(name)).resolve() == local_path.resolve()
 
 
 def local_snapshot(name: str, cache_dir: Path) -> Path:
