@@ -2,8 +2,8 @@
 
 Everything an operator may change comes from the environment (deploy/env.example):
 GUNICORN_BIND, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_GRACEFUL_TIMEOUT,
-GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS, GUNICORN_MAX_REQUESTS_JITTER, FORWARDED_ALLOW_IPS,
-PROMETHEUS_MULTIPROC_DIR.
+GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS, GUNICORN_MAX_REQUESTS_JITTER, GUNICORN_LOG_LEVEL,
+FORWARDED_ALLOW_IPS, PROMETHEUS_MULTIPROC_DIR; RUNTIME_DIRECTORY is set by systemd.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logger_class = "yuexiu.core.gunicorn_logging.JsonAccessLogger"
+# gunicorn's control socket (gunicornc) in systemd's RuntimeDirectory; none elsewhere.
+if os.environ.get("RUNTIME_DIRECTORY"):
+    control_socket = str(Path(os.environ["RUNTIME_DIRECTORY"].split(":")[0]) / "gunicorn.ctl")
+else:
+    control_socket_disable = True
 # Worker heartbeat files in memory rather than on a possibly slow disk.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 proc_name = "yuexiu-web"

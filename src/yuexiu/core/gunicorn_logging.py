@@ -10,6 +10,7 @@ duration_ms, and the peer address and response size.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +37,29 @@ def access_record(*, status: str, method: str, path: str, request_id: str, secon
     )
 
 
+class JsonLineFormatter(logging.Formatter):
+    """gunicorn's own messages (start, worker boot and exit, timeouts) as JSON lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
 class JsonAccessLogger(Logger):
+    """Access lines built by ``access_record``; error lines by ``JsonLineFormatter``."""
+
+    def setup(self, cfg) -> None:  # noqa: ANN001 - gunicorn's signature
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonLineFormatter())
+
     def access(self, resp, req, environ, request_time) -> None:  # noqa: ANN001 - gunicorn's signature
         if not self.access_log_enabled:
             return

@@ -69,14 +69,24 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 line[name] = value
         if "request_id" not in line:
-            from yuexiu.core.audit import current_request_context
-
-            context = current_request_context()
+            context = _request_context()
             if context is not None:
                 line["request_id"] = context.request_id
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def _request_context() -> Any:
+    """The audit module's request context, or None before Django's apps are loaded (a log line
+    written while starting up)."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return None
+    from yuexiu.core.audit import current_request_context
+
+    return current_request_context()
 
 
 # ---- the request's measurement ----------------------------------------------------------------------
