@@ -184,6 +184,7 @@ def test_metrics_count_requests_by_route_and_status_and_read_the_queue(client, r
     for _ in range(3):
         assert client.get("/organisations/").status_code == 200
     assert client.get("/organisations/no-such-code/").status_code == 404
+    assert client.generic("BREW", "/no/such/page/").status_code == 404
     _queued(timedelta(seconds=90))
     _queued(timedelta(seconds=10))
     after = scrape(client)
@@ -197,6 +198,8 @@ def test_metrics_count_requests_by_route_and_status_and_read_the_queue(client, r
     assert delta("yuexiu_http_request_duration_seconds_count", route="organisation_list") == 3
     assert delta("yuexiu_http_request_duration_seconds_bucket", route="organisation_list", le="+Inf") == 3
     assert delta("yuexiu_http_requests_total", route="metrics", method="GET", status="200") == 1
+    assert delta("yuexiu_http_requests_total", route="unmatched", method="other", status="404") == 1
+    assert not any(("method", "BREW") in labels for _, labels in after)
     assert after[("yuexiu_job_queue_length", ())] == 2
     assert 90 <= after[("yuexiu_job_queue_oldest_age_seconds", ())] < 100
 

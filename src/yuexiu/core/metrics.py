@@ -36,8 +36,13 @@ SWEEP_DURATION = Histogram(
 )
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(*, route: str, method: str, status: int, seconds: float) -> None:
-    """Count one answered request and its latency (``seconds``)."""
+    """Count one answered request and its latency (``seconds``). Label values stay few whatever
+    clients send: routes are pattern names, and a method outside ``KNOWN_METHODS`` counts as ``other``."""
+    method = method if method in KNOWN_METHODS else "other"
     REQUESTS.labels(route=route, method=method, status=str(status)).inc()
     LATENCY.labels(route=route).observe(seconds)
 
