@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/yuexiu
 
-.PHONY: run test install install-test assets db serve test-sqlite test-postgres test-moved-clock chromium lint clean bench
+.PHONY: run test install install-test assets db serve test-sqlite test-postgres test-moved-clock chromium lint clean bench prod-check
 
 # `yuexiu serve` runs the web server and the worker; Ctrl+C or SIGTERM stops both cleanly (status 0).
 run: install assets db ## set up and serve the platform with Yuexiu data at http://127.0.0.1:8000
@@ -65,6 +65,9 @@ assets: node_modules/.package-lock.json ## copy front-end assets from npm packag
 db: install ## migrate the embedded database and load reference data and demo accounts (idempotent)
 	$(BIN)/yuexiu migrate --no-input -v0
 	$(BIN)/yuexiu setup --demo
+
+prod-check: install ## check this environment for production (deploy/env.example): each check ✓ or ✗, status 1 on any ✗
+	@$(BIN)/yuexiu prod-check
 
 chromium: ## Debian's chromium (and CJK fonts) for the browser journeys
 	@bash scripts/ensure-chromium.sh

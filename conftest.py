@@ -80,3 +80,46 @@ def food(catalogue: dict[str, User]):
 def isolated_media(settings, tmp_path) -> None:
     """Uploaded files go to a fresh folder per test."""
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's S3 stand-in on 127.0.0.1 (a free port), for the production storage; yields its URL."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def object_storage(moto_server: str, settings) -> str:
+    """Media and Parquet snapshots in a fresh bucket of the S3 stand-in, as ``STORAGE_BACKEND=s3``
+    configures them; returns the bucket's name."""
+    import uuid
+
+    import boto3
+
+    from yuexiu.settings import s3_storage
+
+    bucket = f"yuexiu-{uuid.uuid4().hex[:12]}"
+    credentials = {"access_key_id": "test-key", "secret_access_key": "test-secret", "region": "us-east-1"}
+    boto3.client(
+        "s3",
+        endpoint_url=moto_server,
+        aws_access_key_id="test-key",
+        aws_secret_access_key="test-secret",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=bucket)
+    options = {"bucket": bucket, "endpoint_url": moto_server, **credentials}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(location="media", **options),
+        "snapshots": s3_storage(location="snapshots", **options),
+    }
+    return bucket

@@ -388,6 +388,9 @@ EXPECTED = expectation_table(
     """
 # route                                                          anon  cit  ent  win appr edit  rev  pol  hot  sup  int  dat  cdo  SYS  SEC  AUD
 /                                                                  ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+healthz                                                              ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+readyz                                                               ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+metrics                                                              ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 organisations/                                                     ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 organisations/<str:code>/                                          ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 accessibility/elder-mode/                                         302  302  302  302  302  302  302  302  302  302  302  302  302  302  302  302
@@ -613,4 +616,4 @@ api/v1/policies/runs/<run_id>                                     401  403  403 
 api/v1/                                                           404  404  404  404  404  404  404  404  404  404  404  404  404  404  404  404
 """  # noqa: E501
 )
-MATRIX_SIZE = (224, 16)
+MATRIX_SIZE = (227, 16)

@@ -23,11 +23,29 @@ def _stop_quietly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _refused_settings_as_checks() -> None:
+    """``yuexiu prod-check`` with settings that refuse to load (production mode with unsafe values):
+    print each reason as a failed check, as the command would, and exit with status 1."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings module
+    except ImproperlyConfigured as error:
+        reasons = str(error).split("：", 1)[-1].split("；")
+        for reason in reasons:
+            print(f"✗ 配置安全：{reason}")
+        print(f"生产环境检查未通过：配置安全有 {len(reasons)} 项问题，平台拒绝启动")
+        raise SystemExit(1) from None
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in LONG_RUNNING:
         signal.signal(signal.SIGINT, _stop_quietly)
         signal.signal(signal.SIGTERM, _stop_quietly)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuexiu.settings")
+    if sys.argv[1:2] == ["prod-check"]:
+        _refused_settings_as_checks()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["yuexiu", *sys.argv[1:]])

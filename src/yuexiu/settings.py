@@ -141,7 +141,74 @@ SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
 TWO_FACTOR_REQUIRED_FOR_STAFF = PRODUCTION or env_bool("TWO_FACTOR_REQUIRED_FOR_STAFF", False)
 
 
-def _refuse_unsafe_production_settings() -> None:
+# Files: media (case materials) and Parquet snapshots, in a local folder (the embedded default) or in
+# S3-compatible object storage (django-storages), one bucket with the prefixes media/ and snapshots/.
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
+S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL", "")
+S3_BUCKET = env_str("S3_BUCKET", "")
+S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY", "")
+S3_REGION = env_str("S3_REGION", "")
+S3_ADDRESSING_STYLE = env_str("S3_ADDRESSING_STYLE", "path")
+
+
+def storage_setting_problems() -> list[str]:
+    """What is missing or wrong in the storage variables (Chinese), in either mode."""
+    if STORAGE_BACKEND not in {"local", "s3"}:
+        return [f"STORAGE_BACKEND 只能是 local 或 s3，当前为 {STORAGE_BACKEND!r}"]
+    if STORAGE_BACKEND == "s3":
+        missing = [
+            name
+            for name, value in (
+                ("S3_BUCKET", S3_BUCKET),
+                ("S3_ACCESS_KEY_ID", S3_ACCESS_KEY_ID),
+                ("S3_SECRET_ACCESS_KEY", S3_SECRET_ACCESS_KEY),
+            )
+            if not value
+        ]
+        if missing:
+            return [f"STORAGE_BACKEND=s3 时必须设置 {'、'.join(missing)}"]
+    return []
+
+
+def s3_storage(
+    *,
+    location: str,
+    bucket: str,
+    endpoint_url: str,
+    access_key_id: str,
+    secret_access_key: str,
+    region: str = "",
+    addressing_style: str = "path",
+) -> dict[str, Any]:
+    """A ``STORAGES`` entry for django-storages' S3 backend under the key prefix ``location``:
+    private objects (no ACL, signed URLs only), never overwriting a stored object, bounded timeouts
+    and three attempts per request (``standard`` retry mode)."""
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "access_key": access_key_id,
+            "secret_key": secret_access_key,
+            "region_name": region or None,
+            "location": location,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "addressing_style": addressing_style or None,
+            "client_config": Config(
+                connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+            ),
+        },
+    }
+
+
+def unsafe_production_settings() -> list[str]:
+    """Every reason (Chinese) why these settings may not serve in production; empty when they may.
+    Start-up in production refuses them all at once; ``yuexiu prod-check`` prints them."""
     problems = []
     if len(SECRET_KEY) < 50 or SECRET_KEY in PUBLISHED_SECRET_KEYS or len(set(SECRET_KEY)) < 5:
         problems.append("SECRET_KEY 必须由环境变量提供，长度不少于 50 个字符且不能使用内置示例密钥")
@@ -159,12 +226,20 @@ def _refuse_unsafe_production_settings() -> None:
             f"AUDIT_RETENTION_DAYS 不得少于 {minimum} 天（《网络安全法》第二十一条：网络日志留存不少于六个月，"
             "六个月最长 184 天）"
         )
+    problems.extend(storage_setting_problems())
+    return problems
+
+
+def _refuse_unsafe_production_settings() -> None:
+    problems = unsafe_production_settings()
     if problems:
         raise ImproperlyConfigured("生产模式配置不安全，拒绝启动：" + "；".join(problems))
 
 
 if PRODUCTION:
     _refuse_unsafe_production_settings()
+elif storage_setting_problems():
+    raise ImproperlyConfigured("文件存储配置有误：" + "；".join(storage_setting_problems()))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -188,6 +263,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "yuexiu.core.observability.ObservabilityMiddleware",  # request id, metrics, log line; /healthz /readyz /metrics
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -310,8 +386,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PROJECT_DIR / "var" / "vendor"] if (PROJECT_DIR / "var" / "vendor").exists() else []
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
+    # MEDIA_ROOT, read when the storage is first used (tests move it per test)
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # the matching runs' folders (var/policy-runs/<run>/) are the snapshots' local home: nothing is copied
+    "snapshots": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR}},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -320,6 +399,17 @@ STORAGES = {
         )
     },
 }
+if STORAGE_BACKEND == "s3":
+    _s3 = {
+        "bucket": S3_BUCKET,
+        "endpoint_url": S3_ENDPOINT_URL,
+        "access_key_id": S3_ACCESS_KEY_ID,
+        "secret_access_key": S3_SECRET_ACCESS_KEY,
+        "region": S3_REGION,
+        "addressing_style": S3_ADDRESSING_STYLE,
+    }
+    STORAGES["default"] = s3_storage(location="media", **_s3)
+    STORAGES["snapshots"] = s3_storage(location="snapshots", **_s3)
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
@@ -369,9 +459,29 @@ Q_CLUSTER = {
     "label": "后台任务",
 }
 
-LOGGING = {
+# Logs: plain text in the embedded mode; in production (or LOG_FORMAT=json) one JSON object per line on
+# standard output, with one line per request (core.observability).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT 只能是 text 或 json")
+_JSON_LOGS = LOG_FORMAT == "json"
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "yuexiu.core.observability.JsonFormatter"}},
+    "handlers": {
+        "console": (
+            {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+            if _JSON_LOGS
+            else {"class": "logging.StreamHandler"}
+        )
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {"yuexiu.request": {"level": "INFO" if _JSON_LOGS else "WARNING"}},
 }
+
+# Monitoring (core.observability): /metrics for these addresses or networks, or with the bearer token;
+# /readyz fails when the oldest waiting background task is older than this.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+READY_MAX_QUEUE_AGE_SECONDS = env_int("READY_MAX_QUEUE_AGE_SECONDS", 900)

@@ -5,10 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from yuexiu.api import api
-from yuexiu.core import views
+from yuexiu.core import observability, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # answered by core.observability.ObservabilityMiddleware before the rest of the middleware
+    path("healthz", observability.healthz, name="healthz"),
+    path("readyz", observability.readyz, name="readyz"),
+    path("metrics", observability.metrics_view, name="metrics"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<str:code>/", views.organisation_detail, name="organisation_detail"),
     path("accessibility/elder-mode/", views.toggle_elder_mode, name="toggle_elder_mode"),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import storages
 from django.db import connection
 from django.utils import timezone
 
@@ -83,7 +84,8 @@ def test_a_run_finds_exactly_the_qualifying_enterprises_with_exact_amounts(regis
         "validity_recorded": True,
     }
     assert (run.pairs, run.leads) == (3, 4)
-    assert len(run.snapshot_sha256) == 64 and Path(run.snapshot_path).exists()
+    assert run.snapshot_path == f"policy-runs/{run.pk}/enterprises.parquet"
+    assert len(run.snapshot_sha256) == 64 and storages["snapshots"].exists(run.snapshot_path)
     # The demo enterprise's account was told once, through the outbox.
     assert list(OutboxMessage.objects.values_list("recipient__username", "topic")) == [
         ("enterprise_demo", "policy_match")

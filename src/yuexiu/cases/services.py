@@ -52,7 +52,7 @@ from yuexiu.cases.models import (
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog import services as catalog_services
 from yuexiu.catalog.models import ServiceBundle, ServiceItem
-from yuexiu.core import audit, identity, rules
+from yuexiu.core import audit, files, identity, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import AccountType, Organisation, OutboxMessage, Role, User
@@ -151,8 +151,11 @@ def _store_attachments(case: Case, uploads: Sequence[Upload], actor: User | None
             uploaded_by=actor,
             uploaded_at=now,
         )
-        # Stored under a content-derived name; the Chinese original name is kept in the row.
-        attachment.file.save(f"{digest[:32]}{_extension(content_type)}", ContentFile(upload.data), save=False)
+        # Stored under a content-derived name with a random suffix; the Chinese original name is kept
+        # in the row. A storage refusing the file raises files.StorageFailure (Chinese).
+        files.save_field_file(
+            attachment.file, files.unique_name(digest[:32], _extension(content_type)), ContentFile(upload.data)
+        )
         attachment.save()
 
 
@@ -262,6 +265,7 @@ def _repeat(open_cases: Sequence[Case]) -> RepeatApplication:
     )
 
 
+@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def submit_application(
     *,
@@ -739,6 +743,7 @@ def _in_guide(entry: str, materials: Sequence[dict[str, Any]]) -> bool:
     return False
 
 
+@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def submit_correction(
     *,
@@ -1274,6 +1279,7 @@ def _tell_applicant(case: Case, *, topic: str, key: str, subject: str, body: str
 # ---- 一件事: one application, a sub-case per item ------------------------------------------------
 
 
+@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def submit_bundle_application(
     *,
@@ -1375,9 +1381,8 @@ def _attach_shared(
     if index in stored:
         attachment.file.name = stored[index]
     else:
-        attachment.file.save(
-            f"{attachment.sha256[:32]}{_extension(content_type)}", ContentFile(upload.data), save=False
-        )
+        name = files.unique_name(attachment.sha256[:32], _extension(content_type))
+        files.save_field_file(attachment.file, name, ContentFile(upload.data))
         stored[index] = attachment.file.name
     attachment.save()
 
@@ -1416,6 +1421,7 @@ def request_bundle_correction(*, bundle_case: BundleCase, actor: User, missing: 
     return bundle_case
 
 
+@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def answer_bundle_correction(
     *, bundle_case: BundleCase, actor: User, uploads: Sequence[Upload] = (), note: str = ""

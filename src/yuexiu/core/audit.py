@@ -38,7 +38,8 @@ def context_from_request(request: Any) -> RequestContext:
     return RequestContext(
         ip_address=request.META.get("REMOTE_ADDR") or None,
         user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:300],
-        request_id=uuid.uuid4().hex,
+        # given by core.observability.ObservabilityMiddleware (the proxy's X-Request-ID when safe)
+        request_id=getattr(request, "request_id", None) or uuid.uuid4().hex,
     )
 
 

@@ -74,3 +74,18 @@ class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
         uploaded = super().file_complete(file_size)
         uploaded.truncated = self.truncated  # type: ignore[attr-defined]  # read by read_upload
         return uploaded
+
+
+def largest_request_bytes() -> int:
+    """The largest request body a page accepts whole, in bytes: a case application with
+    ``CASE_UPLOAD_MAX_FILES`` files each at ``CASE_UPLOAD_MAX_BYTES`` plus ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    of form text (the largest of all forms: the imports send one file of at most 20 MB). The reverse
+    proxy's ``client_max_body_size`` (deploy/nginx/yuexiu.conf) is this rounded up to whole MiB, so
+    that a larger file still reaches the platform and is refused in Chinese with its size."""
+    return (
+        max(
+            settings.CASE_UPLOAD_MAX_FILES * settings.CASE_UPLOAD_MAX_BYTES,
+            settings.UPLOAD_MAX_BYTES,
+        )
+        + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    )

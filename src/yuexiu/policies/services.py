@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, Count, F, Q, Sum
 from django.utils import timezone
 
-from yuexiu.core import money
+from yuexiu.core import files, money
 from yuexiu.core.audit import record_event
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
@@ -593,6 +593,9 @@ def _execute(run: MatchRun) -> None:
         sql.load_registry_csv(con, csv_path)
         con.execute(f"COPY enterprises TO '{parquet}' (FORMAT PARQUET)")
         csv_path.unlink()
+        # Kept in the snapshots storage before any candidate is written: a storage refusing it fails
+        # the run with nothing saved (core.files.StorageFailure, Chinese).
+        snapshot_name = files.publish_snapshot(parquet, f"{RUNS_DIR_NAME}/{run.pk}/{parquet.name}")
         sql.ensure_granted(con)
         granted = list(
             Candidate.objects.filter(status__in=HOLDS_FUNDS).values_list("enterprise__uscc", "item__code", "period")
@@ -641,6 +644,8 @@ def _execute(run: MatchRun) -> None:
     finally:
         con.close()
     digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
+    if not files.is_local_snapshot(snapshot_name, parquet):
+        shutil.rmtree(run_dir)  # the working copy: the snapshot is in object storage (core.files.local_snapshot)
     MatchRun.objects.filter(pk=run.pk).update(
         updated_at=timezone.now(),
         status=RunStatus.DONE,
@@ -652,7 +657,7 @@ def _execute(run: MatchRun) -> None:
         leads=sum(row["leads"] for row in real),
         candidates=created,
         by_item=by_item,
-        snapshot_path=str(parquet),
+        snapshot_path=snapshot_name,  # a name in the "snapshots" storage
         snapshot_sha256=digest,
         engine_seconds=round(result.seconds, 3),
         finished_at=timezone.now(),
