@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from yuexiu.catalog.models import GuideVersion, ServiceBundle, ServiceItem
+from yuexiu.core.crypto import EncryptedCharField
 from yuexiu.core.models import Organisation
 from yuexiu.core.text_limits import TextLimit
 
@@ -115,8 +116,8 @@ class Case(models.Model):
         related_name="cases",
     )
     applicant_name = models.CharField("申请人", max_length=TextLimit.TITLE)
-    applicant_id_number = models.CharField("证件号码", max_length=18, blank=True)
-    applicant_phone = models.CharField("联系电话", max_length=11, blank=True)
+    applicant_id_number = EncryptedCharField("证件号码", max_length=18, blank=True)  # SM4 (core.crypto)
+    applicant_phone = EncryptedCharField("联系电话", max_length=11, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="代录人员",
@@ -127,7 +128,8 @@ class Case(models.Model):
     )
     # The same person across accounts and channels (cases.services.applicant_identity): a second open
     # application for the same item needs the applicant's confirmation (``repeat_confirmed``).
-    applicant_identity = models.CharField("申请人身份标识", max_length=40, blank=True)
+    # "id:<HMAC-SM3 of the 身份证号>", "uscc:<统一社会信用代码>" or "user:<id>"; never the plain 身份证号
+    applicant_identity = models.CharField("申请人身份标识", max_length=80, blank=True)
     repeat_confirmed = models.BooleanField("已确认重复申请", default=False)
     idempotency_key = models.CharField("提交标识", max_length=64)
     form_data = models.JSONField("申请表", default=dict)

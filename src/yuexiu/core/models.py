@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from yuexiu.core import audit_actions, identity
+from yuexiu.core import audit_actions, crypto, identity
+from yuexiu.core.crypto import DigestField, EncryptedCharField
 
 
 class OrganisationKind(models.TextChoices):
@@ -79,10 +80,12 @@ class User(AbstractUser):
 
     account_type = models.CharField("账号类型", max_length=16, choices=AccountType.choices, default="citizen")
     full_name = models.CharField("姓名", max_length=50, blank=True)
-    id_number = models.CharField(
-        "身份证号", max_length=18, null=True, blank=True, unique=True, validators=[identity.validate_id_number]
+    # Sealed with SM4 (core.crypto); looked up and kept unique through the keyed digest.
+    id_number = EncryptedCharField(
+        "身份证号", max_length=18, null=True, blank=True, validators=[identity.validate_id_number]
     )
-    phone = models.CharField("手机号", max_length=11, blank=True, validators=[identity.validate_mobile])
+    id_number_digest = DigestField("身份证号摘要", source="id_number", unique=True)
+    phone = EncryptedCharField("手机号", max_length=11, blank=True, validators=[identity.validate_mobile])
     enterprise_uscc = models.CharField(
         "统一社会信用代码", max_length=18, blank=True, validators=[identity.validate_uscc]
     )
@@ -126,9 +129,11 @@ class User(AbstractUser):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.username_key = identity.username_key(self.username)
-        update_fields = kwargs.get("update_fields")
+        update_fields = crypto.with_digest_fields(self, kwargs.get("update_fields"))
         if update_fields is not None and "username" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "username_key"}
+            update_fields = {*update_fields, "username_key"}
+        if update_fields is not None:
+            kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -367,7 +372,8 @@ class OutboxMessage(models.Model):
     recipient = models.ForeignKey(
         User, verbose_name="收件人", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
     )  # None: a person without an account (a window applicant reached by phone)
-    phone = models.CharField("手机号", max_length=11, blank=True)
+    phone = EncryptedCharField("手机号", max_length=11, blank=True)
+    phone_digest = DigestField("手机号摘要", source="phone", db_index=True)
     topic = models.CharField("类别", max_length=40)
     subject = models.CharField("标题", max_length=200)
     body = models.CharField("内容", max_length=500)
@@ -383,6 +389,10 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient or identity.mask_phone(self.phone)}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["update_fields"] = crypto.with_digest_fields(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
 
 class PasswordResetCode(models.Model):
