@@ -68,12 +68,15 @@ def test_the_database_column_holds_no_plain_id_number_or_phone(reference_data):
     )
 
 
-def test_an_applicants_numbers_and_identity_key_are_sealed_on_the_case(reference_data, closed_case):  # noqa: F811
+def test_an_applicants_numbers_form_and_identity_key_are_sealed_on_the_case(reference_data, closed_case):  # noqa: F811
     closed_case.applicant_id_number, closed_case.applicant_phone = ID_NUMBER, PHONE
-    closed_case.save(update_fields=["applicant_id_number", "applicant_phone"])
-    stored_id, stored_phone = raw_row("cases_case", closed_case.pk, "applicant_id_number", "applicant_phone")
-    assert stored_id.startswith("sm4gcm:v1:") and stored_phone.startswith("sm4gcm:v1:")
-    assert ID_NUMBER not in stored_id and PHONE not in stored_phone
+    closed_case.form_data = {"mother_id_number": ID_NUMBER, "note": "母亲"}
+    closed_case.save(update_fields=["applicant_id_number", "applicant_phone", "form_data"])
+    stored = raw_row("cases_case", closed_case.pk, "applicant_id_number", "applicant_phone", "form_data")
+    assert all(value.startswith("sm4gcm:v1:") for value in stored)
+    assert ID_NUMBER not in stored[0] + stored[2] and PHONE not in stored[1]
+    closed_case.refresh_from_db()
+    assert closed_case.form_data == {"mother_id_number": ID_NUMBER, "note": "母亲"}
     from yuexiu.cases.services import applicant_identity
 
     assert applicant_identity(applicant=None, id_number=ID_NUMBER) == f"id:{crypto.digest(ID_NUMBER)}"
@@ -163,8 +166,10 @@ def test_the_data_migration_seals_plain_rows_and_fills_their_digests(reference_d
 def test_every_personal_number_column_is_encrypted():
     found = {f"{model._meta.label}.{field.name}" for model, fields in crypto.encrypted_models(apps) for field in fields}
     assert found == {
+        "cases.BundleCase.form_data",
         "cases.Case.applicant_id_number",
         "cases.Case.applicant_phone",
+        "cases.Case.form_data",
         "core.OutboxMessage.phone",
         "core.User.id_number",
         "core.User.phone",

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from yuexiu.catalog.models import GuideVersion, ServiceBundle, ServiceItem
-from yuexiu.core.crypto import EncryptedCharField
+from yuexiu.core.crypto import EncryptedCharField, EncryptedJSONField
 from yuexiu.core.models import Organisation
 from yuexiu.core.text_limits import TextLimit
 
@@ -70,7 +70,7 @@ class BundleCase(models.Model):
     )
     applicant_name = models.CharField("申请人", max_length=200)
     idempotency_key = models.CharField("提交标识", max_length=64)
-    form_data = models.JSONField("一表申请", default=dict)
+    form_data = EncryptedJSONField("一表申请", default=dict)  # may hold 身份证号 (父母身份号码): SM4
     promised_limit_days = models.PositiveIntegerField("整体承诺时限（工作日）", null=True, blank=True)
     submitted_at = models.DateTimeField("提交时间")
 
@@ -132,7 +132,7 @@ class Case(models.Model):
     applicant_identity = models.CharField("申请人身份标识", max_length=80, blank=True)
     repeat_confirmed = models.BooleanField("已确认重复申请", default=False)
     idempotency_key = models.CharField("提交标识", max_length=64)
-    form_data = models.JSONField("申请表", default=dict)
+    form_data = EncryptedJSONField("申请表", default=dict)  # may hold 身份证号, phones, accounts: SM4
     status = models.CharField("状态", max_length=24, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
     version = models.PositiveIntegerField("版本", default=1)
     submitted_at = models.DateTimeField("提交时间")

@@ -17,19 +17,30 @@ current version (``rotation``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models.lookups import Exact, IsNull
 
 from yuexiu.core import smcrypto
 from yuexiu.core.smcrypto import DecryptionError
 
-__all__ = ["DecryptionError", "DigestField", "EncryptedCharField", "decrypt", "digest", "encrypt"]
+__all__ = [
+    "DecryptionError",
+    "DigestField",
+    "EncryptedCharField",
+    "EncryptedJSONField",
+    "decrypt",
+    "digest",
+    "encrypt",
+]
 
 
 @lru_cache(maxsize=8)
@@ -135,6 +146,45 @@ class EncryptedCharField(models.CharField):
         return None  # Django answers FieldError: unsupported lookup
 
 
+class EncryptedJSONField(models.TextField):
+    """A JSON document (an application form holding 身份证号, phone numbers and bank accounts typed
+    into it) stored as one SM4-GCM sealed text. Read back as the Python value; no lookup into it is
+    possible in SQL (``isnull`` only)."""
+
+    description = "SM4-GCM 加密 JSON"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return value
+        return json.loads(decrypt(value))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return value
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return encrypt(json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder))
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return forms.JSONField(**{"label": self.verbose_name, "required": not self.blank, **kwargs})
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        return IsNull if lookup_name == "isnull" else None
+
+    def get_transform(self, lookup_name: str) -> Any:
+        return None
+
+
+ENCRYPTED_FIELDS = (EncryptedCharField, EncryptedJSONField)
+
+
 class DigestField(models.CharField):
     """HMAC-SM3 (hex) of another field of the same model (``source``), computed on every save, for
     equality lookups and unique constraints on an ``EncryptedCharField``. Models whose ``save`` may
@@ -189,12 +239,12 @@ class ResealCount:
     resealed: int
 
 
-def encrypted_models(registry: Any) -> list[tuple[type[models.Model], list[EncryptedCharField]]]:
+def encrypted_models(registry: Any) -> list[tuple[type[models.Model], list[models.Field]]]:
     """Every concrete model of ``registry`` (``django.apps.apps`` or a migration's ``apps``) with its
-    ``EncryptedCharField`` columns, in label order."""
+    encrypted columns (``ENCRYPTED_FIELDS``), in label order."""
     found = []
     for model in registry.get_models():
-        fields = [field for field in model._meta.concrete_fields if isinstance(field, EncryptedCharField)]
+        fields = [field for field in model._meta.concrete_fields if isinstance(field, ENCRYPTED_FIELDS)]
         if fields and not model._meta.proxy and model._meta.managed:
             found.append((model, fields))
     return sorted(found, key=lambda pair: pair[0]._meta.label)
@@ -211,7 +261,8 @@ def reseal_model(
     (and refill its digest columns), ``batch_size`` rows per transaction, walking the primary key, so
     that an interrupted run keeps what it finished and a second run finds nothing left to do.
 
-    ``plaintext_allowed`` (the migration from plain columns) seals values that are not sealed at all;
+    ``plaintext_allowed`` (the migration from plain columns) seals values that are not sealed at all
+    (a JSON column's text as it is);
     otherwise such a value raises ``DecryptionError``, as does a value no configured key opens. Reads
     and writes the columns with SQL so that no model code (``save``, signals) runs."""
     meta = model._meta

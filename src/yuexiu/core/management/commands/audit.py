@@ -3,12 +3,24 @@ queued (the worker does this every minute and after each commit)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from yuexiu.core import audit_chain
+
+SHOWN_PROBLEMS = 50
+KIND_LABELS = {
+    "altered": "内容被改动",
+    "deleted": "条目被删除",
+    "gap": "链接缺失",
+    "reordered": "顺序被调换",
+    "unlinked": "长期未链接",
+    "lost_before_link": "链接前被删除",
+    "head_mismatch": "链头不符",
+}
 
 
 def _head(text: str) -> tuple[int, str]:
@@ -55,6 +67,14 @@ class Command(BaseCommand):
             self.stdout.write("结论：哈希链完整，未发现改动、删除或调换的条目。")
             return
         self.stdout.write(f"发现 {len(report.problems)} 处问题：")
-        for problem in report.problems:
+        for problem in report.problems[:SHOWN_PROBLEMS]:
             self.stdout.write(f"  - {problem.message}")
+        if len(report.problems) > SHOWN_PROBLEMS:
+            counts = Counter(KIND_LABELS.get(problem.kind, problem.kind) for problem in report.problems)
+            summary = "，".join(f"{label} {count} 处" for label, count in counts.items())
+            self.stdout.write(f"  …… 另有 {len(report.problems) - SHOWN_PROBLEMS} 处未列出（合计：{summary}）")
+        if any(problem.kind == "unlinked" for problem in report.problems):
+            self.stdout.write(
+                "未进入哈希链的条目可先运行 yuexiu audit link 链接（后台任务每分钟自动执行），再重新校验。"
+            )
         raise CommandError(f"审计日志哈希链校验未通过：发现 {len(report.problems)} 处问题")
