@@ -276,7 +276,8 @@ def verify_chain(*, now: datetime | None = None, expected_head: tuple[int, str] 
                         "altered",
                         link.seq,
                         link.event_id,
-                        f"审计日志 #{link.event_id}（第 {link.seq} 条，{timezone.localtime(event.occurred_at):%Y-%m-%d %H:%M:%S}，"
+                        f"审计日志 #{link.event_id}（第 {link.seq} 条，"
+                        f"{timezone.localtime(event.occurred_at):%Y-%m-%d %H:%M:%S}，"
                         f"{event.action}）内容被改动：与链接时的摘要不符",
                     )
                 )
