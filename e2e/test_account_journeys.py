@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import check_accessibility
 from e2e.test_journeys import log_in
+from yuexiu.core import crypto
 from yuexiu.core.models import OutboxMessage
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +59,7 @@ def test_a_citizen_who_forgot_the_password_sets_a_new_one_with_the_sms_code(page
         expect(page.get_by_text("验证码已通过短信发送到该手机")).to_be_visible()
         check_accessibility(page, "设置新密码")
 
-        sms = OutboxMessage.objects.get(topic="account.password_reset", phone="13800138000")
+        sms = OutboxMessage.objects.get(topic="account.password_reset", phone_digest=crypto.digest("13800138000"))
         code = sms.body.split("验证码 ")[1][:6]
         page.get_by_label("短信验证码").fill(code)
         page.get_by_label("新密码", exact=True).fill(new_password)
@@ -88,7 +89,7 @@ def test_a_locked_out_citizen_unlocks_with_the_sms_code_and_changes_the_password
         page.get_by_role("button", name="获取验证码").click()
         expect(page.get_by_text("验证码已通过短信发送到该手机")).to_be_visible()
         check_accessibility(page, "输入验证码解锁")
-        sms = OutboxMessage.objects.get(topic="account.unlock", phone="13800138000")
+        sms = OutboxMessage.objects.get(topic="account.unlock", phone_digest=crypto.digest("13800138000"))
         page.get_by_label("短信验证码").fill(sms.body.split("验证码 ")[1][:6])
         page.get_by_role("button", name="解锁").click()
         expect(page.get_by_text("账号已解锁，请登录。")).to_be_visible()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from yuexiu.core import selectors, services
+from yuexiu.core import crypto, selectors, services
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import AuditEvent, Organisation, Role, RoleAssignment, User
 
@@ -59,7 +59,8 @@ def test_the_same_id_number_cannot_register_twice(reference_data, password):
     services.register_citizen(username="a1", password=password, full_name="甲", id_number="11010519491231002X")
     again = services.register_citizen(username="a2", password=password, full_name="乙", id_number="11010519491231002X")
     assert again is None
-    assert list(User.objects.filter(id_number="11010519491231002X").values_list("username", flat=True)) == ["a1"]
+    owners = User.objects.filter(id_number_digest=crypto.digest("11010519491231002X"))
+    assert list(owners.values_list("username", flat=True)) == ["a1"]
 
 
 def test_phone_numbers_are_masked():

@@ -62,7 +62,17 @@ def test_two_installations_have_different_secrets_and_each_survives_a_restart(tm
     secret_file = tmp_path / "one" / "secret_key"
     assert secret_file.read_text().strip() == key
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
-    assert [path.name for path in (tmp_path / "one").iterdir()] == ["secret_key"]  # no temporary file left
+    # the data keys (商用密码) are made beside it, also 0600; no temporary file is left
+    assert sorted(path.name for path in (tmp_path / "one").iterdir()) == [
+        "data_digest_key",
+        "data_encryption_keys",
+        "secret_key",
+    ]
+    for name in ("data_digest_key", "data_encryption_keys"):
+        assert stat.S_IMODE((tmp_path / "one" / name).stat().st_mode) == 0o600
+    assert (tmp_path / "one" / "data_encryption_keys").read_text() != (
+        tmp_path / "two" / "data_encryption_keys"
+    ).read_text()
 
 
 def test_the_secret_is_made_once_and_a_damaged_file_is_refused(tmp_path):

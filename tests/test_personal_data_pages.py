@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ratings.test_ratings import closed_case  # noqa: F401  # shared fixture
+from yuexiu.core import crypto
 from yuexiu.core.models import User
 from yuexiu.core.text_limits import remove_invisible
 
@@ -74,7 +75,7 @@ def test_registration_keeps_names_free_of_invisible_characters_and_passwords_exa
         {"account_type": "citizen", "username": "wang\u200bwu", "full_name": "王\u202e五",
          "id_number": "11010519491231002X", "password": password},
     )  # fmt: skip
-    user = User.objects.get(id_number="11010519491231002X")
+    user = User.objects.get(id_number_digest=crypto.digest("11010519491231002X"))
     assert (user.username, user.full_name) == ("wangwu", "王五")
     assert user.check_password(password)  # a password is compared, never shown: left as typed
 

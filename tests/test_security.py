@@ -20,6 +20,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "k3y-Fr0m-the-vault-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a",
     "ALLOWED_HOSTS": "zwfw.yuexiu.example.cn",
     "DATABASE_URL": "postgres://yuexiu@127.0.0.1:5432/yuexiu",
+    "DATA_ENCRYPTION_KEYS": "1:MDEyMzQ1Njc4OWFiY2RlZg==",
+    "DATA_DIGEST_KEY": "ZGlnZXN0LWtleS1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg5",
 }
 
 

@@ -4,6 +4,8 @@ yuexiu migrate
 yuexiu setup                      # reference data, demo accounts, schedules (idempotent)
 yuexiu serve 127.0.0.1:8000       # the web server and the background worker (what `make run` starts)
 yuexiu workdays add 2025-01-20 10 # prints 2025-02-08
+yuexiu audit verify               # checks the audit log's SM3 hash chain, prints its head
+yuexiu rotate-keys                # re-seals personal numbers under DATA_ENCRYPTION_KEY_VERSION
 """
 
 from __future__ import annotations

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from yuexiu.core import smcrypto
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = Path(os.environ.get("YUEXIU_PROJECT_DIR", BASE_DIR.parent.parent)).resolve()
@@ -67,39 +70,94 @@ PUBLISHED_SECRET_KEYS = frozenset({"embedded-only-not-secret-yuexiu-demo-key-012
 SECRET_KEY_FILE_NAME = "secret_key"
 
 
-def installation_secret_key(var_dir: Path) -> str:
-    """The embedded mode's secret: random (``secrets.token_urlsafe(64)``, 86 characters), made on this
-    installation's first start in ``var_dir/secret_key`` with mode 0600 and read from it afterwards,
-    so that signed links and sessions survive a restart and no two installations share a key.
+def installation_secret(
+    var_dir: Path, name: str, *, make: Callable[[], str], usable: Callable[[str], bool], remedy: str
+) -> str:
+    """A random secret of this installation (the embedded mode's ``SECRET_KEY`` and data keys): made
+    by ``make()`` on the first start in ``var_dir/name`` with mode 0600 and read from it afterwards,
+    so that what depends on it survives a restart and no two installations share it.
 
-    Two processes starting together (the web server and the worker) get the same key: the file is
+    Two processes starting together (the web server and the worker) get the same secret: the file is
     written under a temporary name and linked into place, which fails if another process was first.
-    Raises ``ImproperlyConfigured`` if the file exists but holds no usable key."""
-    path = var_dir / SECRET_KEY_FILE_NAME
+    Raises ``ImproperlyConfigured`` (naming the file and ``remedy``) if the file exists but
+    ``usable(content)`` is false."""
+    path = var_dir / name
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
-        temporary = var_dir / f".{SECRET_KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        temporary = var_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-                handle.write(secrets.token_urlsafe(64) + "\n")
+                handle.write(make() + "\n")
             try:
                 os.link(temporary, path)
             except FileExistsError:
                 pass  # another process made it first: use theirs
         finally:
             temporary.unlink(missing_ok=True)
-    key = path.read_text(encoding="ascii").strip()
-    if len(key) < 50 or key in PUBLISHED_SECRET_KEYS:
-        raise ImproperlyConfigured(
-            f"密钥文件 {path} 内容无效：请删除该文件后重新启动（将生成新的密钥，已发出的评价链接随之失效）"
-        )
-    return key
+    value = path.read_text(encoding="ascii").strip()
+    if not usable(value):
+        raise ImproperlyConfigured(f"密钥文件 {path} 内容无效：{remedy}")
+    return value
+
+
+def installation_secret_key(var_dir: Path) -> str:
+    """The embedded mode's ``SECRET_KEY``: ``secrets.token_urlsafe(64)`` (86 characters) in
+    ``var_dir/secret_key`` (``installation_secret``)."""
+    return installation_secret(
+        var_dir,
+        SECRET_KEY_FILE_NAME,
+        make=lambda: secrets.token_urlsafe(64),
+        usable=lambda key: len(key) >= 50 and key not in PUBLISHED_SECRET_KEYS,
+        remedy="请删除该文件后重新启动（将生成新的密钥，已发出的评价链接随之失效）",
+    )
 
 
 SECRET_KEY = env_str("SECRET_KEY", "") if PRODUCTION else (env_str("SECRET_KEY") or installation_secret_key(VAR_DIR))
 if not PRODUCTION and SECRET_KEY in PUBLISHED_SECRET_KEYS:
     raise ImproperlyConfigured("SECRET_KEY 不能使用源代码中公开的示例密钥")
+# 商用密码 (GB/T 39786-2021): 身份证号, phone numbers and bank accounts are sealed with SM4 under
+# DATA_ENCRYPTION_KEYS ("1:<base64 16 bytes>,2:<base64>"), new values under DATA_ENCRYPTION_KEY_VERSION
+# (0: the highest configured); equality lookups use HMAC-SM3 under DATA_DIGEST_KEY (core.crypto).
+# Production takes them from the environment only; the embedded mode makes its own in var/.
+DATA_ENCRYPTION_KEYS_FILE_NAME = "data_encryption_keys"
+DATA_DIGEST_KEY_FILE_NAME = "data_digest_key"
+_DATA_KEY_REMEDY = "该文件保存本机个人信息的加密密钥，删除或改动后已加密的数据无法读取：请从备份恢复该文件"
+
+
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    def usable(text: str) -> bool:
+        try:
+            parse(text)
+        except smcrypto.KeyFormatError:
+            return False
+        return True
+
+    return usable
+
+
+if PRODUCTION:
+    DATA_ENCRYPTION_KEYS = env_str("DATA_ENCRYPTION_KEYS")
+    DATA_DIGEST_KEY = env_str("DATA_DIGEST_KEY")
+else:
+    DATA_ENCRYPTION_KEYS = env_str("DATA_ENCRYPTION_KEYS") or installation_secret(
+        VAR_DIR,
+        DATA_ENCRYPTION_KEYS_FILE_NAME,
+        make=smcrypto.new_encryption_key_text,
+        usable=_parses(smcrypto.parse_encryption_keys),
+        remedy=_DATA_KEY_REMEDY,
+    )
+    DATA_DIGEST_KEY = env_str("DATA_DIGEST_KEY") or installation_secret(
+        VAR_DIR,
+        DATA_DIGEST_KEY_FILE_NAME,
+        make=smcrypto.new_digest_key_text,
+        usable=_parses(smcrypto.parse_digest_key),
+        remedy=_DATA_KEY_REMEDY,
+    )
+DATA_ENCRYPTION_KEY_VERSION = env_int("DATA_ENCRYPTION_KEY_VERSION", 0)
+# An audit entry not yet in the hash chain this long after it was written is reported by
+# `yuexiu audit verify` (the linker runs after each commit and every minute).
+AUDIT_CHAIN_LINK_GRACE_MINUTES = env_int("AUDIT_CHAIN_LINK_GRACE_MINUTES", 10)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -206,6 +264,30 @@ def s3_storage(
     }
 
 
+def _data_key_problems() -> list[str]:
+    """What is wrong with the data keys (GB/T 39786-2021: SM4 keys and the HMAC-SM3 key from the
+    environment), as Chinese sentences; empty when they are usable."""
+    problems = []
+    keys: dict[int, bytes] = {}
+    try:
+        keys = smcrypto.parse_encryption_keys(DATA_ENCRYPTION_KEYS)
+    except smcrypto.KeyFormatError as error:
+        problems.append(
+            "DATA_ENCRYPTION_KEYS 必须由环境变量提供，格式为 版本号:Base64 编码的 16 字节 SM4 密钥，"
+            f"多个以逗号分隔（{error}）"
+        )
+    if keys and DATA_ENCRYPTION_KEY_VERSION and DATA_ENCRYPTION_KEY_VERSION not in keys:
+        problems.append(f"DATA_ENCRYPTION_KEY_VERSION={DATA_ENCRYPTION_KEY_VERSION} 不在 DATA_ENCRYPTION_KEYS 中")
+    try:
+        digest_key = smcrypto.parse_digest_key(DATA_DIGEST_KEY)
+    except smcrypto.KeyFormatError as error:
+        problems.append(f"DATA_DIGEST_KEY 必须由环境变量提供，为 Base64 编码的不少于 32 字节的随机密钥（{error}）")
+    else:
+        if any(digest_key[: len(key)] == key for key in keys.values()):
+            problems.append("DATA_DIGEST_KEY 不能与数据加密密钥相同")
+    return problems
+
+
 def unsafe_production_settings() -> list[str]:
     """Every reason (Chinese) why these settings may not serve in production; empty when they may.
     Start-up in production refuses them all at once; ``yuexiu prod-check`` prints them."""
@@ -216,6 +298,7 @@ def unsafe_production_settings() -> list[str]:
         problems.append("生产模式不允许 DEBUG=1")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS 必须列出正式域名，不能为空或 *")
+    problems.extend(_data_key_problems())
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         problems.append("生产模式必须使用 PostgreSQL（DATABASE_URL=postgres://…）")
     # 《网络安全法》第二十一条: network logs kept at least six months; six months are at most 184 days

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 
 from tests.helpers import at
 from yuexiu.policies import services
@@ -78,6 +79,12 @@ def test_a_payment_is_registered_with_the_amount_on_the_voucher(client, library)
         account_holder="示范科技有限公司",
         bank_account="3602000109200123456",
     )
+    with connection.cursor() as cursor:  # the account is sealed with SM4 at rest (GB/T 39786-2021)
+        cursor.execute("SELECT bank_account FROM policies_candidate WHERE id = %s", [candidate.pk])
+        stored = cursor.fetchone()[0]
+    assert stored.startswith("sm4gcm:v") and "3602000109200123456" not in stored
+    candidate.refresh_from_db()
+    assert candidate.bank_account == "3602000109200123456"
     services.close_publicity(publicity_id=publicity.pk, user=officer, now=at("2026-03-09T09:00"))
     services.order_disbursement(candidate_id=candidate.pk, user=officer)
     client.force_login(officer)

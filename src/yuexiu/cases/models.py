@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from yuexiu.catalog.models import GuideVersion, ServiceBundle, ServiceItem
+from yuexiu.core.crypto import EncryptedCharField, EncryptedJSONField
 from yuexiu.core.models import Organisation
 from yuexiu.core.text_limits import TextLimit
 
@@ -69,7 +70,7 @@ class BundleCase(models.Model):
     )
     applicant_name = models.CharField("申请人", max_length=200)
     idempotency_key = models.CharField("提交标识", max_length=64)
-    form_data = models.JSONField("一表申请", default=dict)
+    form_data = EncryptedJSONField("一表申请", default=dict)  # may hold 身份证号 (父母身份号码): SM4
     promised_limit_days = models.PositiveIntegerField("整体承诺时限（工作日）", null=True, blank=True)
     submitted_at = models.DateTimeField("提交时间")
 
@@ -115,8 +116,8 @@ class Case(models.Model):
         related_name="cases",
     )
     applicant_name = models.CharField("申请人", max_length=TextLimit.TITLE)
-    applicant_id_number = models.CharField("证件号码", max_length=18, blank=True)
-    applicant_phone = models.CharField("联系电话", max_length=11, blank=True)
+    applicant_id_number = EncryptedCharField("证件号码", max_length=18, blank=True)  # SM4 (core.crypto)
+    applicant_phone = EncryptedCharField("联系电话", max_length=11, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="代录人员",
@@ -127,10 +128,11 @@ class Case(models.Model):
     )
     # The same person across accounts and channels (cases.services.applicant_identity): a second open
     # application for the same item needs the applicant's confirmation (``repeat_confirmed``).
-    applicant_identity = models.CharField("申请人身份标识", max_length=40, blank=True)
+    # "id:<HMAC-SM3 of the 身份证号>", "uscc:<统一社会信用代码>" or "user:<id>"; never the plain 身份证号
+    applicant_identity = models.CharField("申请人身份标识", max_length=80, blank=True)
     repeat_confirmed = models.BooleanField("已确认重复申请", default=False)
     idempotency_key = models.CharField("提交标识", max_length=64)
-    form_data = models.JSONField("申请表", default=dict)
+    form_data = EncryptedJSONField("申请表", default=dict)  # may hold 身份证号, phones, accounts: SM4
     status = models.CharField("状态", max_length=24, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
     version = models.PositiveIntegerField("版本", default=1)
     submitted_at = models.DateTimeField("提交时间")

@@ -52,7 +52,7 @@ from yuexiu.cases.models import (
 from yuexiu.catalog import selectors as catalog_selectors
 from yuexiu.catalog import services as catalog_services
 from yuexiu.catalog.models import ServiceBundle, ServiceItem
-from yuexiu.core import audit, files, identity, rules
+from yuexiu.core import audit, crypto, files, identity, rules
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, PermissionDeniedError
 from yuexiu.core.models import AccountType, Organisation, OutboxMessage, Role, User
@@ -223,12 +223,13 @@ def service_object_refusal(item: ServiceItem, user: User) -> str:
 
 def applicant_identity(*, applicant: User | None, id_number: str = "") -> str:
     """Who applies, as a key that is the same for every application of one person: the enterprise's
-    统一社会信用代码 for an enterprise account, else the 身份证号 (online or typed in at a window),
-    else the account. ``""`` for a window registration without an ID number (nobody to compare)."""
+    统一社会信用代码 for an enterprise account, else the keyed digest of the 身份证号 (online or typed in
+    at a window: ``crypto.digest``, so the key holds no plain personal number), else the account.
+    ``""`` for a window registration without an ID number (nobody to compare)."""
     if applicant is not None and applicant.account_type == AccountType.ENTERPRISE and applicant.enterprise_uscc:
         return f"uscc:{applicant.enterprise_uscc}"
     if id_number:
-        return f"id:{id_number}"
+        return f"id:{crypto.digest(id_number)}"
     if applicant is not None:
         return f"user:{applicant.pk}"
     return ""

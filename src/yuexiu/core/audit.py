@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from yuexiu.core import audit_chain
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import AuditEvent, AuditOutcome, SecurityEventThrottle, User
 
@@ -70,7 +71,8 @@ def record_event(
     ``action`` is a dotted event name (``auth.login_succeeded``, ``organisation.updated``);
     ``changes`` maps a field to ``[before, after]`` or holds the event's details (JSON-serialisable);
     ``actor_username`` names the account for events without a user object (a failed login).
-    Runs inside the caller's transaction, so the entry commits or rolls back with the change it records.
+    Runs inside the caller's transaction, so the entry commits or rolls back with the change it records;
+    once it has committed, the entry is linked into the SM3 hash chain (``audit_chain``).
     """
     actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     context = current_request_context()
@@ -79,7 +81,7 @@ def record_event(
     if actor is not None:
         roles = ",".join(sorted({assignment.role for assignment in actor.role_assignments.all()}))
         organisation = actor.organisation
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         occurred_at=timezone.now(),
         actor=actor,
         actor_username=(actor.username if actor is not None else actor_username)[:150],
@@ -96,6 +98,8 @@ def record_event(
         user_agent=context.user_agent if context else "",
         request_id=context.request_id if context else "",
     )
+    audit_chain.link_on_commit()
+    return event
 
 
 def model_changes(instance: models.Model, before: dict[str, Any], fields: list[str]) -> dict[str, list[Any]]:

@@ -6,10 +6,11 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
-from yuexiu.core import audit_actions, identity
+from yuexiu.core import audit_actions, crypto, identity
+from yuexiu.core.crypto import DigestField, EncryptedCharField
 
 
 class OrganisationKind(models.TextChoices):
@@ -79,10 +80,12 @@ class User(AbstractUser):
 
     account_type = models.CharField("账号类型", max_length=16, choices=AccountType.choices, default="citizen")
     full_name = models.CharField("姓名", max_length=50, blank=True)
-    id_number = models.CharField(
-        "身份证号", max_length=18, null=True, blank=True, unique=True, validators=[identity.validate_id_number]
+    # Sealed with SM4 (core.crypto); looked up and kept unique through the keyed digest.
+    id_number = EncryptedCharField(
+        "身份证号", max_length=18, null=True, blank=True, validators=[identity.validate_id_number]
     )
-    phone = models.CharField("手机号", max_length=11, blank=True, validators=[identity.validate_mobile])
+    id_number_digest = DigestField("身份证号摘要", source="id_number", unique=True)
+    phone = EncryptedCharField("手机号", max_length=11, blank=True, validators=[identity.validate_mobile])
     enterprise_uscc = models.CharField(
         "统一社会信用代码", max_length=18, blank=True, validators=[identity.validate_uscc]
     )
@@ -126,9 +129,11 @@ class User(AbstractUser):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.username_key = identity.username_key(self.username)
-        update_fields = kwargs.get("update_fields")
+        update_fields = crypto.with_digest_fields(self, kwargs.get("update_fields"))
         if update_fields is not None and "username" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "username_key"}
+            update_fields = {*update_fields, "username_key"}
+        if update_fields is not None:
+            kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -278,7 +283,10 @@ class AuditEvent(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise PermissionError("审计日志只能追加，不能修改")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]  # passes Django's own arguments through
+        with transaction.atomic():
+            super().save(*args, **kwargs)  # type: ignore[arg-type]  # passes Django's own arguments through
+            # queued for the hash chain (core.audit_chain links it once this transaction has committed)
+            AuditChainPending.objects.create(event_id=self.pk)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("审计日志只能由保存期满清理任务删除")
@@ -292,6 +300,86 @@ class AuditEvent(models.Model):
         """``window_officer,approver`` as ``窗口工作人员、审批人员``."""
         codes = [code for code in self.actor_roles.split(",") if code]
         return "、".join(Role(code).label if code in Role.values else code for code in codes)
+
+
+class AuditChainPending(models.Model):
+    """An audit entry written but not yet linked into the hash chain (``core.audit_chain``). Rows are
+    written with the entry, in its transaction, and removed by the linker once it has linked them."""
+
+    event = models.OneToOneField(
+        AuditEvent, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "待链接审计日志"
+        verbose_name_plural = "待链接审计日志"
+
+    def __str__(self) -> str:
+        return f"#{self.event_id}"
+
+
+class AuditChainLink(models.Model):
+    """One link of the audit log's hash chain (GB/T 39786-2021 8.3 c: integrity of audit records by
+    SM3): ``content_digest`` = SM3 of the entry's canonical content, ``chain_digest`` =
+    SM3(previous chain digest | seq | event id | content digest). Append-only: the database refuses
+    UPDATE; rows are removed only when the retention job folds them into a checkpoint."""
+
+    seq = models.BigIntegerField("序号", primary_key=True)
+    # no database constraint: a deleted entry must leave its link behind for `yuexiu audit verify` to find
+    event = models.OneToOneField(
+        AuditEvent,
+        verbose_name="审计日志",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="chain_link",
+    )
+    content_digest = models.CharField("内容摘要", max_length=64)
+    chain_digest = models.CharField("链摘要", max_length=64)
+    linked_at = models.DateTimeField("链接时间")
+
+    class Meta:
+        verbose_name = "审计日志哈希链"
+        verbose_name_plural = "审计日志哈希链"
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.chain_digest[:16]}"
+
+
+class AuditChainPurge(models.Model):
+    """A link whose entry the retention job removed (archived first): ``yuexiu audit verify`` accepts
+    the missing entry and still checks the link's place in the chain. Append-only."""
+
+    seq = models.BigIntegerField("序号", primary_key=True)
+    event_id = models.BigIntegerField("审计日志编号")
+    occurred_at = models.DateTimeField("日志时间")
+    purged_at = models.DateTimeField("清理时间")
+    archive = models.CharField("归档文件", max_length=200)
+
+    class Meta:
+        verbose_name = "审计日志清理记录"
+        verbose_name_plural = "审计日志清理记录"
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} → {self.archive}"
+
+
+class AuditChainCheckpoint(models.Model):
+    """Where the chain now begins: every link up to ``seq`` had its entry purged and was removed; the
+    chain continues from ``chain_digest``. Append-only."""
+
+    seq = models.BigIntegerField("序号", primary_key=True)
+    chain_digest = models.CharField("链摘要", max_length=64)
+    created_at = models.DateTimeField("记录时间")
+
+    class Meta:
+        verbose_name = "审计日志哈希链检查点"
+        verbose_name_plural = "审计日志哈希链检查点"
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.chain_digest[:16]}"
 
 
 class HolidayYearStatus(models.TextChoices):
@@ -367,7 +455,8 @@ class OutboxMessage(models.Model):
     recipient = models.ForeignKey(
         User, verbose_name="收件人", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
     )  # None: a person without an account (a window applicant reached by phone)
-    phone = models.CharField("手机号", max_length=11, blank=True)
+    phone = EncryptedCharField("手机号", max_length=11, blank=True)
+    phone_digest = DigestField("手机号摘要", source="phone", db_index=True)
     topic = models.CharField("类别", max_length=40)
     subject = models.CharField("标题", max_length=200)
     body = models.CharField("内容", max_length=500)
@@ -383,6 +472,10 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient or identity.mask_phone(self.phone)}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["update_fields"] = crypto.with_digest_fields(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
 
 class PasswordResetCode(models.Model):

@@ -11,6 +11,13 @@ PERIODIC_JOBS = [
         "func": "yuexiu.core.tasks.purge_expired_audit_events",
         "schedule_type": Schedule.DAILY,
     },
+    {
+        # entries whose after-commit linking failed or was interrupted (core.audit_chain)
+        "name": "审计日志哈希链链接",
+        "func": "yuexiu.core.audit_chain.link_pending_events",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
 ]
 
 

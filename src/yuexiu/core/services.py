@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yuexiu.core import audit, identity, throttle
+from yuexiu.core import audit, crypto, identity, throttle
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import (
     ADMINISTRATOR_ROLES,
@@ -235,7 +235,7 @@ def _register_citizen(*, username: str, password: str, full_name: str, id_number
             problems.add("id_number", error.messages[0])
     phone = _checked_phone(phone, problems)
     user = User(username=username, full_name=full_name, id_number=number, phone=phone, account_type=AccountType.CITIZEN)
-    existing = User.objects.filter(id_number=number).first() if number else None
+    existing = User.objects.filter(id_number_digest=crypto.digest(number)).first() if number else None
     if existing is not None:
         for message in password_problems(password, user):
             problems.add("password", message)

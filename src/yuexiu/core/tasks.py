@@ -12,8 +12,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from yuexiu.core import audit, rules
-from yuexiu.core.models import AuditEvent, User
+from yuexiu.core import audit, audit_chain, rules
+from yuexiu.core.models import AuditChainPurge, AuditEvent, User
 
 ARCHIVE_FIELDS = [
     "id",
@@ -32,6 +32,8 @@ ARCHIVE_FIELDS = [
     "user_agent",
     "request_id",
 ]
+# the entry's place in the hash chain, so that archived entries can be checked against it offline
+ARCHIVE_LINK_FIELDS = ["chain_link__seq", "chain_link__content_digest", "chain_link__chain_digest"]
 
 
 def retention_days() -> int:
@@ -42,24 +44,43 @@ def retention_days() -> int:
 
 
 def purge_expired_audit_events() -> int:
-    """Archive audit entries older than the retention period to var/audit-archive/ (gzip JSON lines),
-    then delete them. Returns the number removed. Idempotent: a second run finds nothing to do.
+    """Archive audit entries older than the retention period to var/audit-archive/ (gzip JSON lines,
+    each with its hash-chain link), then delete them. Returns the number removed. Idempotent: a second
+    run finds nothing to do.
 
     Runs daily. The archive is written before the rows are deleted, in one transaction, so an
-    interrupted run loses nothing.
+    interrupted run loses nothing. The hash chain stays verifiable: each removed entry's link is kept
+    with an ``AuditChainPurge`` record, and once every link up to some point has lost its entry, those
+    links are folded into an ``AuditChainCheckpoint`` from which ``yuexiu audit verify`` starts.
     """
     cutoff = timezone.now() - timedelta(days=retention_days())
-    expired = AuditEvent.objects.filter(occurred_at__lt=cutoff)
+    audit_chain.link_pending_events()  # an entry leaves only once it is in the chain
+    expired = AuditEvent.objects.filter(occurred_at__lt=cutoff, chain_link__isnull=False)
     if not expired.exists():
         return 0
     archive_dir = settings.VAR_DIR / "audit-archive"
     archive_dir.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
-        rows = list(expired.order_by("id").values(*ARCHIVE_FIELDS))
-        path = archive_dir / f"audit-before-{cutoff:%Y%m%d}-{timezone.now():%Y%m%d%H%M%S}.jsonl.gz"
+        audit_chain.lock_chain()
+        rows = list(expired.order_by("id").values(*ARCHIVE_FIELDS, *ARCHIVE_LINK_FIELDS))
+        now = timezone.now()
+        path = archive_dir / f"audit-before-{cutoff:%Y%m%d}-{now:%Y%m%d%H%M%S}.jsonl.gz"
         with gzip.open(path, "wt", encoding="utf-8") as handle:
             for row in rows:
                 handle.write(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False) + "\n")
+        AuditChainPurge.objects.bulk_create(
+            [
+                AuditChainPurge(
+                    seq=row["chain_link__seq"],
+                    event_id=row["id"],
+                    occurred_at=row["occurred_at"],
+                    purged_at=now,
+                    archive=path.name,
+                )
+                for row in rows
+            ],
+            batch_size=500,
+        )
         ids = [row["id"] for row in rows]
         with connection.cursor() as cursor:
             # The model refuses deletes so that no application path can remove entries; the
@@ -68,6 +89,7 @@ def purge_expired_audit_events() -> int:
                 chunk = ids[start : start + 500]
                 placeholders = ",".join(["%s"] * len(chunk))
                 cursor.execute(f"DELETE FROM core_auditevent WHERE id IN ({placeholders})", chunk)  # noqa: S608
+        audit_chain.fold_purged_links(now=now)
         audit.record_event(
             action="audit.retention_purged",
             changes={"removed": len(ids), "cutoff": cutoff.isoformat(), "archive": path.name},

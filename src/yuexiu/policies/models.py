@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from yuexiu.core.crypto import EncryptedCharField
 from yuexiu.core.models import Organisation
 
 
@@ -329,7 +330,7 @@ class Candidate(models.Model):
         related_name="+",
     )
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
-    bank_account = models.CharField("银行账号", max_length=32, blank=True)
+    bank_account = EncryptedCharField("银行账号", max_length=32, blank=True)  # SM4 (core.crypto)
     notified_at = models.DateTimeField("通知时间", null=True, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
@@ -365,7 +366,7 @@ class Objection(models.Model):
         Candidate, verbose_name="兑现候选", on_delete=models.PROTECT, related_name="objections"
     )
     objector_name = models.CharField("异议人（实名）", max_length=100)
-    objector_phone = models.CharField("联系电话", max_length=20)
+    objector_phone = EncryptedCharField("联系电话", max_length=20)
     reason = models.TextField("异议理由")
     received_at = models.DateTimeField("收到时间")
     received_by = models.ForeignKey(

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from yuexiu.core import crypto
 from yuexiu.core.models import OutboxMessage
 
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, phone: str, limit: int, **options: Any) -> None:
         messages = OutboxMessage.objects.order_by("-created_at", "-id")
         if phone:
-            messages = messages.filter(phone=phone)
+            messages = messages.filter(phone_digest=crypto.digest(phone.strip()))
         rows = list(messages[: max(1, min(limit, 100))])
         if not rows:
             self.stdout.write("发件箱中没有消息。")
