@@ -3,6 +3,7 @@ nginx, the documented environment)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import os
@@ -36,8 +37,12 @@ def prod_check() -> tuple[int, list[str]]:
 def production(monkeypatch, settings, tmp_path):
     """Settings and environment as an operator's production host has them; static files collected."""
     key = secrets.token_urlsafe(64)
+    data_keys = f"1:{base64.b64encode(secrets.token_bytes(16)).decode()}"
+    digest_key = base64.b64encode(secrets.token_bytes(32)).decode()
     for name, value in {
         "SECRET_KEY": key,
+        "DATA_ENCRYPTION_KEYS": data_keys,
+        "DATA_DIGEST_KEY": digest_key,
         "DEBUG": False,
         "ALLOWED_HOSTS": ["zwfw.example.gov.cn"],
         "DATABASE_URL": "postgres://yuexiu@10.0.0.10:5432/yuexiu",
@@ -47,6 +52,8 @@ def production(monkeypatch, settings, tmp_path):
         monkeypatch.setattr(platform_settings, name, value)
     monkeypatch.setenv("YUEXIU_MODE", "production")
     monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setenv("DATA_ENCRYPTION_KEYS", data_keys)
+    monkeypatch.setenv("DATA_DIGEST_KEY", digest_key)
     monkeypatch.setenv("DATABASE_URL", "postgres://yuexiu@10.0.0.10:5432/yuexiu")
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STORAGES = {
@@ -70,7 +77,7 @@ def test_prod_check_passes_every_check_in_a_production_environment(db, productio
         "✓ 静态文件",
         "生产环境检查通过",
     ]
-    assert lines[2] == "✓ 密钥与凭据：SECRET_KEY、DATABASE_URL 已由环境变量提供"
+    assert lines[2] == "✓ 密钥与凭据：SECRET_KEY、DATABASE_URL、DATA_ENCRYPTION_KEYS、DATA_DIGEST_KEY 已由环境变量提供"
     assert lines[4] == "✓ 数据库迁移：所有迁移均已执行"
     assert lines[5] == f"✓ 文件存储（办件材料）：本地目录 {settings.MEDIA_ROOT} 可写入、可读回"
     assert os.environ["SECRET_KEY"] not in "\n".join(lines)
@@ -132,7 +139,11 @@ def test_prod_check_reports_settings_that_refuse_to_load_as_failed_checks(tmp_pa
     assert done.stdout.splitlines() == [
         "✗ 配置安全：SECRET_KEY 必须由环境变量提供，长度不少于 50 个字符且不能使用内置示例密钥",
         "✗ 配置安全：生产模式不允许 DEBUG=1",
-        "生产环境检查未通过：配置安全有 2 项问题，平台拒绝启动",
+        "✗ 配置安全：DATA_ENCRYPTION_KEYS 必须由环境变量提供，格式为 版本号:Base64 编码的 16 字节 SM4 密钥，"
+        "多个以逗号分隔（未配置任何数据加密密钥）",
+        "✗ 配置安全：DATA_DIGEST_KEY 必须由环境变量提供，为 Base64 编码的不少于 32 字节的随机密钥"
+        "（摘要密钥应不少于 32 字节，实为 0 字节）",
+        "生产环境检查未通过：配置安全有 4 项问题，平台拒绝启动",
     ]
     assert "Traceback" not in done.stderr
 

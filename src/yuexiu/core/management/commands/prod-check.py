@@ -42,7 +42,7 @@ def check_settings() -> str:
 
 def required_secrets() -> list[str]:
     """Environment variables that must hold a secret in production (names only)."""
-    names = ["SECRET_KEY", "DATABASE_URL"]
+    names = ["SECRET_KEY", "DATABASE_URL", "DATA_ENCRYPTION_KEYS", "DATA_DIGEST_KEY"]
     if settings.STORAGE_BACKEND == "s3":
         names += ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"]
     return names
