@@ -45,7 +45,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
 FORMAT_VERSION = 1
@@ -154,6 +154,10 @@ def postgres_environment(database: dict[str, Any]) -> dict[str, str]:
 def _without_secret(text: str, database: dict[str, Any]) -> str:
     password = database.get("PASSWORD") or ""
     return text.replace(password, "******") if password else text
+
+
+def _unreachable(error: OperationalError) -> str:
+    return "无法连接数据库：" + _without_secret(str(error).strip(), connection.settings_dict)
 
 
 def _run_client(command: list[str], database: dict[str, Any], failure: str) -> None:
@@ -331,7 +335,10 @@ def create_backup(output: Path, progress: Progress = lambda _message: None) -> P
     partial = final.with_name(final.name + ".partial")
     partial.mkdir()
     try:
-        database_file, counts, migrations, server_version = _dump_database(partial, progress)
+        try:
+            database_file, counts, migrations, server_version = _dump_database(partial, progress)
+        except OperationalError as error:
+            raise BackupError(_unreachable(error)) from None
         sha, size = file_digest(partial / database_file)
         files = [{"path": database_file, "sha256": sha, "size": size}]
         progress(f"数据库已导出：{human_size(size)}，{len(counts)} 张表，共 {sum(counts.values())} 行。")
@@ -568,7 +575,10 @@ def restore_backup(folder: Path, progress: Progress = lambda _message: None) -> 
     fails; raises ``BackupError`` after restoring if the row counts differ from the manifest."""
     folder = Path(folder)
     progress(f"正在校验备份 {folder} ……")
-    manifest = check_restorable(folder)
+    try:
+        manifest = check_restorable(folder)
+    except OperationalError as error:
+        raise BackupError(_unreachable(error)) from None
     counted = sum(manifest.get("row_counts", {}).values())
     progress(
         f"校验通过：{len(manifest.get('files', []))} 个文件的 SHA-256 一致；备份时间 {manifest.get('created_at')}，"

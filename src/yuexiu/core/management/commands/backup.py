@@ -24,7 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        output = options["output"] or Path(settings.VAR_DIR) / "backups"
+        output = Path(options["output"] or Path(settings.VAR_DIR) / "backups")
         try:
             create_backup(output, progress=self.stdout.write)
         except BackupError as error:

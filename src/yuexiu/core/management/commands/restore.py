@@ -19,6 +19,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            restore_backup(options["folder"], progress=self.stdout.write)
+            restore_backup(Path(options["folder"]), progress=self.stdout.write)
         except BackupError as error:
             raise CommandError(error.message) from None
