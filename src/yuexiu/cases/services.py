@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -59,7 +60,7 @@ from yuexiu.core.models import AccountType, Organisation, OutboxMessage, Role, U
 from yuexiu.core.selectors import visible_organisation_ids, with_descendants
 from yuexiu.core.services import has_role
 from yuexiu.core.text_limits import TextLimit, check_lengths, check_lines, length_problem, length_problems
-from yuexiu.core.uploads import UploadTooLarge, read_upload, size_problem
+from yuexiu.core.uploads import UploadTooLarge, read_upload, size_problem, stored_files_removed_on_error
 from yuexiu.core.workdays import end_of_local_day, local_date
 
 CENTRE_CODE = "440104-ZSJ"
@@ -137,7 +138,15 @@ def stored_file_name(original_name: str, content_type: str) -> str:
     return f"{stem or '材料'}{_extension(content_type)}"
 
 
-def _store_attachments(case: Case, uploads: Sequence[Upload], actor: User | None, types: list[str]) -> None:
+def _store_attachments(
+    case: Case,
+    uploads: Sequence[Upload],
+    actor: User | None,
+    types: list[str],
+    saved: list[tuple[Storage, str]],
+) -> None:
+    """Store each upload and its row; each file stored is appended to ``saved`` (for
+    ``stored_files_removed_on_error``)."""
     now = timezone.now()
     for upload, content_type in zip(uploads, types, strict=True):
         digest = hashlib.sha256(upload.data).hexdigest()
@@ -153,6 +162,7 @@ def _store_attachments(case: Case, uploads: Sequence[Upload], actor: User | None
         )
         # Stored under a content-derived name; the Chinese original name is kept in the row.
         attachment.file.save(f"{digest[:32]}{_extension(content_type)}", ContentFile(upload.data), save=False)
+        saved.append((attachment.file.storage, attachment.file.name))
         attachment.save()
 
 
@@ -372,8 +382,11 @@ def submit_application(
         if existing is not None:
             return existing
         raise _repeat(list_open_applications(item=item, person=person)) from None
-    _store_attachments(case, uploads, applicant or registered_by, types)
-    _event(case, action="submitted", from_status="", actor=applicant or registered_by, note=f"{len(uploads)} 个文件")
+    with stored_files_removed_on_error() as saved:
+        _store_attachments(case, uploads, applicant or registered_by, types, saved)
+        _event(
+            case, action="submitted", from_status="", actor=applicant or registered_by, note=f"{len(uploads)} 个文件"
+        )
     return case
 
 
@@ -763,10 +776,11 @@ def submit_correction(
     _require_bundle_route(locked, via_bundle)
     if not uploads and not note.strip():
         raise DomainError("请上传补正材料或填写补正说明。", code="correction_empty")
-    _store_attachments(locked, uploads, actor, types)
-    locked.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
-    _move(locked, to=CaseStatus.ACCEPTED, actor=actor, action="corrected", note=note.strip())
-    refresh_deadlines(locked)
+    with stored_files_removed_on_error() as saved:
+        _store_attachments(locked, uploads, actor, types, saved)
+        locked.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+        _move(locked, to=CaseStatus.ACCEPTED, actor=actor, action="corrected", note=note.strip())
+        refresh_deadlines(locked)
     return locked
 
 
@@ -1329,29 +1343,30 @@ def submit_bundle_application(
         return BundleCase.objects.get(applicant=applicant, idempotency_key=idempotency_key)
     centre = Organisation.objects.get(code=CENTRE_CODE)
     stored: dict[int, str] = {}
-    for position, link in enumerate(links, start=1):
-        item = link.item
-        keys = [field["key"] for field in (link.form_fields or item.current_version.content.get("form_fields", []))]  # type: ignore[union-attr]
-        case = Case.objects.create(
-            number=_next_number(day),
-            bundle_case=bundle_case,
-            item=item,
-            guide_version=item.current_version,
-            organisation=item.organisation,
-            intake_organisation=centre,
-            channel=Channel.ONLINE,
-            applicant=applicant,
-            applicant_name=bundle_case.applicant_name,
-            applicant_id_number=applicant.id_number or "",
-            applicant_phone=applicant.phone,
-            idempotency_key=f"{idempotency_key}:{position}"[:64],
-            form_data={key: bundle_case.form_data.get(key, "") for key in keys},
-            submitted_at=now,
-        )
-        for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
-            if item.name in needed_by.get(upload.material_name, {item.name}):
-                _attach_shared(case, upload, content_type, applicant, stored, index)
-        _event(case, action="submitted", from_status="", actor=applicant, note=f"一件事 {bundle_case.number}")
+    with stored_files_removed_on_error() as saved:
+        for position, link in enumerate(links, start=1):
+            item = link.item
+            keys = [field["key"] for field in (link.form_fields or item.current_version.content.get("form_fields", []))]  # type: ignore[union-attr]
+            case = Case.objects.create(
+                number=_next_number(day),
+                bundle_case=bundle_case,
+                item=item,
+                guide_version=item.current_version,
+                organisation=item.organisation,
+                intake_organisation=centre,
+                channel=Channel.ONLINE,
+                applicant=applicant,
+                applicant_name=bundle_case.applicant_name,
+                applicant_id_number=applicant.id_number or "",
+                applicant_phone=applicant.phone,
+                idempotency_key=f"{idempotency_key}:{position}"[:64],
+                form_data={key: bundle_case.form_data.get(key, "") for key in keys},
+                submitted_at=now,
+            )
+            for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
+                if item.name in needed_by.get(upload.material_name, {item.name}):
+                    _attach_shared(case, upload, content_type, applicant, stored, index, saved)
+            _event(case, action="submitted", from_status="", actor=applicant, note=f"一件事 {bundle_case.number}")
     audit.record_event(
         action="bundle_case.submitted", actor=applicant, target=bundle_case, changes={"sub_cases": len(links)}
     )
@@ -1359,7 +1374,13 @@ def submit_bundle_application(
 
 
 def _attach_shared(
-    case: Case, upload: Upload, content_type: str, actor: User, stored: dict[int, str], index: int
+    case: Case,
+    upload: Upload,
+    content_type: str,
+    actor: User,
+    stored: dict[int, str],
+    index: int,
+    saved: list[tuple[Storage, str]],
 ) -> None:
     """Attach an upload to a sub-case; the file is written once and shared by the sub-cases that need it."""
     attachment = Attachment(
@@ -1379,6 +1400,7 @@ def _attach_shared(
             f"{attachment.sha256[:32]}{_extension(content_type)}", ContentFile(upload.data), save=False
         )
         stored[index] = attachment.file.name
+        saved.append((attachment.file.storage, attachment.file.name))
     attachment.save()
 
 
@@ -1426,10 +1448,11 @@ def answer_bundle_correction(
         raise Conflict("该一件事无需补正。", code="invalid_transition")
     types = _checked_uploads(uploads)
     stored: dict[int, str] = {}
-    for case in waiting:
-        for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
-            _attach_shared(case, upload, content_type, actor, stored, index)
-        submit_correction(case=case, actor=actor, note=note or "已补正", via_bundle=bundle_case)
+    with stored_files_removed_on_error() as saved:
+        for case in waiting:
+            for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
+                _attach_shared(case, upload, content_type, actor, stored, index, saved)
+            submit_correction(case=case, actor=actor, note=note or "已补正", via_bundle=bundle_case)
     return bundle_case
 
 

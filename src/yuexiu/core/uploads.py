@@ -13,15 +13,20 @@ bounded while they arrive.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
 from yuexiu.core.errors import DomainError
 
 MEGABYTE = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 class UploadTooLarge(DomainError):
@@ -74,3 +79,23 @@ class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
         uploaded = super().file_complete(file_size)
         uploaded.truncated = self.truncated  # type: ignore[attr-defined]  # read by read_upload
         return uploaded
+
+
+@contextmanager
+def stored_files_removed_on_error() -> Iterator[list[tuple[Storage, str]]]:
+    """For writes that store files and rows together: ``(storage, name)`` appended to the yielded list
+    after each file is saved are deleted again if the block raises (the database went away or the
+    storage refused the next file), so a refused submission leaves no file without its row.
+
+    A failure of the COMMIT itself happens after the block and keeps the files: the database may have
+    committed before the connection dropped, and a case without its files is worse than a stray file."""
+    saved: list[tuple[Storage, str]] = []
+    try:
+        yield saved
+    except BaseException:
+        for storage, name in saved:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("could not remove %s after a failed write", name)
+        raise
