@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import get_token
@@ -257,25 +258,38 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware:
-    """While the database cannot be reached (connection refused or cut: ``OperationalError``,
-    ``InterfaceError``), every page and API request is answered with a clear Chinese 503 instead of a
-    500, whichever layer met the error; Django reconnects on the next request once it is back
-    (``close_old_connections`` at each request, ``CONN_HEALTH_CHECKS`` for persistent connections).
+    """While the database cannot be reached (connection refused or cut, SQLite locked or read-only:
+    ``OperationalError``, ``InterfaceError``), every page and API request is answered with a clear
+    Chinese 503 instead of a 500 or 400, whichever layer met the error, also when a layer turned it
+    into another error (Django's session middleware answers 400 when it cannot save the session).
+    Django reconnects on the next request once the database is back (``close_old_connections`` at
+    each request, ``CONN_HEALTH_CHECKS`` for persistent connections).
     First in ``MIDDLEWARE`` so that it sees errors of every other middleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            response = self.get_response(request)
-        except DATABASE_ERRORS:  # raised while another layer was already answering an error
-            return database_unavailable_response(request)
-        if getattr(request, _UNAVAILABLE, False):
+        def record(execute: Callable[..., object], sql: str, params: object, many: bool, context: object) -> object:
+            try:
+                return execute(sql, params, many, context)
+            except DATABASE_ERRORS:
+                setattr(request, _UNAVAILABLE, True)
+                raise
+
+        with ExitStack() as stack:
+            for database in connections.all():
+                stack.enter_context(database.execute_wrapper(record))
+            try:
+                response = self.get_response(request)
+            except DATABASE_ERRORS:  # raised while another layer was already answering an error
+                return database_unavailable_response(request)
+        if getattr(request, _UNAVAILABLE, False) and response.status_code >= 400:
             return database_unavailable_response(request)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DATABASE_ERRORS):
+            setattr(request, _UNAVAILABLE, True)
             return database_unavailable_response(request)
         return None
