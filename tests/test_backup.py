@@ -219,6 +219,7 @@ def test_a_restored_backup_holds_the_same_cases_ratings_payments_audit_trail_and
     source = connection.settings_dict["NAME"]
     folder, printed = _backup(tmp_path)
     assert folder.name.startswith("yuexiu-backup-20261202T02")  # the frozen clock (ticking), in UTC
+    assert folder.stat().st_mode & 0o777 == 0o700  # personal data: the operator's only
     assert "正在复制上传文件" in printed and f"备份完成：{folder}" in printed
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

@@ -333,7 +333,7 @@ def create_backup(output: Path, progress: Progress = lambda _message: None) -> P
         number += 1
         final = output / f"{name}-{number}"
     partial = final.with_name(final.name + ".partial")
-    partial.mkdir()
+    partial.mkdir(mode=0o700)  # personal data: readable by the operator only
     try:
         try:
             database_file, counts, migrations, server_version = _dump_database(partial, progress)
