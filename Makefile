@@ -27,6 +27,7 @@ test-sqlite:
 test-postgres:
 	@echo "== 测试：PostgreSQL ($(PG_URL)) =="
 	@$(BIN)/python scripts/check_postgres.py "$(PG_URL)"
+	@bash scripts/ensure-postgres-client.sh
 	DATABASE_URL=$(PG_URL) YUEXIU_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -q
 
 # Every date works: setup, serving and the browser journeys with the clock moved to the last week of

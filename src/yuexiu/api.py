@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -23,6 +24,7 @@ from yuexiu.core.errors import (
     unreadable_request_message,
     validation_reason,
 )
+from yuexiu.core.middleware import database_unavailable_response
 from yuexiu.core.workdays import CalendarError, CalendarYearMissing
 from yuexiu.policies.api import router as policies_router
 
@@ -42,6 +44,13 @@ api.add_router("/", policies_router)
 
 def error_response(request: HttpRequest, status: int, code: str, message: str, details: object = None) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, "details": details or {}}, status=status)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    """The database cannot be reached: 503 with ``Retry-After`` (core.middleware), not a 500."""
+    return database_unavailable_response(request)
 
 
 @api.exception_handler(DomainError)

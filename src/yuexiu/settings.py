@@ -347,6 +347,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "yuexiu.core.observability.ObservabilityMiddleware",  # request id, metrics, log line; /healthz /readyz /metrics
+    "yuexiu.core.middleware.DatabaseUnavailableMiddleware",  # next: sees every other layer's errors
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -137,7 +137,14 @@ def stored_file_name(original_name: str, content_type: str) -> str:
     return f"{stem or '材料'}{_extension(content_type)}"
 
 
-def _store_attachments(case: Case, uploads: Sequence[Upload], actor: User | None, types: list[str]) -> None:
+def _store_attachments(
+    case: Case,
+    uploads: Sequence[Upload],
+    actor: User | None,
+    types: list[str],
+) -> None:
+    """Store each upload and its row, inside ``files.discarding_on_failure`` (a file whose row is not
+    saved is deleted again)."""
     now = timezone.now()
     for upload, content_type in zip(uploads, types, strict=True):
         digest = hashlib.sha256(upload.data).hexdigest()
@@ -266,7 +273,6 @@ def _repeat(open_cases: Sequence[Case]) -> RepeatApplication:
     )
 
 
-@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def submit_application(
     *,
@@ -377,8 +383,11 @@ def submit_application(
         if existing is not None:
             return existing
         raise _repeat(list_open_applications(item=item, person=person)) from None
-    _store_attachments(case, uploads, applicant or registered_by, types)
-    _event(case, action="submitted", from_status="", actor=applicant or registered_by, note=f"{len(uploads)} 个文件")
+    with files.discarding_on_failure():  # no stored file without its row
+        _store_attachments(case, uploads, applicant or registered_by, types)
+        _event(
+            case, action="submitted", from_status="", actor=applicant or registered_by, note=f"{len(uploads)} 个文件"
+        )
     return case
 
 
@@ -744,7 +753,6 @@ def _in_guide(entry: str, materials: Sequence[dict[str, Any]]) -> bool:
     return False
 
 
-@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def submit_correction(
     *,
@@ -769,10 +777,11 @@ def submit_correction(
     _require_bundle_route(locked, via_bundle)
     if not uploads and not note.strip():
         raise DomainError("请上传补正材料或填写补正说明。", code="correction_empty")
-    _store_attachments(locked, uploads, actor, types)
-    locked.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
-    _move(locked, to=CaseStatus.ACCEPTED, actor=actor, action="corrected", note=note.strip())
-    refresh_deadlines(locked)
+    with files.discarding_on_failure():  # no stored file without its row
+        _store_attachments(locked, uploads, actor, types)
+        locked.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+        _move(locked, to=CaseStatus.ACCEPTED, actor=actor, action="corrected", note=note.strip())
+        refresh_deadlines(locked)
     return locked
 
 
@@ -1280,7 +1289,6 @@ def _tell_applicant(case: Case, *, topic: str, key: str, subject: str, body: str
 # ---- 一件事: one application, a sub-case per item ------------------------------------------------
 
 
-@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def submit_bundle_application(
     *,
@@ -1336,29 +1344,30 @@ def submit_bundle_application(
         return BundleCase.objects.get(applicant=applicant, idempotency_key=idempotency_key)
     centre = Organisation.objects.get(code=CENTRE_CODE)
     stored: dict[int, str] = {}
-    for position, link in enumerate(links, start=1):
-        item = link.item
-        keys = [field["key"] for field in (link.form_fields or item.current_version.content.get("form_fields", []))]  # type: ignore[union-attr]
-        case = Case.objects.create(
-            number=_next_number(day),
-            bundle_case=bundle_case,
-            item=item,
-            guide_version=item.current_version,
-            organisation=item.organisation,
-            intake_organisation=centre,
-            channel=Channel.ONLINE,
-            applicant=applicant,
-            applicant_name=bundle_case.applicant_name,
-            applicant_id_number=applicant.id_number or "",
-            applicant_phone=applicant.phone,
-            idempotency_key=f"{idempotency_key}:{position}"[:64],
-            form_data={key: bundle_case.form_data.get(key, "") for key in keys},
-            submitted_at=now,
-        )
-        for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
-            if item.name in needed_by.get(upload.material_name, {item.name}):
-                _attach_shared(case, upload, content_type, applicant, stored, index)
-        _event(case, action="submitted", from_status="", actor=applicant, note=f"一件事 {bundle_case.number}")
+    with files.discarding_on_failure():  # no stored file without its row
+        for position, link in enumerate(links, start=1):
+            item = link.item
+            keys = [field["key"] for field in (link.form_fields or item.current_version.content.get("form_fields", []))]  # type: ignore[union-attr]
+            case = Case.objects.create(
+                number=_next_number(day),
+                bundle_case=bundle_case,
+                item=item,
+                guide_version=item.current_version,
+                organisation=item.organisation,
+                intake_organisation=centre,
+                channel=Channel.ONLINE,
+                applicant=applicant,
+                applicant_name=bundle_case.applicant_name,
+                applicant_id_number=applicant.id_number or "",
+                applicant_phone=applicant.phone,
+                idempotency_key=f"{idempotency_key}:{position}"[:64],
+                form_data={key: bundle_case.form_data.get(key, "") for key in keys},
+                submitted_at=now,
+            )
+            for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
+                if item.name in needed_by.get(upload.material_name, {item.name}):
+                    _attach_shared(case, upload, content_type, applicant, stored, index)
+            _event(case, action="submitted", from_status="", actor=applicant, note=f"一件事 {bundle_case.number}")
     audit.record_event(
         action="bundle_case.submitted", actor=applicant, target=bundle_case, changes={"sub_cases": len(links)}
     )
@@ -1366,7 +1375,12 @@ def submit_bundle_application(
 
 
 def _attach_shared(
-    case: Case, upload: Upload, content_type: str, actor: User, stored: dict[int, str], index: int
+    case: Case,
+    upload: Upload,
+    content_type: str,
+    actor: User,
+    stored: dict[int, str],
+    index: int,
 ) -> None:
     """Attach an upload to a sub-case; the file is written once and shared by the sub-cases that need it."""
     attachment = Attachment(
@@ -1422,7 +1436,6 @@ def request_bundle_correction(*, bundle_case: BundleCase, actor: User, missing: 
     return bundle_case
 
 
-@files.discard_on_failure  # no stored file without its row, whatever fails
 @transaction.atomic
 def answer_bundle_correction(
     *, bundle_case: BundleCase, actor: User, uploads: Sequence[Upload] = (), note: str = ""
@@ -1433,10 +1446,11 @@ def answer_bundle_correction(
         raise Conflict("该一件事无需补正。", code="invalid_transition")
     types = _checked_uploads(uploads)
     stored: dict[int, str] = {}
-    for case in waiting:
-        for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
-            _attach_shared(case, upload, content_type, actor, stored, index)
-        submit_correction(case=case, actor=actor, note=note or "已补正", via_bundle=bundle_case)
+    with files.discarding_on_failure():  # no stored file without its row
+        for case in waiting:
+            for index, (upload, content_type) in enumerate(zip(uploads, types, strict=True)):
+                _attach_shared(case, upload, content_type, actor, stored, index)
+            submit_correction(case=case, actor=actor, note=note or "已补正", via_bundle=bundle_case)
     return bundle_case
 
 

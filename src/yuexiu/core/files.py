@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import contextvars
 import errno
-import functools
 import logging
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
@@ -92,7 +91,10 @@ _written: contextvars.ContextVar[list[tuple[Storage, str]] | None] = contextvars
 
 @contextmanager
 def discarding_on_failure() -> Iterator[None]:
-    """Delete every file written through this module inside the block if the block raises."""
+    """Delete every file written through this module inside the block if the block raises. Put it
+    inside the ``transaction.atomic`` block that saves the files' rows: a failure of the COMMIT itself
+    keeps the files, since the database may have committed before the connection dropped, and a
+    case without its files is worse than a stray file."""
     written: list[tuple[Storage, str]] = []
     token = _written.set(written)
     try:
@@ -106,22 +108,6 @@ def discarding_on_failure() -> Iterator[None]:
         outer = _written.get()
         if outer is not None:
             outer.extend(written)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def discard_on_failure(function: Callable[P, R]) -> Callable[P, R]:
-    """Decorator form of ``discarding_on_failure``; put it outside ``transaction.atomic`` so that a
-    failed commit also removes the files."""
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with discarding_on_failure():
-            return function(*args, **kwargs)
-
-    return wrapper
 
 
 def delete_quietly(storage: Storage, name: str) -> None:

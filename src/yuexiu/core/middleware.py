@@ -1,13 +1,22 @@
-"""Request-wide middleware: refusing control characters, audit context, two-factor enforcement for staff."""
+"""Request-wide middleware: refusing control characters, audit context, two-factor enforcement for staff,
+a Chinese 503 while the database is away."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
@@ -176,3 +185,111 @@ class MethodNotAllowedMiddleware:
         )
         friendly["Allow"] = response["Allow"]
         return friendly
+
+
+# ---- the database away ---------------------------------------------------------------------------
+# Minimal version written with the outage tests (branch prod-backup); the job-worker work of issue 14
+# (branch prod-jobs) owns this middleware under the same name: keep whichever covers more, these
+# tests (tests/test_database_outage.py) must pass with it.
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_UNAVAILABLE_MESSAGE = "系统暂时无法连接数据库，请稍后再试。"
+DATABASE_UNAVAILABLE_FORM_NOTE = (
+    "您刚才提交的内容没有保存，也没有丢失：数据库恢复后点击“重新提交”，表单会带着您填写的内容重新打开；"
+    "上传的文件需要重新选择。"
+)
+RETRY_AFTER_SECONDS = 30
+_UNAVAILABLE = "_yuexiu_database_unavailable"
+# Form values never written back into a page.
+_NOT_ECHOED = ("password", "csrfmiddlewaretoken")
+
+
+def _mark_database_unavailable(sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+    """``got_request_exception`` receiver: a database error anywhere in the request (a middleware
+    saving the session, a template) marks the request, whose 500 answer then becomes a 503."""
+    if request is not None and isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        setattr(request, _UNAVAILABLE, True)
+
+
+got_request_exception.connect(_mark_database_unavailable, dispatch_uid="yuexiu-database-unavailable")
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After``, rendered without touching the database: under /api/ the API's error
+    shape (code ``database_unavailable``), elsewhere a page that, for a form sent by POST, offers to
+    send the typed values again (never passwords or files) once the database is back."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"code": "database_unavailable", "message": DATABASE_UNAVAILABLE_MESSAGE, "details": {}},
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        fields: list[tuple[str, str]] = []
+        files: list[str] = []
+        if request.method == "POST":
+            try:
+                fields = [
+                    (key, value)
+                    for key, values in request.POST.lists()
+                    if not any(word in key.lower() for word in _NOT_ECHOED)
+                    for value in values
+                ]
+                files = [upload.name for uploads in request.FILES.lists() for upload in uploads[1]]
+            except (MultiPartParserError, SuspiciousOperation, UnicodeDecodeError):
+                fields, files = [], []  # an unreadable body: the page offers no resend
+        response = HttpResponse(
+            render_to_string(
+                "core/database_unavailable.html",
+                {
+                    "message": DATABASE_UNAVAILABLE_MESSAGE,
+                    "note": DATABASE_UNAVAILABLE_FORM_NOTE if request.method == "POST" else "",
+                    "action": request.get_full_path(),
+                    "fields": fields,
+                    "files": files,
+                    "csrf_token": get_token(request) if request.method == "POST" else "",
+                },
+            ),
+            status=503,
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database cannot be reached (connection refused or cut, SQLite locked or read-only:
+    ``OperationalError``, ``InterfaceError``), every page and API request is answered with a clear
+    Chinese 503 instead of a 500 or 400, whichever layer met the error, also when a layer turned it
+    into another error (Django's session middleware answers 400 when it cannot save the session).
+    Django reconnects on the next request once the database is back (``close_old_connections`` at
+    each request, ``CONN_HEALTH_CHECKS`` for persistent connections).
+    First in ``MIDDLEWARE`` so that it sees errors of every other middleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        def record(execute: Callable[..., object], sql: str, params: object, many: bool, context: object) -> object:
+            try:
+                return execute(sql, params, many, context)
+            except DATABASE_ERRORS:
+                setattr(request, _UNAVAILABLE, True)
+                raise
+
+        with ExitStack() as stack:
+            for database in connections.all():
+                stack.enter_context(database.execute_wrapper(record))
+            try:
+                response = self.get_response(request)
+            except DATABASE_ERRORS:  # raised while another layer was already answering an error
+                return database_unavailable_response(request)
+        if getattr(request, _UNAVAILABLE, False) and response.status_code >= 400:
+            return database_unavailable_response(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_ERRORS):
+            setattr(request, _UNAVAILABLE, True)
+            return database_unavailable_response(request)
+        return None

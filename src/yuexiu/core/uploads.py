@@ -13,6 +13,7 @@ bounded while they arrive.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from yuexiu.core.errors import DomainError
 
 MEGABYTE = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 class UploadTooLarge(DomainError):
