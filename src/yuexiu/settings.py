@@ -474,7 +474,7 @@ STORAGES: dict[str, dict[str, Any]] = {
     # MEDIA_ROOT, read when the storage is first used (tests move it per test)
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # the matching runs' folders (var/policy-runs/<run>/) are the snapshots' local home: nothing is copied
-    "snapshots": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR}},
+    "snapshots": {"BACKEND": "yuexiu.core.files.VarFolderStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

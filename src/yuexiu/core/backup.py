@@ -44,7 +44,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.files.storage import Storage, storages
 from django.db import OperationalError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
@@ -81,11 +81,10 @@ class FileSource:
 
 
 def file_sources() -> list[FileSource]:
-    """The files a backup holds: the default storage (media; S3 when configured so) and the
-    platform's data folders under ``YUEXIU_VAR_DIR`` (a storage named ``snapshots`` replaces the var
-    directory when settings.STORAGES defines one)."""
-    configured = getattr(settings, "STORAGES", {})
-    var_storage = storages["snapshots"] if "snapshots" in configured else FileSystemStorage(location=settings.VAR_DIR)
+    """The files a backup holds: the default storage (media) and the snapshots storage's folders
+    (Parquet snapshots and archived audit entries): folders under ``YUEXIU_VAR_DIR`` in embedded mode,
+    object storage when ``STORAGE_BACKEND=s3``."""
+    var_storage = storages["snapshots"]
     return [
         FileSource("media", "上传文件", storages["default"], ("",)),
         FileSource("var", "数据快照与审计归档", var_storage, VAR_FOLDERS),

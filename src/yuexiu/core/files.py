@@ -26,9 +26,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from django.core.files.base import File
+from django.conf import settings
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db.models.fields.files import FieldFile
+from django.utils.functional import cached_property
 
 from yuexiu.core.errors import DomainError
 
@@ -145,6 +147,35 @@ def save_field_file(field_file: FieldFile, file_name: str, content: File) -> str
     setattr(field_file.instance, field_file.field.attname, stored)
     field_file._committed = True
     return stored
+
+
+class VarFolderStorage(FileSystemStorage):
+    """The snapshots storage of the embedded mode: files under ``settings.VAR_DIR`` (read when first
+    used and again whenever the setting changes, as Django's own storage follows ``MEDIA_ROOT``), so
+    that a matching run's folder var/policy-runs/<run>/ is its snapshot's home and nothing is copied."""
+
+    @cached_property
+    def base_location(self) -> str:
+        return self._value_or_setting(self._location, settings.VAR_DIR)
+
+    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
+        super()._clear_cached_properties(setting, **kwargs)
+        if setting == "VAR_DIR":
+            for name in ("base_location", "location"):
+                self.__dict__.pop(name, None)
+
+
+def save_snapshot_file(name: str, content: bytes) -> str:
+    """Store ``content`` under ``name`` (e.g. ``audit-archive/….jsonl.gz``) in the snapshots storage,
+    shared by every machine, and return the stored name. Raises ``StorageFailure`` (Chinese) when the
+    storage refuses the write; a partly written file is removed first."""
+    storage = snapshot_storage()
+    try:
+        return storage.save(name, ContentFile(content))
+    except storage_errors() as error:
+        logger.error("storage refused %s: %s", name, error)
+        delete_quietly(storage, name)
+        raise failure_from(error) from error
 
 
 def snapshot_storage() -> Storage:

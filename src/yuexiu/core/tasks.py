@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import timedelta
+from pathlib import PurePosixPath
 
 from django.apps import apps
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from yuexiu.core import audit, audit_chain, rules
+from yuexiu.core import audit, audit_chain, files, rules
 from yuexiu.core.models import AuditChainPurge, AuditEvent, User
 
 ARCHIVE_FIELDS = [
@@ -44,7 +45,8 @@ def retention_days() -> int:
 
 
 def purge_expired_audit_events() -> int:
-    """Archive audit entries older than the retention period to var/audit-archive/ (gzip JSON lines,
+    """Archive audit entries older than the retention period to ``audit-archive/`` in the snapshots
+    storage (var/audit-archive/ in embedded mode, object storage in production; gzip JSON lines,
     each with its hash-chain link), then delete them. Returns the number removed. Idempotent: a second
     run finds nothing to do.
 
@@ -58,16 +60,16 @@ def purge_expired_audit_events() -> int:
     expired = AuditEvent.objects.filter(occurred_at__lt=cutoff, chain_link__isnull=False)
     if not expired.exists():
         return 0
-    archive_dir = settings.VAR_DIR / "audit-archive"
-    archive_dir.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
         audit_chain.lock_chain()
         rows = list(expired.order_by("id").values(*ARCHIVE_FIELDS, *ARCHIVE_LINK_FIELDS))
         now = timezone.now()
-        path = archive_dir / f"audit-before-{cutoff:%Y%m%d}-{now:%Y%m%d%H%M%S}.jsonl.gz"
-        with gzip.open(path, "wt", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False) + "\n")
+        lines = "".join(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False) + "\n" for row in rows)
+        name = f"audit-before-{cutoff:%Y%m%d}-{now:%Y%m%d%H%M%S}.jsonl.gz"
+        # Written (shared by every machine) before a row is deleted; a refused write raises and the
+        # transaction deletes nothing.
+        stored = files.save_snapshot_file(f"audit-archive/{name}", gzip.compress(lines.encode("utf-8")))
+        path = PurePosixPath(stored)
         AuditChainPurge.objects.bulk_create(
             [
                 AuditChainPurge(
