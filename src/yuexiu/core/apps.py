@@ -10,3 +10,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from yuexiu.core import signals  # noqa: F401  # connects the security-event receivers
+        from yuexiu.core.models import Organisation
+        from yuexiu.core.public_cache import watch_public_models
+
+        watch_public_models(Organisation)  # the portal's organisation pages and every item's 实施主体
