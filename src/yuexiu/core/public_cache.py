@@ -87,6 +87,7 @@ class RevisionListener:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._token: str | None = None
+        self._thread: threading.Thread | None = None
 
     def token(self) -> str | None:
         if self._pid != os.getpid():
@@ -99,7 +100,15 @@ class RevisionListener:
                 return
             self._pid = os.getpid()
             self._token = None
-            threading.Thread(target=self._run, args=(self._pid,), name="public-revision", daemon=True).start()
+            self._thread = threading.Thread(target=self._run, args=(self._pid,), name="public-revision", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop listening and close the connection (within ``HEARTBEAT_SECONDS``); for tests and
+        orderly shutdowns: a process that exits needs no call."""
+        thread, self._pid = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
 
     def _run(self, pid: int) -> None:
         import psycopg
