@@ -85,6 +85,7 @@ def bench_environment(database: str, var_dir: Path, conn_max_age: int, cache_url
             "DB_CONN_MAX_AGE": str(conn_max_age),
             "CACHE_URL": cache_url,
             "BENCH_BARE_VIEW": "1",
+            "YUEXIU_PROJECT_DIR": str(ROOT),  # front-end assets under var/vendor, whichever src/ is served
             "LOG_LEVEL": "ERROR",
         }
     )
@@ -215,6 +216,11 @@ def main() -> None:
     parser.add_argument(
         "--cache-url", default="locmem://", help="CACHE_URL of the web workers (dummy:// = no cache: the state before)"
     )
+    parser.add_argument(
+        "--source",
+        help="another checkout's src/ to serve (PYTHONPATH), e.g. an older commit for a before/after table; "
+        "it must route /bench/bare/",
+    )
     parser.add_argument("--port", type=int, default=18300)
     parser.add_argument("--database", default="yuexiu_load_bench")
     parser.add_argument("--keep-database", action="store_true", help="reuse the database if it exists")
@@ -223,6 +229,8 @@ def main() -> None:
     wrk = ensure_wrk()
     var_dir = Path(tempfile.mkdtemp(prefix="yuexiu-load-bench-"))
     env = bench_environment(arguments.database, var_dir, arguments.conn_max_age, arguments.cache_url)
+    if arguments.source:
+        env["PYTHONPATH"] = str(Path(arguments.source).resolve())
     create_database(arguments.database, env, arguments.keep_database)
     cookie = applicant_session(env, "citizen_demo")
     slug = sample_item_slug(env)
