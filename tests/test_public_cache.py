@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -315,3 +316,24 @@ def test_a_listening_process_learns_each_committed_change_without_asking(setting
     finally:
         listener.stop()
     assert not listener._thread.is_alive()
+
+
+def test_a_cached_page_is_made_again_on_the_next_day_when_dated_rules_may_change(client, catalogue):
+    import time_machine
+    from django.utils import timezone
+
+    assert count_queries(client, "/services/")[0] == 8
+    client.cookies.clear()
+    assert count_queries(client, "/services/")[0] == 1
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        client.cookies.clear()
+        assert count_queries(client, "/services/")[0] == 8
+
+
+def test_a_changed_rule_gives_a_new_revision(reference_data):
+    from yuexiu.core.models import RuleParameter
+
+    before = public_cache.current_public_revision()
+    rule = RuleParameter.objects.first()
+    rule.save()
+    assert public_cache.current_public_revision() != before

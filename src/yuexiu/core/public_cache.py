@@ -36,6 +36,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 
 from yuexiu.core.context_processors import is_elder_mode
 
@@ -194,7 +195,7 @@ def anonymous_visit(request: HttpRequest) -> bool:
 
 def cache_public_page(view: View) -> View:
     """Serve ``view``'s page from the cache to anonymous visitors (``anonymous_visit``), keyed on the
-    public revision, the full path, elder mode and htmx, with the visitor's own CSRF token."""
+    public revision, the full path, elder mode, htmx and the day, with the visitor's own CSRF token."""
     return _cached_page(view, revision=current_public_revision, timeout=lambda: settings.PUBLIC_PAGE_CACHE_SECONDS)
 
 
@@ -215,7 +216,15 @@ def _cached_page(view: View, *, revision: Callable[[], str], timeout: Callable[[
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not anonymous_visit(request):
             return view(request, *args, **kwargs)
-        variant = f"{request.get_full_path()}|{is_elder_mode(request)}|{bool(request.headers.get('HX-Request'))}"
+        # the day too: a dated rule (a bundle's promised flow) takes effect at midnight, Beijing time
+        variant = "|".join(
+            [
+                request.get_full_path(),
+                str(is_elder_mode(request)),
+                str(bool(request.headers.get("HX-Request"))),
+                timezone.localdate().isoformat(),
+            ]
+        )
         key = _key(name, revision(), variant)
         stored = cache.get(key)
         if stored is not None:
