@@ -51,24 +51,24 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 logger = logging.getLogger(__name__)
 
 
-def current_public_revision() -> str:
-    """The token of the public content's current revision; ``"initial"`` before the first change.
+def current_public_revision(name: str = PUBLIC) -> str:
+    """The token of the current revision ``name`` (``"public"``: the catalogue and organisations;
+    ``"ratings"``: what the ratings statistics count); ``"initial"`` before the first change.
 
     One primary-key query, or none in a process that listens for the revision's changes
     (``PUBLIC_REVISION_LISTEN`` on PostgreSQL, see ``RevisionListener``) while its listener is
     connected and the caller is not inside a transaction (which must see its own change)."""
     if settings.PUBLIC_REVISION_LISTEN and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        token = LISTENER.token()
-        if token is not None:
-            return token
-    return _read_revision()
+        tokens = LISTENER.tokens()
+        if tokens is not None:
+            return tokens.get(name, INITIAL_TOKEN)
+    return _read_revision(name)
 
 
-def _read_revision(using: Any = None) -> str:
+def _read_revision(name: str) -> str:
     from yuexiu.core.models import PublicRevision
 
-    manager = PublicRevision.objects if using is None else PublicRevision.objects.using(using)
-    token = manager.filter(pk=PUBLIC).values_list("token", flat=True).first()
+    token = PublicRevision.objects.filter(pk=name).values_list("token", flat=True).first()
     return token or INITIAL_TOKEN
 
 
@@ -78,7 +78,7 @@ class RevisionListener:
     notified (a change's ``NOTIFY`` is delivered when its transaction commits), and every
     ``HEARTBEAT_SECONDS`` (which also finds a dead connection). While it is not connected ``token()``
     is ``None`` and callers read the database themselves: a lost listener costs speed, never
-    freshness. Started lazily, once per process (after gunicorn's fork)."""
+    freshness. Started lazily, once per process (after gunicorn's fork). Follows every revision row."""
 
     CHANNEL = "yuexiu_public_revision"
     HEARTBEAT_SECONDS = 5.0
@@ -87,20 +87,21 @@ class RevisionListener:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._token: str | None = None
+        self._tokens: dict[str, str] | None = None
         self._thread: threading.Thread | None = None
 
-    def token(self) -> str | None:
+    def tokens(self) -> dict[str, str] | None:
+        """Every revision's token by name, or ``None`` while not connected."""
         if self._pid != os.getpid():
             self._start()
-        return self._token
+        return self._tokens
 
     def _start(self) -> None:
         with self._lock:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            self._token = None
+            self._tokens = None
             self._thread = threading.Thread(target=self._run, args=(self._pid,), name="public-revision", daemon=True)
             self._thread.start()
 
@@ -122,52 +123,56 @@ class RevisionListener:
                 raw.autocommit = True
                 raw.execute(f"LISTEN {self.CHANNEL}")
                 while self._pid == pid:
-                    self._token = _read_revision_raw(raw)
+                    self._tokens = _read_revisions_raw(raw)
                     for _ in raw.notifies(timeout=self.HEARTBEAT_SECONDS, stop_after=1):
                         pass  # a change was committed: read the token again
             except (DatabaseError, psycopg.Error):  # fall back to reading per request, then reconnect
                 logger.warning("公开内容版本监听中断，%s 秒后重连", self.RETRY_SECONDS, exc_info=True)
-                self._token = None
+                self._tokens = None
                 time.sleep(self.RETRY_SECONDS)
             finally:
-                self._token = None
+                self._tokens = None
                 wrapper.close()
 
 
-def _read_revision_raw(raw: Any) -> str:
+def _read_revisions_raw(raw: Any) -> dict[str, str]:
     from yuexiu.core.models import PublicRevision
 
-    row = raw.execute(f'SELECT token FROM "{PublicRevision._meta.db_table}" WHERE name = %s', [PUBLIC]).fetchone()
-    return row[0] if row else INITIAL_TOKEN
+    return dict(raw.execute(f'SELECT name, token FROM "{PublicRevision._meta.db_table}"').fetchall())
 
 
 LISTENER = RevisionListener()
 
 
-def bump_public_revision(**_signal_arguments: Any) -> None:
-    """Give the public content a new revision token, in the caller's transaction (so a rolled-back
-    change leaves the revision as it was). Also a signal receiver, hence the ignored arguments."""
+def bump_public_revision(name: str = PUBLIC) -> None:
+    """Give revision ``name`` a new token, in the caller's transaction (so a rolled-back change
+    leaves the revision as it was)."""
     from yuexiu.core.models import PublicRevision
 
     token = uuid.uuid4().hex
-    if not PublicRevision.objects.filter(pk=PUBLIC).update(token=token):
-        _, created = PublicRevision.objects.get_or_create(pk=PUBLIC, defaults={"token": token})
+    if not PublicRevision.objects.filter(pk=name).update(token=token):
+        _, created = PublicRevision.objects.get_or_create(pk=name, defaults={"token": token})
         if not created:  # another transaction made the row first
-            PublicRevision.objects.filter(pk=PUBLIC).update(token=token)
+            PublicRevision.objects.filter(pk=name).update(token=token)
     if connection.vendor == "postgresql":  # delivered to every listening process at commit
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, '')", [RevisionListener.CHANNEL])
 
 
-def watch_public_models(*watched: type[models.Model]) -> None:
-    """Bump the public revision whenever one of ``watched`` (or one of their many-to-many links) is
+def watch_public_models(*watched: type[models.Model], revision: str = PUBLIC) -> None:
+    """Bump revision ``revision`` whenever one of ``watched`` (or one of their many-to-many links) is
     saved or deleted. Called by each app's ``ready()`` for the models its public pages show."""
+
+    def bump(**_signal_arguments: Any) -> None:
+        bump_public_revision(revision)
+
     for model in watched:
-        post_save.connect(bump_public_revision, sender=model, dispatch_uid=f"public-save-{model._meta.label}")
-        post_delete.connect(bump_public_revision, sender=model, dispatch_uid=f"public-delete-{model._meta.label}")
+        uid = f"{revision}-{model._meta.label}"
+        post_save.connect(bump, sender=model, weak=False, dispatch_uid=f"save-{uid}")
+        post_delete.connect(bump, sender=model, weak=False, dispatch_uid=f"delete-{uid}")
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through
-            m2m_changed.connect(bump_public_revision, sender=through, dispatch_uid=f"public-m2m-{through._meta.label}")
+            m2m_changed.connect(bump, sender=through, weak=False, dispatch_uid=f"m2m-{revision}-{through._meta.label}")
 
 
 def cached_public_value(name: str, parts: str, compute: Callable[[], Any]) -> Any:
@@ -199,12 +204,13 @@ def cache_public_page(view: View) -> View:
     return _cached_page(view, revision=current_public_revision, timeout=lambda: settings.PUBLIC_PAGE_CACHE_SECONDS)
 
 
-def cache_page_for_anonymous(timeout: Callable[[], int]) -> Callable[[View], View]:
-    """Like ``cache_public_page`` for a page computed from data that changes all day (statistics):
-    kept ``timeout()`` seconds, whatever changes meanwhile."""
+def cache_page_for_anonymous(revision: str, timeout: Callable[[], int]) -> Callable[[View], View]:
+    """Like ``cache_public_page`` for a page computed from data that also changes without a watched
+    save (statistics over cases finished as time passes): keyed on revision ``revision``, so a watched
+    change (a rating) shows at once, and kept at most ``timeout()`` seconds for the rest."""
 
     def decorator(view: View) -> View:
-        return _cached_page(view, revision=lambda: "timed", timeout=timeout)
+        return _cached_page(view, revision=lambda: current_public_revision(revision), timeout=timeout)
 
     return decorator
 

@@ -184,7 +184,7 @@ def rate_on_portal(request: HttpRequest, number: str) -> HttpResponse:
 PERIODS = {"30": "近 30 天", "90": "近 90 天", "365": "近一年"}
 
 
-@cache_page_for_anonymous(lambda: settings.RATINGS_STATISTICS_CACHE_SECONDS)
+@cache_page_for_anonymous("ratings", lambda: settings.RATINGS_STATISTICS_CACHE_SECONDS)
 def statistics(request: HttpRequest) -> HttpResponse:
     """The public statistics page: rates per department, item, channel or month, and the monthly trend
     as a chart, over real-name ratings; anonymous on-site ratings in a section of their own. No personal
