@@ -177,8 +177,8 @@ PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 600)
 # Each web process learns a change of the public content from PostgreSQL's NOTIFY instead of asking
 # on every request (core.public_cache.RevisionListener); on by default in production.
 PUBLIC_REVISION_LISTEN = env_bool("PUBLIC_REVISION_LISTEN", PRODUCTION)
-# The public ratings statistics are recounted at most this often per cache (seconds): an aggregate
-# over every rating and finished case of the period, shown a minute late at most.
+# The public ratings statistics are recounted after every rating (core.public_cache, revision
+# "ratings") and at least this often (seconds): a case finished meanwhile shows within a minute.
 RATINGS_STATISTICS_CACHE_SECONDS = env_int("RATINGS_STATISTICS_CACHE_SECONDS", 60)
 # A bare view at /bench/bare/ for bench/load_bench.py (the baseline of the load table); never set
 # in normal running.
