@@ -6,63 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("core", "0012_rule_rows_corrected_from_sources"),
-        ("ratings", "0003_handling_review"),
+        ('core', '0012_rule_rows_corrected_from_sources'),
+        ('ratings', '0003_handling_review'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="RatingDevice",
+            name='RatingDevice',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("tablet", "窗口评价器"), ("kiosk", "自助终端")],
-                        max_length=10,
-                        verbose_name="设备类型",
-                    ),
-                ),
-                ("window_name", models.CharField(blank=True, max_length=50, verbose_name="窗口")),
-                ("token_hash", models.CharField(max_length=64, unique=True, verbose_name="令牌摘要")),
-                ("issued_at", models.DateTimeField(verbose_name="绑定时间")),
-                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="解绑时间")),
-                (
-                    "issued_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="绑定人",
-                    ),
-                ),
-                (
-                    "organisation",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="core.organisation",
-                        verbose_name="所属单位",
-                    ),
-                ),
-                (
-                    "revoked_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="解绑人",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('tablet', '窗口评价器'), ('kiosk', '自助终端')], max_length=10, verbose_name='设备类型')),
+                ('window_name', models.CharField(blank=True, max_length=50, verbose_name='窗口')),
+                ('token_hash', models.CharField(max_length=64, unique=True, verbose_name='令牌摘要')),
+                ('issued_at', models.DateTimeField(verbose_name='绑定时间')),
+                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='解绑时间')),
+                ('issued_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='绑定人')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organisation', verbose_name='所属单位')),
+                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='解绑人')),
             ],
             options={
-                "verbose_name": "评价设备",
-                "verbose_name_plural": "评价设备",
-                "ordering": ["-issued_at", "-id"],
+                'verbose_name': '评价设备',
+                'verbose_name_plural': '评价设备',
+                'ordering': ['-issued_at', '-id'],
             },
         ),
     ]
