@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/yuexiu
 
-.PHONY: run test install install-test assets db serve test-sqlite test-postgres test-moved-clock chromium lint clean bench prod-check
+.PHONY: run test install install-test assets db serve test-sqlite test-postgres test-moved-clock chromium lint clean bench bench-load bench-soak wrk prod-check
 
 # `yuexiu serve` runs the web server and the worker; Ctrl+C or SIGTERM stops both cleanly (status 0).
 run: install assets db ## set up and serve the platform with Yuexiu data at http://127.0.0.1:8000
@@ -81,6 +81,18 @@ bench: install-test ## benchmarks, run on demand (figures go to docs/benchmarks.
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/supervision_bench.py
 	$(BIN)/python bench/policy_bench.py 1000000
+
+# Load and soak of the web tier (gunicorn, 2 workers, PostgreSQL at PG_URL's server, wrk); figures go
+# to docs/benchmarks.md. BENCH_ARGS e.g. "--rounds 3 --duration 15"; SOAK_MINUTES (default 30).
+SOAK_MINUTES ?= 30
+bench-load: install-test wrk
+	$(BIN)/python bench/load_bench.py $(BENCH_ARGS)
+
+bench-soak: install-test wrk
+	$(BIN)/python bench/soak_bench.py --minutes $(SOAK_MINUTES) $(BENCH_ARGS)
+
+wrk: ## Debian's wrk (HTTP load generator) for bench-load and bench-soak
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || { echo "请以 root 安装 wrk：apt-get install wrk"; exit 1; }
 
 clean:
 	rm -rf $(VENV) var node_modules

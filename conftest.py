@@ -51,6 +51,16 @@ def password() -> str:
 
 
 @pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: a rolled-back test database starts again at the public
+    revision "initial", so entries of an earlier test must not be found."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     """PBKDF2 at production strength costs ~0.3 s per hash; tests create a dozen accounts each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -164,7 +164,13 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "yuexiu.core.views.csrf_failure"  # Chinese, and JSON under /api/
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yuexiu.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Persistent connections: a web process keeps its database connection for DB_CONN_MAX_AGE seconds
+# instead of opening one per request (on PostgreSQL that is half the cost of a small page, see
+# docs/benchmarks.md). 0 (close after each request) in the embedded mode, 60 in production unless
+# the environment says otherwise; the health check tests a kept connection before a request uses it,
+# so a database restart costs one reconnection, not an error.
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60 if PRODUCTION else 0)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL and IMMEDIATE transactions let the web server and the worker share one SQLite file
@@ -180,6 +186,61 @@ _SQLITE_TEST_NAME = str(VAR_DIR / "test.sqlite3") if DATABASES["default"]["ENGIN
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or _SQLITE_TEST_NAME or None}
 
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+
+
+def cache_settings(url: str) -> dict[str, Any]:
+    """The ``CACHES["default"]`` entry for ``CACHE_URL``:
+
+    - ``locmem://`` (the default): memory of each process, at most ``?max_entries=`` entries (1000).
+      Enough for several processes, because every cached public page is keyed on the revision of the
+      public content read from the database (core.public_cache).
+    - ``db://table_name``: Django's database cache, shared by every process (create the table once
+      with ``yuexiu createcachetable``).
+    - ``redis://host:port/db`` (or ``rediss://``): Django's Redis cache, shared; needs the ``redis``
+      package installed beside the platform.
+    - ``dummy://``: no cache at all.
+
+    Raises ``ImproperlyConfigured`` for any other scheme."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    max_entries = int(options.get("max_entries", "1000"))
+    if parts.scheme == "locmem":
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": parts.netloc or "yuexiu",
+            "OPTIONS": {"MAX_ENTRIES": max_entries},
+        }
+    if parts.scheme == "db":
+        table = parts.netloc or parts.path.strip("/") or "yuexiu_cache"
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": table,
+            "OPTIONS": {"MAX_ENTRIES": max_entries},
+        }
+    if parts.scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url.split("?")[0]}
+    if parts.scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL 不支持 {parts.scheme or url!r}：可用 locmem://、db://表名、redis://主机:端口/库号、dummy://"
+    )
+
+
+CACHES = {"default": cache_settings(env_str("CACHE_URL", "locmem://"))}
+# How long a cached public page may stay unused in the cache (seconds). Freshness does not depend on
+# it: a page is keyed on the public content's revision, so a published change is seen at once.
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 600)
+# Each web process learns a change of the public content from PostgreSQL's NOTIFY instead of asking
+# on every request (core.public_cache.RevisionListener); on by default in production.
+PUBLIC_REVISION_LISTEN = env_bool("PUBLIC_REVISION_LISTEN", PRODUCTION)
+# The public ratings statistics are recounted after every rating (core.public_cache, revision
+# "ratings") and at least this often (seconds): a case finished meanwhile shows within a minute.
+RATINGS_STATISTICS_CACHE_SECONDS = env_int("RATINGS_STATISTICS_CACHE_SECONDS", 60)
+# A bare view at /bench/bare/ for bench/load_bench.py (the baseline of the load table); never set
+# in normal running.
+BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
 
 
 def package_rule_value(key: str) -> Any:

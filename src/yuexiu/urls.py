@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -39,6 +40,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+
+if settings.BENCH_BARE_VIEW:  # bench/load_bench.py's baseline only, never in normal running
+    urlpatterns.append(path("bench/bare/", views.bench_bare, name="bench_bare"))
 
 handler400 = "yuexiu.core.views.bad_request"
 handler403 = "yuexiu.core.views.permission_denied"

@@ -14,6 +14,7 @@ from yuexiu.cases.clock import ClockState
 from yuexiu.cases.models import Case, DeadlineExtension
 from yuexiu.core import identity
 from yuexiu.core.api import AUTH_ERRORS, ErrorOut, PageIn
+from yuexiu.core.calendar import get_calendar
 from yuexiu.core.models import AccountType, User
 from yuexiu.core.pagination import paginate
 
@@ -160,7 +161,11 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> dict[str, ob
         cases = selectors.list_my_cases(user)
         if filters.status:
             cases = cases.filter(status=filters.status)
-    return paginate(cases.prefetch_related("pauses", "extensions"), filters)
+    page = paginate(cases.prefetch_related("pauses", "extensions"), filters)
+    calendar = get_calendar()  # one calendar for the page: each year's holidays read once, not per case
+    for case in page["items"]:
+        case._clocks = selectors.case_clocks(case, calendar=calendar)
+    return page
 
 
 @router.get(

@@ -12,6 +12,7 @@ from yuexiu.catalog.models import GuideVersion, ItemType, ServiceBundle, Service
 from yuexiu.core.api import ERRORS, PageIn
 from yuexiu.core.errors import NotFound
 from yuexiu.core.pagination import paginate
+from yuexiu.core.public_cache import cached_public_value
 from yuexiu.core.text_limits import TextLimit, api_text
 
 router = Router(tags=["事项目录"])
@@ -88,7 +89,17 @@ class ItemFilter(PageIn):
 
 
 @router.get("/catalog/items", response={200: ItemPage, **ERRORS}, summary="事项列表与搜索")
-def list_items(request: HttpRequest, filters: Query[ItemFilter]) -> dict[str, object]:
+def list_items(request: HttpRequest, filters: Query[ItemFilter]) -> HttpResponse:
+    """The page of items, as JSON cached per public revision and filters (the same for everyone)."""
+    body = cached_public_value(
+        "catalog.api.list_items",
+        filters.model_dump_json(),
+        lambda: ItemPage.model_validate(_items_page(filters)).model_dump_json(),
+    )
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
+def _items_page(filters: ItemFilter) -> dict[str, object]:
     if filters.q and filters.q.strip():
         return paginate(selectors.rank_items(filters.q), filters)
     items = selectors.list_items(

@@ -13,6 +13,20 @@ class CatalogConfig(AppConfig):
     label = "catalog"
     verbose_name = "政务服务事项目录"
 
+    def ready(self) -> None:
+        from yuexiu.catalog.models import (
+            BundleItem,
+            CitywideHandling,
+            GuideVersion,
+            ServiceBundle,
+            ServiceItem,
+            SharedEvidence,
+        )
+        from yuexiu.core.public_cache import watch_public_models
+
+        # What the public catalogue pages and the search index show (core.public_cache).
+        watch_public_models(ServiceItem, GuideVersion, CitywideHandling, ServiceBundle, BundleItem, SharedEvidence)
+
     periodic_jobs = [
         {
             "name": "办事指南同事同标检查",

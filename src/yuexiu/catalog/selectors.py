@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, overload
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from yuexiu.catalog import merge, services
@@ -30,6 +30,7 @@ from yuexiu.catalog.search import SearchDocument, SearchIndex
 from yuexiu.core import audit
 from yuexiu.core.errors import NotFound
 from yuexiu.core.models import Organisation, RuleParameter, User
+from yuexiu.core.public_cache import current_public_revision
 from yuexiu.core.selectors import scope_to_user
 
 PUBLIC_STATUSES = (GuideStatus.PUBLISHED, GuideStatus.SUPERSEDED)
@@ -74,12 +75,6 @@ _index_lock = threading.Lock()
 _index_cache: dict[str, Any] = {}
 
 
-def _catalogue_revision() -> tuple[Any, ...]:
-    stats = ServiceItem.objects.aggregate(count=Count("id"), updated=Max("updated_at"), version=Max("current_version"))
-    bundles = ServiceBundle.objects.aggregate(count=Count("id"), updated=Max("updated_at"))
-    return (stats["count"], stats["updated"], stats["version"], bundles["count"], bundles["updated"])
-
-
 def _document(item: ServiceItem, bundle_names: list[str]) -> SearchDocument:
     content = item.current_version.content if item.current_version else {}
     body = " ".join(
@@ -99,9 +94,10 @@ def _document(item: ServiceItem, bundle_names: list[str]) -> SearchDocument:
 
 
 def search_index() -> SearchIndex:
-    """The search index over public items, rebuilt when the catalogue changes (one aggregate query to
-    find out). Shared by the threads of one process."""
-    revision = _catalogue_revision()
+    """The search index over public items, rebuilt when the public content changes (one primary-key
+    query to find out: ``core.public_cache.current_public_revision``). Shared by the threads of one
+    process."""
+    revision = current_public_revision()
     cached = _index_cache.get("index")
     if cached is not None and cached[0] == revision:
         return cached[1]

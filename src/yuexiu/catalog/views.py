@@ -30,6 +30,7 @@ from yuexiu.catalog.models import EventKind, ItemType, ServiceItem
 from yuexiu.core import audit, tabular
 from yuexiu.core.errors import DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import AuditOutcome, Organisation, OrganisationKind, User
+from yuexiu.core.public_cache import cache_public_page
 from yuexiu.core.text_limits import TextLimit, form_message
 from yuexiu.core.uploads import UploadTooLarge, read_upload
 from yuexiu.core.views import staff_required
@@ -42,6 +43,7 @@ def _not_found(request: HttpRequest, error: DomainError) -> HttpResponse:
 # ---- public portal ---------------------------------------------------------------------------------
 
 
+@cache_public_page
 def catalogue_home(request: HttpRequest) -> HttpResponse:
     departments = (
         Organisation.objects.filter(kind=OrganisationKind.DEPARTMENT, service_items__is_active=True)
@@ -70,6 +72,7 @@ def catalogue_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cache_public_page
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:50]
     results = selectors.search_catalogue(query)
@@ -78,6 +81,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@cache_public_page
 def item_list(request: HttpRequest) -> HttpResponse:
     department = request.GET.get("department", "")[:32]
     subdistrict = request.GET.get("subdistrict", "")[:32]
@@ -111,6 +115,7 @@ def _guide_context(item: ServiceItem, version: Any) -> dict[str, Any]:
     }
 
 
+@cache_public_page
 def item_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         item = selectors.get_item(slug)
@@ -123,6 +128,7 @@ def item_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "catalog/item_detail.html", context)
 
 
+@cache_public_page
 def item_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     try:
         item = selectors.get_item(slug)
@@ -135,6 +141,7 @@ def item_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return render(request, "catalog/item_detail.html", context)
 
 
+@cache_public_page
 def bundle_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         bundle = selectors.get_bundle(slug)

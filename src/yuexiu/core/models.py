@@ -54,6 +54,23 @@ class Organisation(models.Model):
         return self.name
 
 
+class PublicRevision(models.Model):
+    """The revision of what anonymous visitors read (the service catalogue, bundles, the organisation
+    tree): a random token replaced in the same transaction as every change to it
+    (core.public_cache.watch_public_models). Cached public pages and the search index are keyed on
+    it, so every web process sees a published change at once. One row, ``name="public"``."""
+
+    name = models.CharField("名称", max_length=32, primary_key=True)
+    token = models.CharField("版本标识", max_length=32)
+
+    class Meta:
+        verbose_name = "公开内容版本"
+        verbose_name_plural = "公开内容版本"
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.token}"
+
+
 class AccountType(models.TextChoices):
     CITIZEN = "citizen", "自然人"
     ENTERPRISE = "enterprise", "法人（企业）"

@@ -44,9 +44,17 @@ from yuexiu.core.models import (
     RoleAssignment,
     User,
 )
+from yuexiu.core.public_cache import cache_public_page
 from yuexiu.core.workdays import CalendarError
 
 
+def bench_bare(request: HttpRequest) -> HttpResponse:
+    """A page without database or template (routed only with ``BENCH_BARE_VIEW=1``): the baseline
+    throughput of the middleware stack, against which bench/load_bench.py measures the pages."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+@cache_public_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -59,6 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cache_public_page
 def organisation_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in OrganisationKind.values:
@@ -70,6 +79,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@cache_public_page
 def organisation_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         organisation = selectors.get_organisation(code)

@@ -12,6 +12,13 @@ class RatingsConfig(AppConfig):
     label = "ratings"
     verbose_name = "好差评"
 
+    def ready(self) -> None:
+        from yuexiu.core.public_cache import watch_public_models
+        from yuexiu.ratings.models import Appeal, Rating, Rectification, SelfCheck, Visit
+
+        # What the public statistics count, so that a rating shows in them at once (core.public_cache).
+        watch_public_models(Rating, Rectification, Visit, Appeal, SelfCheck, revision="ratings")
+
     periodic_jobs = [
         {
             "name": "好差评：超期默认评价",

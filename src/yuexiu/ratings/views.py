@@ -22,6 +22,7 @@ from yuexiu.cases.models import Case
 from yuexiu.core import identity, rules
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
 from yuexiu.core.models import Role, User
+from yuexiu.core.public_cache import cache_page_for_anonymous
 from yuexiu.core.selectors import own_organisation_ids
 from yuexiu.core.services import has_role
 from yuexiu.core.views import staff_required
@@ -183,6 +184,7 @@ def rate_on_portal(request: HttpRequest, number: str) -> HttpResponse:
 PERIODS = {"30": "近 30 天", "90": "近 90 天", "365": "近一年"}
 
 
+@cache_page_for_anonymous("ratings", lambda: settings.RATINGS_STATISTICS_CACHE_SECONDS)
 def statistics(request: HttpRequest) -> HttpResponse:
     """The public statistics page: rates per department, item, channel or month, and the monthly trend
     as a chart, over real-name ratings; anonymous on-site ratings in a section of their own. No personal
