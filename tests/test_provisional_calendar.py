@@ -229,7 +229,9 @@ def test_a_recompute_job_killed_midway_changes_nothing_and_the_retry_recomputes_
         case = _accepted_food_case(catalogue, food)
     case.refresh_from_db()
     provisional_due = case.due_at
-    calendar.import_holiday_notice(year=2027, text=NOTICE_2027_TEST, notice_number="国办发明电〔2026〕测试号", actor=None)
+    calendar.import_holiday_notice(
+        year=2027, text=NOTICE_2027_TEST, notice_number="国办发明电〔2026〕测试号", actor=None
+    )
 
     def killed(self, *, years, now):  # the cases app has recomputed its deadlines; then the worker dies
         raise WorkerKilled

@@ -9,17 +9,38 @@ a clean run, and progress shown to officers never moves back. Run on SQLite and 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.utils import timezone
 
-from tests.policies.test_loop import library, registry  # noqa: F401 - fixtures
+from tests.policies.test_loop import RULES, _enterprise
 from yuexiu.core.models import AuditEvent, OutboxMessage
 from yuexiu.policies import services, tasks
-from yuexiu.policies.models import Candidate, MatchRun
+from yuexiu.policies.models import Candidate, Enterprise, MatchRun
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def library(cast):
+    services.load_policy_library(RULES)
+    return cast
+
+
+@pytest.fixture
+def registry(library):
+    """The loop tests' registry (tests/policies/test_loop.py): three of five enterprises qualify."""
+    Enterprise.objects.create(
+        uscc="91440106MA5D00005R", name="天河研发有限公司", district="天河区", rd_expense=Decimal("5000000")
+    )
+    return [
+        _enterprise("91440104MA5CYX1KXU", "示范科技有限公司", "1200000.00"),
+        _enterprise("91440104MA5D00002A", "大额研发有限公司", "3000000.00"),
+        _enterprise("91440104MA5D00003X", "临界有限公司", "1000000.00"),
+        _enterprise("91440104MA5D00004Y", "多一元有限公司", "1000001.00"),
+    ]
 
 # What a clean run over the loop tests' registry finds (tests/policies/test_loop.py).
 CLEAN = {"status": "done", "enterprises": 5, "candidates": 3, "progress": 100}
@@ -40,7 +61,12 @@ def _queued_run(user) -> MatchRun:
 
 def _outcome(run: MatchRun) -> dict:
     run.refresh_from_db()
-    return {"status": run.status, "enterprises": run.enterprises, "candidates": run.candidates, "progress": run.progress}
+    return {
+        "status": run.status,
+        "enterprises": run.enterprises,
+        "candidates": run.candidates,
+        "progress": run.progress,
+    }
 
 
 def _candidates() -> list[tuple[str, int]]:
@@ -132,7 +158,7 @@ def test_a_task_delivered_again_after_the_run_finished_changes_nothing(registry,
         message = tasks.execute_run(run.pk)
 
     assert MatchRun.objects.values().get(pk=run.pk) == before
-    assert message == "匹配批次 %d：已完成，5 家企业，3 个符合条件的企业-事项对，另有 4 个申报线索" % run.pk
+    assert message == f"匹配批次 {run.pk}：已完成，5 家企业，3 个符合条件的企业-事项对，另有 4 个申报线索"
     assert _candidates() == CLEAN_CANDIDATES and _finished_events(run) == 1
 
 
