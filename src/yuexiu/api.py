@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -23,6 +24,7 @@ from yuexiu.core.errors import (
     unreadable_request_message,
     validation_reason,
 )
+from yuexiu.core.middleware import database_unavailable_response
 from yuexiu.core.workdays import CalendarError, CalendarYearMissing
 from yuexiu.policies.api import router as policies_router
 
@@ -77,6 +79,14 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     return error_response(request, 401, "not_authenticated", "请先登录。")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    """The database connection was lost or refused: 503 in Chinese (core.middleware)."""
+    logger.error("database unavailable in %s %s: %s", request.method, request.path, error)
+    return database_unavailable_response(request)
 
 
 @api.exception_handler(Exception)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
 from yuexiu.core import audit
-from yuexiu.core.errors import method_not_allowed_message
+from yuexiu.core.errors import http_status_message, method_not_allowed_message
 from yuexiu.core.text_limits import remove_invisible
+
+logger = logging.getLogger(__name__)
 
 REPLACEMENT = "\ufffd"
 
@@ -176,3 +181,45 @@ class MethodNotAllowedMiddleware:
         )
         friendly["Allow"] = response["Allow"]
         return friendly
+
+
+# A lost or refused database connection: the server closed it (a restart, a failover,
+# pg_terminate_backend), the network dropped it, or no connection can be opened.
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 in Chinese with ``Retry-After``: the API's ``{"code", "message", "details"}`` under /api/,
+    elsewhere a page that needs no database (no session, no account, no context processor). The
+    request's own transaction was rolled back by the database, so nothing of it was half-saved."""
+    code, message = http_status_message(503)
+    if request.path.startswith("/api/"):
+        body = {"code": code, "message": message, "details": {"retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS}}
+        response: HttpResponse = JsonResponse(body, status=503, json_dumps_params={"ensure_ascii": False})
+    else:
+        page = render_to_string("core/database_unavailable.html", {"message": message})
+        response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that lost its database connection answers 503 in Chinese instead of the 500 page (see
+    ``database_unavailable_response``); Django opens a new connection for the next request.
+
+    Errors raised outside a view (the session saved after the response, an account loaded by a
+    middleware) reach the 500 handler, ``core.views.server_error``, which answers the same way."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_UNAVAILABLE_ERRORS):
+            logger.error("database unavailable in %s %s: %s", request.method, request.path, exception)
+            return database_unavailable_response(request)
+        return None

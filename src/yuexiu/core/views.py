@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, time
 from typing import Any
 
@@ -750,6 +751,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """500 page; a lost database connection outside a view (a middleware, the session save) answers
+    503 as ``DatabaseUnavailableMiddleware`` does for views (the exception being handled is read from
+    ``sys.exc_info``: Django calls this handler inside its ``except``)."""
+    from yuexiu.core.middleware import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response
+
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE_ERRORS):
+        return database_unavailable_response(request)
     return error_response(request, 500, message="系统繁忙，请稍后再试。")
 
 
