@@ -48,16 +48,26 @@ def test_a_page_whose_connection_was_cut_gets_a_chinese_503_page(reference_data,
     assert browser.get("/organisations/").status_code == 200
 
 
-def test_a_connection_lost_outside_the_view_while_saving_the_session_also_answers_503(cast, password, browser):
+@pytest.mark.parametrize("path", ["/organisations/", "/api/v1/me"])
+def test_a_connection_lost_while_saving_the_session_after_the_view_also_answers_503(cast, password, browser, path):
+    """Django's session store turns any database error of the save into "the session was deleted"
+    (SessionInterrupted, a 400): a lost connection is told as what it is."""
     browser.post("/accounts/login/", {"username": "citizen_demo", "password": password})
     with pytest.MonkeyPatch.context() as patch:
-        # The view answers from its own queries; the session saved after it meets the cut connection.
-        from django.contrib.sessions.backends.db import SessionStore
+        from django.db.models import Model
 
-        patch.setattr(SessionStore, "save", _raise(OperationalError("server closed the connection unexpectedly")))
-        response = browser.get("/organisations/")
+        real_save = Model.save
+
+        def cut_while_saving_the_session(self, *args, **kwargs):
+            if type(self).__name__ == "Session":
+                raise OperationalError("server closed the connection unexpectedly")
+            return real_save(self, *args, **kwargs)
+
+        patch.setattr(Model, "save", cut_while_saving_the_session)
+        response = browser.get(path)
     assert response.status_code == 503
     assert MESSAGE in response.content.decode()
+    assert browser.get(path).status_code == 200
 
 
 def _server_error_while_handling(error: Exception):

@@ -286,7 +286,7 @@ def test_requests_while_every_connection_is_cut_answer_normally_or_with_a_chines
         "/api/v1/workdays/add?start=2025-01-20&days=10",
         "/organisations/",
     ]
-    answers: list[tuple[str, int, bool]] = []
+    answers: list[tuple[str, int, bool, str]] = []
     stop = threading.Event()
 
     def browse(number: int) -> None:
@@ -296,7 +296,7 @@ def test_requests_while_every_connection_is_cut_answer_normally_or_with_a_chines
         while not stop.is_set():
             for path in [*paths, "/cases/"] if number % 2 else paths:
                 response = session.get(path)
-                answers.append((path, response.status_code, _is_database_unavailable(response)))
+                answers.append((path, response.status_code, _is_database_unavailable(response), response.text[:300]))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         browsers = [pool.submit(browse, number) for number in range(4)]
@@ -309,7 +309,9 @@ def test_requests_while_every_connection_is_cut_answer_normally_or_with_a_chines
             browser.result(timeout=120)
 
     assert cut >= 1
-    unexpected = [(path, status) for path, status, unavailable in answers if status != 200 and not unavailable]
+    unexpected = [
+        (path, status, text) for path, status, unavailable, text in answers if status != 200 and not unavailable
+    ]
     assert unexpected == [], unexpected
     assert len(answers) >= 20
     # Right after, every page is served normally (Django opened new connections).

@@ -189,6 +189,19 @@ DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 DATABASE_RETRY_AFTER_SECONDS = 30
 
 
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` is, or was raised while handling, a lost database connection. Django turns
+    some into other errors: the session saved after the view meets the cut connection and Django
+    answers ``SessionInterrupted`` (400, "the session was deleted"), which is not what happened."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DATABASE_UNAVAILABLE_ERRORS):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 in Chinese with ``Retry-After``: the API's ``{"code", "message", "details"}`` under /api/,
     elsewhere a page that needs no database (no session, no account, no context processor). The
@@ -219,7 +232,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, DATABASE_UNAVAILABLE_ERRORS):
+        if is_database_unavailable(exception):
             logger.error("database unavailable in %s %s: %s", request.method, request.path, exception)
             return database_unavailable_response(request)
         return None
