@@ -100,7 +100,11 @@ def _settings_in_a_process(**environment: str) -> subprocess.CompletedProcess[st
     )
     return subprocess.run(
         [sys.executable, "-c", code],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "yuexiu.settings", **environment},
+        env={
+            **{name: value for name, value in os.environ.items() if not name.startswith(("WORKER_", "JOB_"))},
+            "DJANGO_SETTINGS_MODULE": "yuexiu.settings",
+            **environment,
+        },
         capture_output=True,
         text=True,
         timeout=60,
