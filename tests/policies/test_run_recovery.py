@@ -207,3 +207,13 @@ def test_a_run_that_fails_is_marked_failed_once_and_not_run_again(registry, libr
     assert (run.status, run.attempts) == ("failed", 1)
     assert run.error == "匹配引擎内部错误，详情已写入服务器日志，请联系系统管理员。"
     assert Candidate.objects.count() == 0
+
+
+def test_a_run_left_running_before_leases_existed_is_taken_over_at_once(registry, library):
+    run = _queued_run(library["policy_kgsxj"])
+    MatchRun.objects.filter(pk=run.pk).update(status="running", progress=15)  # no claim, no heartbeat
+
+    tasks.execute_run(run.pk)
+
+    assert _outcome(run) == CLEAN
+    assert run.attempts == 1

@@ -576,7 +576,8 @@ def _claim_run(run_id: int, token: str) -> MatchRun | None:
     deadline = timezone.now() + timedelta(seconds=jobs.lease_seconds() + 5)
     while True:
         now = timezone.now()
-        claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, heartbeat_at__lt=jobs.stale_before(now))
+        silent = Q(heartbeat_at__lt=jobs.stale_before(now)) | Q(heartbeat_at__isnull=True)  # or from before leases
+        claimable = Q(status=RunStatus.QUEUED) | (Q(status=RunStatus.RUNNING) & silent)
         claimed = MatchRun.objects.filter(claimable, pk=run_id).update(
             status=RunStatus.RUNNING,
             claimed_by=token,
