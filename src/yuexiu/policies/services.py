@@ -626,14 +626,22 @@ def execute_run(run_id: int) -> MatchRun:
     return run
 
 
-def _registry_rows(run: MatchRun, token: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The registry as ``(row_id, engine row)``, renewing the lease every 5,000 enterprises."""
+def _registry_rows(run: MatchRun, token: str, page_size: int = 5000) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The registry as ``(row_id, engine row)``, read in pages of ``page_size`` enterprises by primary
+    key, renewing the lease between pages. No query is open while the lease is written: on SQLite a
+    connection still reading cannot write once another connection has written (a page's session)."""
     names = list(ATTRIBUTES)
-    records = Enterprise.objects.order_by("pk").values("pk", *names).iterator(chunk_size=5000)
-    for number, values in enumerate(records, start=1):
-        if number % 5000 == 0:
-            _progress(run, 5, f"正在导出企业数据快照（{number} 家）", token)
-        yield values["pk"], to_engine_row(values)
+    last = 0
+    done = 0
+    while True:
+        page = list(Enterprise.objects.filter(pk__gt=last).order_by("pk").values("pk", *names)[:page_size])
+        if not page:
+            return
+        for values in page:
+            yield values["pk"], to_engine_row(values)
+        last = page[-1]["pk"]
+        done += len(page)
+        _progress(run, 5, f"正在导出企业数据快照（{done} 家）", token)
 
 
 def _execute(run: MatchRun, token: str) -> None:
