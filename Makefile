@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/yuexiu
 
-.PHONY: run test install install-test assets db serve test-sqlite test-postgres test-moved-clock chromium lint clean bench bench-load bench-soak wrk prod-check
+.PHONY: run test install install-test assets db serve test-sqlite test-postgres test-production test-moved-clock chromium lint clean bench bench-load bench-soak wrk prod-check
 
 # `yuexiu serve` runs the web server and the worker; Ctrl+C or SIGTERM stops both cleanly (status 0).
 run: install assets db ## set up and serve the platform with Yuexiu data at http://127.0.0.1:8000
@@ -16,7 +16,9 @@ run: install assets db ## set up and serve the platform with Yuexiu data at http
 test: install-test assets chromium ## every test, on SQLite and on PostgreSQL, browser journeys included
 	$(BIN)/ruff check src tests e2e bench scripts conftest.py
 	@$(BIN)/python scripts/check_postgres.py "$(PG_URL)"
+	@bash scripts/ensure-postgres-client.sh
 	@bash scripts/test-databases.sh "$(PG_URL)"
+	$(MAKE) --no-print-directory test-production
 
 # One database at a time (the two runs of `make test`, each alone).
 
@@ -29,6 +31,14 @@ test-postgres:
 	@$(BIN)/python scripts/check_postgres.py "$(PG_URL)"
 	@bash scripts/ensure-postgres-client.sh
 	DATABASE_URL=$(PG_URL) YUEXIU_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -q
+
+# Production mode on a fresh PostgreSQL database (made and dropped by the test, named after PG_URL's
+# with _production): gunicorn with 2 workers, 2 job workers, one killed in the middle of a matching run,
+# database connections cut mid-request (tests/production/, marker `production`).
+test-production:
+	@echo "== 测试：生产模式（PostgreSQL，gunicorn 2 个进程，2 个后台任务进程）=="
+	@$(BIN)/python scripts/check_postgres.py "$(PG_URL)"
+	DATABASE_URL=$(PG_URL) YUEXIU_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -q -m production tests/production
 
 # Every date works: setup, serving and the browser journeys with the clock moved to the last week of
 # this year and to a year without any holiday data, five years on (libfaketime; run by .ci/run after

@@ -217,6 +217,42 @@ def test_importing_the_notice_recomputes_open_deadlines_with_an_event_and_superv
         assert recompute_deadlines([2027])[0] == "办件期限重算：0 件"  # idempotent
 
 
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: not an ``Exception``, so nothing in the job catches it."""
+
+
+def test_a_recompute_job_killed_midway_changes_nothing_and_the_retry_recomputes_once(catalogue, food, monkeypatch):
+    """django-q2 delivers a killed worker's task again: the first, killed, left no deadline half-moved."""
+    from yuexiu.policies.apps import PoliciesConfig
+
+    with time_machine.travel(at("2027-01-29T10:00"), tick=False):
+        case = _accepted_food_case(catalogue, food)
+    case.refresh_from_db()
+    provisional_due = case.due_at
+    calendar.import_holiday_notice(
+        year=2027, text=NOTICE_2027_TEST, notice_number="国办发明电〔2026〕测试号", actor=None
+    )
+
+    def killed(self, *, years, now):  # the cases app has recomputed its deadlines; then the worker dies
+        raise WorkerKilled
+
+    monkeypatch.setattr(PoliciesConfig, "recompute_deadlines", killed)
+    with time_machine.travel(at("2027-01-30T10:00"), tick=False), pytest.raises(WorkerKilled):
+        recompute_deadlines([2027])
+    case.refresh_from_db()
+    assert (case.due_at, case.deadline_is_provisional) == (provisional_due, True)
+    assert not CaseEvent.objects.filter(case=case, action="deadlines_recomputed").exists()
+    assert not AuditEvent.objects.filter(action="calendar.deadlines_recomputed").exists()
+
+    monkeypatch.undo()
+    with time_machine.travel(at("2027-01-30T10:05"), tick=False):
+        assert recompute_deadlines([2027]) == ["办件期限重算：1 件", "公示期重算：0 项"]
+    case.refresh_from_db()
+    assert case.deadline_is_provisional is False and case.due_at > provisional_due
+    assert CaseEvent.objects.filter(case=case, action="deadlines_recomputed").count() == 1
+    assert AuditEvent.objects.filter(action="calendar.deadlines_recomputed").count() == 1
+
+
 def test_importing_a_notice_queues_the_recompute_job(reference_data, django_capture_on_commit_callbacks):
     from django_q.models import OrmQ
 

@@ -46,13 +46,6 @@ def error_response(request: HttpRequest, status: int, code: str, message: str, d
     return api.create_response(request, {"code": code, "message": message, "details": details or {}}, status=status)
 
 
-@api.exception_handler(OperationalError)
-@api.exception_handler(InterfaceError)
-def on_database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
-    """The database cannot be reached: 503 with ``Retry-After`` (core.middleware), not a 500."""
-    return database_unavailable_response(request)
-
-
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
     if isinstance(error, PermissionDeniedError):
@@ -86,6 +79,14 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     return error_response(request, 401, "not_authenticated", "请先登录。")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    """The database connection was lost or refused: 503 in Chinese (core.middleware)."""
+    logger.error("database unavailable in %s %s: %s", request.method, request.path, error)
+    return database_unavailable_response(request)
 
 
 @api.exception_handler(Exception)

@@ -411,6 +411,7 @@ MIDDLEWARE = [
     "yuexiu.core.middleware.DatabaseUnavailableMiddleware",  # next: sees every other layer's errors
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yuexiu.core.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -591,16 +592,35 @@ LOGOUT_REDIRECT_URL = "home"
 
 NINJA_PAGINATION_MAX_LIMIT = 100
 
-# Background worker (django-q2) uses the same database as its queue.
+# Background worker (django-q2) uses the same database as its queue. Any number of job workers
+# (`yuexiu qcluster`) may share it (docs/adr/0008-production-deployment.md, "Jobs"): the broker hands each task
+# to one worker; a task not acknowledged WORKER_RETRY_SECONDS after it was handed out (its worker was
+# killed) is handed out again, so a worker stops any task still running after WORKER_TASK_TIMEOUT
+# seconds, and the retry must be longer than the timeout. Long jobs (matching runs) also hold a lease:
+# a heartbeat at least every few seconds; a re-delivered job takes over a lease silent for
+# JOB_LEASE_SECONDS, which must be shorter than the timeout. WORKER_RUNS_SCHEDULER=0 keeps a worker
+# from creating the periodic tasks (a deployment can give that to one role; every worker running it is
+# safe too: the schedule rows are locked while due tasks are created).
+WORKER_TASK_TIMEOUT = env_int("WORKER_TASK_TIMEOUT", 300)
+WORKER_RETRY_SECONDS = env_int("WORKER_RETRY_SECONDS", 600)
+WORKER_RUNS_SCHEDULER = env_bool("WORKER_RUNS_SCHEDULER", True)
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60)
+if not 0 < JOB_LEASE_SECONDS < WORKER_TASK_TIMEOUT < WORKER_RETRY_SECONDS:
+    raise ImproperlyConfigured(
+        "后台任务时限配置有误：须 0 < JOB_LEASE_SECONDS < WORKER_TASK_TIMEOUT < WORKER_RETRY_SECONDS"
+        f"（当前为 {JOB_LEASE_SECONDS}、{WORKER_TASK_TIMEOUT}、{WORKER_RETRY_SECONDS} 秒），"
+        "否则被中断的任务会在原任务结束前再次执行"
+    )
 Q_CLUSTER = {
     "name": "yuexiu",
     "orm": "default",
     "workers": env_int("WORKER_PROCESSES", 1),
-    "timeout": 300,
-    "retry": 600,
+    "timeout": WORKER_TASK_TIMEOUT,
+    "retry": WORKER_RETRY_SECONDS,
     "max_attempts": 3,
     "catch_up": False,
     "poll": 2,
+    "scheduler": WORKER_RUNS_SCHEDULER,
     "label": "后台任务",
 }
 

@@ -90,6 +90,10 @@ HTTP_STATUS_MESSAGES: dict[int, tuple[str, str]] = {
     413: ("request_too_large", "提交的内容过大，请减少内容或分次提交。"),
     429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
     500: ("server_error", "系统内部错误，请稍后再试；如持续出现请联系管理员。"),
+    503: (
+        "database_unavailable",
+        "系统暂时无法连接数据库，请稍后重试。如刚才提交了申请或表单，请重试前先查看是否已经保存，以免重复提交。",
+    ),
 }
 CSRF_FAILURE = (
     "csrf_failed",

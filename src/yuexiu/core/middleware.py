@@ -3,6 +3,7 @@ a Chinese 503 while the database is away."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -22,8 +23,10 @@ from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
 from yuexiu.core import audit
-from yuexiu.core.errors import method_not_allowed_message
+from yuexiu.core.errors import http_status_message, method_not_allowed_message
 from yuexiu.core.text_limits import remove_invisible
+
+logger = logging.getLogger(__name__)
 
 REPLACEMENT = "\ufffd"
 
@@ -188,17 +191,28 @@ class MethodNotAllowedMiddleware:
 
 
 # ---- the database away ---------------------------------------------------------------------------
-# Minimal version written with the outage tests (branch prod-backup); the job-worker work of issue 14
-# (branch prod-jobs) owns this middleware under the same name: keep whichever covers more, these
-# tests (tests/test_database_outage.py) must pass with it.
 
+# A lost or refused database connection: the server closed it (a restart, a failover,
+# pg_terminate_backend), the network dropped it, or no connection can be opened.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-DATABASE_UNAVAILABLE_MESSAGE = "系统暂时无法连接数据库，请稍后再试。"
 DATABASE_UNAVAILABLE_FORM_NOTE = (
     "您刚才提交的内容没有保存，也没有丢失：数据库恢复后点击“重新提交”，表单会带着您填写的内容重新打开；"
     "上传的文件需要重新选择。"
 )
 RETRY_AFTER_SECONDS = 30
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` is, or was raised while handling, a lost database connection. Django turns
+    some into other errors: the session saved after the view meets the cut connection and Django
+    answers ``SessionInterrupted`` (400, "the session was deleted"), which is not what happened."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DATABASE_ERRORS):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 _UNAVAILABLE = "_yuexiu_database_unavailable"
 # Form values never written back into a page.
 _NOT_ECHOED = ("password", "csrfmiddlewaretoken")
@@ -207,7 +221,7 @@ _NOT_ECHOED = ("password", "csrfmiddlewaretoken")
 def _mark_database_unavailable(sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
     """``got_request_exception`` receiver: a database error anywhere in the request (a middleware
     saving the session, a template) marks the request, whose 500 answer then becomes a 503."""
-    if request is not None and isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+    if request is not None and is_database_unavailable(sys.exc_info()[1]):
         setattr(request, _UNAVAILABLE, True)
 
 
@@ -218,9 +232,10 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 with ``Retry-After``, rendered without touching the database: under /api/ the API's error
     shape (code ``database_unavailable``), elsewhere a page that, for a form sent by POST, offers to
     send the typed values again (never passwords or files) once the database is back."""
+    code, message = http_status_message(503)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"code": "database_unavailable", "message": DATABASE_UNAVAILABLE_MESSAGE, "details": {}},
+            {"code": code, "message": message, "details": {"retry_after_seconds": RETRY_AFTER_SECONDS}},
             status=503,
             json_dumps_params={"ensure_ascii": False},
         )
@@ -242,7 +257,7 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
             render_to_string(
                 "core/database_unavailable.html",
                 {
-                    "message": DATABASE_UNAVAILABLE_MESSAGE,
+                    "message": message,
                     "note": DATABASE_UNAVAILABLE_FORM_NOTE if request.method == "POST" else "",
                     "action": request.get_full_path(),
                     "fields": fields,
@@ -251,6 +266,7 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
                 },
             ),
             status=503,
+            content_type="text/html; charset=utf-8",
         )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     add_never_cache_headers(response)
@@ -264,7 +280,8 @@ class DatabaseUnavailableMiddleware:
     into another error (Django's session middleware answers 400 when it cannot save the session).
     Django reconnects on the next request once the database is back (``close_old_connections`` at
     each request, ``CONN_HEALTH_CHECKS`` for persistent connections).
-    First in ``MIDDLEWARE`` so that it sees errors of every other middleware."""
+    Early in ``MIDDLEWARE`` (after the metrics) so that it sees errors of every other middleware; errors
+    raised outside a view also reach the 500 handler, ``core.views.server_error``, which answers the same."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -282,14 +299,16 @@ class DatabaseUnavailableMiddleware:
                 stack.enter_context(database.execute_wrapper(record))
             try:
                 response = self.get_response(request)
-            except DATABASE_ERRORS:  # raised while another layer was already answering an error
+            except DATABASE_ERRORS as error:  # raised while another layer was already answering an error
+                logger.error("database unavailable in %s %s: %s", request.method, request.path, error)
                 return database_unavailable_response(request)
         if getattr(request, _UNAVAILABLE, False) and response.status_code >= 400:
             return database_unavailable_response(request)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, DATABASE_ERRORS):
+        if is_database_unavailable(exception):
+            logger.error("database unavailable in %s %s: %s", request.method, request.path, exception)
             setattr(request, _UNAVAILABLE, True)
             return database_unavailable_response(request)
         return None

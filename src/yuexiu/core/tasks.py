@@ -104,17 +104,21 @@ def recompute_deadlines(years: list[int], actor_id: int | None = None) -> list[s
     """After a holiday notice for ``years`` is imported (or a package upgrade loads them), recompute every
     open deadline that depends on those years: each app offers a ``recompute_deadlines(years=, now=)``
     hook on its AppConfig and reports what it changed. One audit event records the whole job. Safe to
-    run twice: a second run finds nothing to change. Returns the apps' report lines."""
+    run twice: a second run finds nothing to change. Returns the apps' report lines.
+
+    Every change and the audit event are one transaction: a job worker killed in the middle leaves no
+    deadline recomputed, and the task django-q2 delivers again does the whole job and records it once."""
     now = timezone.now()
-    lines = [
-        app.recompute_deadlines(years=list(years), now=now)
-        for app in apps.get_app_configs()
-        if hasattr(app, "recompute_deadlines")
-    ]
-    audit.record_event(
-        action="calendar.deadlines_recomputed",
-        actor=User.objects.filter(pk=actor_id).first() if actor_id else None,
-        changes={"years": list(years), "results": lines},
-        message=f"{'、'.join(f'{year}年' for year in years)}节假日安排导入后重算期限：" + "；".join(lines),
-    )
+    with transaction.atomic():
+        lines = [
+            app.recompute_deadlines(years=list(years), now=now)
+            for app in apps.get_app_configs()
+            if hasattr(app, "recompute_deadlines")
+        ]
+        audit.record_event(
+            action="calendar.deadlines_recomputed",
+            actor=User.objects.filter(pk=actor_id).first() if actor_id else None,
+            changes={"years": list(years), "results": lines},
+            message=f"{'、'.join(f'{year}年' for year in years)}节假日安排导入后重算期限：" + "；".join(lines),
+        )
     return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, time
 from typing import Any
 
@@ -748,7 +749,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """400 for a request Django could not read (too many fields, too large, a broken upload, a host
-    not served here), said in Chinese."""
+    not served here), said in Chinese. A session that could not be saved because the database
+    connection was lost answers 503 (``core.middleware.database_unavailable_response``)."""
+    from yuexiu.core.middleware import database_unavailable_response, is_database_unavailable
+
+    if is_database_unavailable(exception):
+        return database_unavailable_response(request)
     code, message = unreadable_request_message(exception)
     return error_response(request, 400, code=code, message=message)
 
@@ -760,6 +766,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """500 page; a lost database connection outside a view (a middleware, the session save) answers
+    503 as ``DatabaseUnavailableMiddleware`` does for views (the exception being handled is read from
+    ``sys.exc_info``: Django calls this handler inside its ``except``)."""
+    from yuexiu.core.middleware import database_unavailable_response, is_database_unavailable
+
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     return error_response(request, 500, message="系统繁忙，请稍后再试。")
 
 

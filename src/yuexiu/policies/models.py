@@ -221,6 +221,12 @@ class MatchRun(models.Model):
     created_at = models.DateTimeField("发起时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     updated_at = models.DateTimeField("最近进展", auto_now=True)
+    # The lease of the execution working on the run (services.execute_run): who claimed it, its last
+    # heartbeat, and how many executions claimed it (more than one: a worker was stopped mid-run and
+    # another took over).
+    claimed_by = models.CharField("执行进程", max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField("执行进程最近心跳", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("执行次数", default=0)
 
     class Meta:
         verbose_name = "匹配批次"

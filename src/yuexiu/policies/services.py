@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 import shutil
+import time as time_module
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,12 +28,14 @@ import duckdb
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Count, F, Q, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from yuexiu.core import files, money
+from yuexiu.core import files, jobs, money
 from yuexiu.core.audit import record_event
 from yuexiu.core.calendar import get_calendar
 from yuexiu.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError
+from yuexiu.core.jobs import LeaseLost
 from yuexiu.core.models import AccountType, AuditOutcome, Organisation, OrganisationKind, OutboxMessage, Role, User
 from yuexiu.core.rules import get_rule_value
 from yuexiu.core.selectors import own_organisation_ids
@@ -547,22 +550,68 @@ def enqueue_run(run_id: int) -> None:
     async_task("yuexiu.policies.tasks.execute_run", run_id, task_name=f"政策匹配批次 {run_id}")
 
 
-def _progress(run: MatchRun, progress: int, stage: str) -> None:
-    MatchRun.objects.filter(pk=run.pk).update(progress=progress, stage=stage, updated_at=timezone.now())
+def _progress(run: MatchRun, progress: int, stage: str, token: str) -> None:
+    """Show ``progress`` (%) and ``stage`` to officers and renew the lease of execution ``token``.
+
+    The bar never moves back: an execution that took over a stopped one starts again from the
+    snapshot, and its stage says so (第 2 次执行) while the bar waits until it is past the point the
+    stopped one reached. Raises ``LeaseLost`` when another execution holds the run now."""
+    prefix = f"第 {run.attempts} 次执行（上次执行中断）：" if run.attempts > 1 else ""
+    now = timezone.now()
+    held = MatchRun.objects.filter(pk=run.pk, claimed_by=token, status=RunStatus.RUNNING).update(
+        progress=Greatest(F("progress"), progress), stage=(prefix + stage)[:100], heartbeat_at=now, updated_at=now
+    )
+    if not held:
+        raise LeaseLost(f"matching run {run.pk} is held by another execution")
+
+
+def _claim_run(run_id: int, token: str) -> MatchRun | None:
+    """Claim run ``run_id`` for execution ``token``: a queued run, or a running one whose lease went
+    silent for ``JOB_LEASE_SECONDS`` (its worker was killed; django-q2 delivered the task again).
+
+    One conditional UPDATE, so two executions never both win (PostgreSQL re-checks the condition
+    after the other's commit; SQLite writes one at a time). Returns the claimed run, or None when the
+    run is finished or failed (nothing to do). A run whose lease is still live is waited for until it
+    finishes or its lease goes silent, at most ``JOB_LEASE_SECONDS`` and a little more."""
+    deadline = timezone.now() + timedelta(seconds=jobs.lease_seconds() + 5)
+    while True:
+        now = timezone.now()
+        silent = Q(heartbeat_at__lt=jobs.stale_before(now)) | Q(heartbeat_at__isnull=True)  # or from before leases
+        claimable = Q(status=RunStatus.QUEUED) | (Q(status=RunStatus.RUNNING) & silent)
+        claimed = MatchRun.objects.filter(claimable, pk=run_id).update(
+            status=RunStatus.RUNNING,
+            claimed_by=token,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        run = MatchRun.objects.get(pk=run_id)
+        if claimed:
+            return run
+        if run.status != RunStatus.RUNNING or now >= deadline:
+            return None  # finished, failed, or (past the deadline) another live execution has it
+        time_module.sleep(0.5)  # another execution's lease is live: it finishes or goes silent
 
 
 def execute_run(run_id: int) -> MatchRun:
     """Run a queued matching run: snapshot the registry to Parquet, evaluate every item in force in
-    DuckDB, write 免申即享 candidates (with the data each used) and notify the enterprises."""
-    with transaction.atomic():
-        run = MatchRun.objects.select_for_update().get(pk=run_id)
-        if run.status != RunStatus.QUEUED:
-            return run
-        run.status = RunStatus.RUNNING
-        run.stage = "导出企业数据快照"
-        run.save(update_fields=["status", "stage"])
+    DuckDB, write 免申即享 candidates (with the data each used) and notify the enterprises.
+
+    Safe to call again for the same run, and from several job workers at once: a finished run is
+    returned unchanged; a running one is taken over only when its lease went silent (its worker was
+    stopped; see ``_claim_run``); the candidates, notices, totals and the audit event are written in
+    one transaction that first checks this execution still holds the lease, so a stopped execution
+    leaves no candidate behind and the run finishes exactly once."""
+    token = jobs.execution_token()
+    run = _claim_run(run_id, token)
+    if run is None:
+        return MatchRun.objects.get(pk=run_id)
+    if run.attempts > 1:
+        logger.warning("matching run %s: attempt %s takes over a stopped execution", run.pk, run.attempts)
     try:
-        _execute(run)
+        _execute(run, token)
+    except LeaseLost:
+        logger.warning("matching run %s: lease lost to another execution, nothing written", run.pk)
     except Exception as error:  # noqa: BLE001 - recorded on the run, shown to staff
         logger.exception("matching run %s failed", run.pk)
         reason = (
@@ -570,23 +619,41 @@ def execute_run(run_id: int) -> MatchRun:
             if isinstance(error, DomainError)
             else "匹配引擎内部错误，详情已写入服务器日志，请联系系统管理员。"
         )
-        MatchRun.objects.filter(pk=run.pk).update(
+        MatchRun.objects.filter(pk=run.pk, claimed_by=token, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, error=reason, finished_at=timezone.now(), stage="失败", updated_at=timezone.now()
         )
     run.refresh_from_db()
     return run
 
 
-def _execute(run: MatchRun) -> None:
-    run_dir = Path(settings.VAR_DIR) / RUNS_DIR_NAME / str(run.pk)
+def _registry_rows(run: MatchRun, token: str, page_size: int = 5000) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The registry as ``(row_id, engine row)``, read in pages of ``page_size`` enterprises by primary
+    key, renewing the lease between pages. No query is open while the lease is written: on SQLite a
+    connection still reading cannot write once another connection has written (a page's session)."""
+    names = list(ATTRIBUTES)
+    last = 0
+    done = 0
+    while True:
+        page = list(Enterprise.objects.filter(pk__gt=last).order_by("pk").values("pk", *names)[:page_size])
+        if not page:
+            return
+        for values in page:
+            yield values["pk"], to_engine_row(values)
+        last = page[-1]["pk"]
+        done += len(page)
+        _progress(run, 5, f"正在导出企业数据快照（{done} 家）", token)
+
+
+def _execute(run: MatchRun, token: str) -> None:
+    runs_dir = Path(settings.VAR_DIR) / RUNS_DIR_NAME / str(run.pk)
+    run_dir = runs_dir / f"attempt-{run.attempts}"  # each execution its own files: none shares a half-written one
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
+    _progress(run, 0, "导出企业数据快照", token)
     csv_path = run_dir / "enterprises.csv"
-    names = list(ATTRIBUTES)
-    records = Enterprise.objects.order_by("pk").values("pk", *names).iterator(chunk_size=5000)
-    exported = sql.write_registry_csv(((values["pk"], to_engine_row(values)) for values in records), csv_path)
-    _progress(run, 10, f"已导出 {exported} 家企业，正在编译规则")
+    exported = sql.write_registry_csv(_registry_rows(run, token), csv_path)
+    _progress(run, 10, f"已导出 {exported} 家企业，正在编译规则", token)
     parquet = run_dir / "enterprises.parquet"
     con = duckdb.connect()
     try:
@@ -595,7 +662,7 @@ def _execute(run: MatchRun) -> None:
         csv_path.unlink()
         # Kept in the snapshots storage before any candidate is written: a storage refusing it fails
         # the run with nothing saved (core.files.StorageFailure, Chinese).
-        snapshot_name = files.publish_snapshot(parquet, f"{RUNS_DIR_NAME}/{run.pk}/{parquet.name}")
+        snapshot_name = files.publish_snapshot(parquet, parquet.relative_to(Path(settings.VAR_DIR)).as_posix())
         sql.ensure_granted(con)
         granted = list(
             Candidate.objects.filter(status__in=HOLDS_FUNDS).values_list("enterprise__uscc", "item__code", "period")
@@ -606,11 +673,11 @@ def _execute(run: MatchRun) -> None:
         # Other districts' policies are reference material: never matched against Yuexiu's enterprises.
         codes = [code for code, (rule_file, _) in library.items() if not _other_district(rule_file)]
         items = [library[c][1] for c in codes]
-        jobs, skipped = sql.plan(items, run.as_of)
-        _progress(run, 15, f"正在匹配 {len(jobs)} 个有效事项")
+        jobs_in_force, skipped = sql.plan(items, run.as_of)
+        _progress(run, 15, f"正在匹配 {len(jobs_in_force)} 个有效事项", token)
 
         def progress(done: int, total: int) -> None:
-            _progress(run, 15 + int(65 * done / max(total, 1)), f"已匹配 {done}/{total} 个事项")
+            _progress(run, 15 + int(65 * done / max(total, 1)), f"已匹配 {done}/{total} 个事项", token)
 
         result = sql.match(
             con,
@@ -621,7 +688,7 @@ def _execute(run: MatchRun) -> None:
             batch_size=PROGRESS_BATCH,
             progress=progress,
         )
-        _progress(run, 82, "正在写入免申即享候选名单")
+        _progress(run, 82, "正在写入免申即享候选名单", token)
         benefit = {b.code: b for b in BenefitItem.objects.filter(code__in=codes)}
         by_item = {}
         for number, code in enumerate(codes):
@@ -640,41 +707,52 @@ def _execute(run: MatchRun) -> None:
                 "validity_recorded": rules.validity_recorded,
             }
         real = [row for row in by_item.values() if not row["illustration"]]
-        created = _write_candidates(con, run, result, codes, library, benefit, granted)
+        digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
+        with transaction.atomic():
+            # The fencing check: the run row stays locked until the results are committed, so an
+            # execution taking over waits for this one and then finds the run finished.
+            held = MatchRun.objects.select_for_update().filter(pk=run.pk, claimed_by=token, status=RunStatus.RUNNING)
+            if not held.exists():
+                raise LeaseLost(f"matching run {run.pk} is held by another execution")
+            created = _write_candidates(con, run, result, codes, library, benefit, granted)
+            MatchRun.objects.filter(pk=run.pk).update(
+                updated_at=timezone.now(),
+                status=RunStatus.DONE,
+                progress=100,
+                stage="已完成",
+                enterprises=exported,
+                items=sum(row["in_force"] for row in real),
+                pairs=sum(row["pairs"] for row in real),
+                leads=sum(row["leads"] for row in real),
+                candidates=created,
+                by_item=by_item,
+                snapshot_path=snapshot_name,  # a name in the "snapshots" storage
+                snapshot_sha256=digest,
+                engine_seconds=round(result.seconds, 3),
+                finished_at=timezone.now(),
+                heartbeat_at=timezone.now(),
+            )
+            record_event(
+                action="policies.run_finished",
+                actor=run.started_by,
+                target=run,
+                changes={
+                    "enterprises": exported,
+                    "pairs": sum(row["pairs"] for row in real),
+                    "leads": sum(row["leads"] for row in real),
+                    "demonstration_pairs": result.pairs - sum(row["pairs"] for row in real),
+                    "candidates": created,
+                    "snapshot_sha256": digest,
+                    "attempts": run.attempts,
+                },
+            )
     finally:
         con.close()
-    digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
     if not files.is_local_snapshot(snapshot_name, parquet):
-        shutil.rmtree(run_dir)  # the working copy: the snapshot is in object storage (core.files.local_snapshot)
-    MatchRun.objects.filter(pk=run.pk).update(
-        updated_at=timezone.now(),
-        status=RunStatus.DONE,
-        progress=100,
-        stage="已完成",
-        enterprises=exported,
-        items=sum(row["in_force"] for row in real),
-        pairs=sum(row["pairs"] for row in real),
-        leads=sum(row["leads"] for row in real),
-        candidates=created,
-        by_item=by_item,
-        snapshot_path=snapshot_name,  # a name in the "snapshots" storage
-        snapshot_sha256=digest,
-        engine_seconds=round(result.seconds, 3),
-        finished_at=timezone.now(),
-    )
-    record_event(
-        action="policies.run_finished",
-        actor=run.started_by,
-        target=run,
-        changes={
-            "enterprises": exported,
-            "pairs": sum(row["pairs"] for row in real),
-            "leads": sum(row["leads"] for row in real),
-            "demonstration_pairs": result.pairs - sum(row["pairs"] for row in real),
-            "candidates": created,
-            "snapshot_sha256": digest,
-        },
-    )
+        shutil.rmtree(run_dir, ignore_errors=True)  # the working copy: the snapshot is in object storage
+    for stopped in runs_dir.glob("attempt-*"):  # what stopped executions left behind
+        if stopped != run_dir:
+            shutil.rmtree(stopped, ignore_errors=True)
 
 
 def _other_district(rule_file: RuleFile) -> str:
