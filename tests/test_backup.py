@@ -236,7 +236,7 @@ def test_a_restored_backup_holds_the_same_cases_ratings_payments_audit_trail_and
     digests = {row[0] for row in _query(source, "SELECT sha256 FROM cases_attachment")}
     stored = sorted(f"media/{path}" for path in _files(folders["media"]))
     assert len(stored) == len(attachments) == 4
-    parquet = f"var/policy-runs/{platform['run'].pk}/enterprises.parquet"
+    parquet = f"var/policy-runs/{platform['run'].pk}/attempt-1/enterprises.parquet"
     assert parquet in listed and listed[parquet]["sha256"] == platform["run"].snapshot_sha256
     assert "var/audit-archive/audit-before-20250601-20251202100000.jsonl.gz" in listed
     assert sorted(listed) == sorted(
@@ -273,7 +273,7 @@ def test_a_restored_backup_holds_the_same_cases_ratings_payments_audit_trail_and
     for path in _files(restored_media):
         assert _sha256(restored_media / path) == _sha256(folders["media"] / path)
     assert {_sha256(restored_media / path) for path in _files(restored_media)} == digests
-    snapshot = folders["restored"] / "policy-runs" / str(platform["run"].pk) / "enterprises.parquet"
+    snapshot = folders["restored"] / platform["run"].snapshot_path
     assert _sha256(snapshot) == platform["run"].snapshot_sha256
     assert _files(folders["restored"] / "audit-archive") == ["audit-before-20250601-20251202100000.jsonl.gz"]
 
@@ -315,10 +315,10 @@ def test_a_backup_with_a_changed_file_is_refused_and_nothing_is_restored(platfor
 
 def test_a_missing_file_is_refused_and_nothing_is_restored(platform, folders, target, tmp_path):
     folder, _ = _backup(tmp_path)
-    (folder / f"var/policy-runs/{platform['run'].pk}/enterprises.parquet").unlink()
+    (folder / f"var/policy-runs/{platform['run'].pk}/attempt-1/enterprises.parquet").unlink()
     restored = _restore(folder, target, folders["restored"])
     assert restored.returncode == 1
-    assert f"缺少文件：var/policy-runs/{platform['run'].pk}/enterprises.parquet" in restored.stderr
+    assert f"缺少文件：var/policy-runs/{platform['run'].pk}/attempt-1/enterprises.parquet" in restored.stderr
     _nothing_restored(target, folders["restored"])
 
 

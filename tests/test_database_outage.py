@@ -165,7 +165,7 @@ def test_pages_and_the_api_answer_503_while_the_database_is_away_and_work_again_
 
     page, api = answers["page"], answers["api"]
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
-    assert UNAVAILABLE in page.text and "<h1>系统暂时不可用</h1>" in page.text
+    assert UNAVAILABLE in page.text and "<h1>系统暂时无法使用</h1>" in page.text
     assert "重新提交" not in page.text  # a GET has nothing to send again
     assert api.status_code == 503 and api.headers["Retry-After"] == "30"
     assert api.json()["code"] == "database_unavailable" and UNAVAILABLE in api.json()["message"]

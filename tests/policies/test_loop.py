@@ -84,7 +84,7 @@ def test_a_run_finds_exactly_the_qualifying_enterprises_with_exact_amounts(regis
         "validity_recorded": True,
     }
     assert (run.pairs, run.leads) == (3, 4)
-    assert run.snapshot_path == f"policy-runs/{run.pk}/enterprises.parquet"
+    assert run.snapshot_path == f"policy-runs/{run.pk}/attempt-1/enterprises.parquet"
     assert len(run.snapshot_sha256) == 64 and storages["snapshots"].exists(run.snapshot_path)
     # The demo enterprise's account was told once, through the outbox.
     assert list(OutboxMessage.objects.values_list("recipient__username", "topic")) == [

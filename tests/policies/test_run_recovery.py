@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from tests.policies.test_loop import RULES, _enterprise
@@ -146,7 +147,11 @@ def test_a_run_killed_while_writing_candidates_leaves_none_and_the_retry_writes_
     # The bar never moves back; the stage says the run is being done again after an interruption.
     assert [progress for progress, _ in seen] == [82] * len(seen)
     assert seen[0][1] == "第 2 次执行（上次执行中断）：导出企业数据快照"
-    assert len(list((services.Path(run.snapshot_path).parent.parent).glob("attempt-*"))) == 1
+    # Each execution works in a folder of its own; the stopped one's is removed, the snapshot is the
+    # finished attempt's (a name in the snapshots storage: var/policy-runs/<run>/attempt-2/ here).
+    assert run.snapshot_path == f"policy-runs/{run.pk}/attempt-2/enterprises.parquet"
+    run_folder = services.Path(settings.VAR_DIR) / "policy-runs" / str(run.pk)
+    assert [folder.name for folder in run_folder.glob("attempt-*")] == ["attempt-2"]
 
 
 def test_a_task_delivered_again_after_the_run_finished_changes_nothing(registry, library):

@@ -50,7 +50,7 @@ def test_a_run_keeps_its_snapshot_in_object_storage_and_duckdb_reads_a_local_cop
     run = _run(registry["policy_kgsxj"])
     assert run.status == "done", run.error
     assert run.candidates == 2
-    name = f"policy-runs/{run.pk}/enterprises.parquet"
+    name = f"policy-runs/{run.pk}/attempt-1/enterprises.parquet"
     assert run.snapshot_path == name
     stored = _s3(moto_server).get_object(Bucket=object_storage, Key=f"snapshots/{name}")["Body"].read()
     assert hashlib.sha256(stored).hexdigest() == run.snapshot_sha256
@@ -74,6 +74,6 @@ def test_an_object_store_refusing_the_snapshot_fails_the_run_before_any_candidat
 
 def test_in_the_embedded_mode_the_snapshot_stays_where_the_run_wrote_it(registry):
     run = _run(registry["policy_kgsxj"])
-    local = Path(django_settings.VAR_DIR) / "policy-runs" / str(run.pk) / "enterprises.parquet"
+    local = Path(django_settings.VAR_DIR) / "policy-runs" / str(run.pk) / "attempt-1" / "enterprises.parquet"
     assert files.local_snapshot(run.snapshot_path, Path("/nonexistent")) == local
     assert hashlib.sha256(local.read_bytes()).hexdigest() == run.snapshot_sha256

@@ -59,9 +59,32 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("production-logs")
 
 
+def s3_bucket(endpoint: str, name: str) -> dict[str, str]:
+    """A new bucket of the S3 stand-in and the variables that put the platform's files in it."""
+    import boto3
+
+    credentials = {"S3_ACCESS_KEY_ID": "production-test", "S3_SECRET_ACCESS_KEY": "production-test-secret"}
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=credentials["S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["S3_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    ).create_bucket(Bucket=name)
+    return {
+        "STORAGE_BACKEND": "s3",
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_BUCKET": name,
+        "S3_REGION": "us-east-1",
+        **credentials,
+    }
+
+
 @pytest.fixture(scope="session")
-def platform_environment(database: Database, var_dir: Path) -> dict[str, str]:
-    return production_environment(database, var_dir, **JOB_TIMINGS)
+def platform_environment(database: Database, var_dir: Path, moto_server: str) -> dict[str, str]:
+    """Production settings with case materials and Parquet snapshots in S3-compatible object storage
+    (moto's server on 127.0.0.1 stands in for the 政务云's)."""
+    return production_environment(database, var_dir, **JOB_TIMINGS, **s3_bucket(moto_server, "yuexiu-production"))
 
 
 @pytest.fixture(scope="session")

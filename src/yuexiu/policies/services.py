@@ -749,7 +749,8 @@ def _execute(run: MatchRun, token: str) -> None:
     finally:
         con.close()
     if not files.is_local_snapshot(snapshot_name, parquet):
-        shutil.rmtree(run_dir, ignore_errors=True)  # the working copy: the snapshot is in object storage
+        shutil.rmtree(runs_dir, ignore_errors=True)  # working copies: the snapshot is in object storage
+        return
     for stopped in runs_dir.glob("attempt-*"):  # what stopped executions left behind
         if stopped != run_dir:
             shutil.rmtree(stopped, ignore_errors=True)
