@@ -134,7 +134,14 @@ def web(
 ) -> Callable[[], WebSession]:
     """gunicorn with two workers on a free port of the harness's range; returns a maker of sessions."""
     port = free_port()
-    environment = {**installed_platform, "DATABASE_URL": database.url_for("yuexiu-web")}
+    # As yuexiu-web.service sets it: gunicorn's workers add up their metrics in this folder.
+    metrics = Path(installed_platform["YUEXIU_VAR_DIR"]) / "metrics"
+    metrics.mkdir(exist_ok=True)
+    environment = {
+        **installed_platform,
+        "DATABASE_URL": database.url_for("yuexiu-web"),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+    }
     process = start_process("gunicorn", gunicorn_command(port, workers=2), environment, log_dir)
     processes.append(process)
     base_url = f"http://127.0.0.1:{port}"

@@ -136,7 +136,6 @@ def production_environment(database: Database, var_dir: Path, **extra: str) -> d
         # 商用密码: the SM4 key (version 1) and the HMAC-SM3 key, from the environment as production requires
         DATA_ENCRYPTION_KEYS=f"1:{base64.b64encode(secrets.token_bytes(16)).decode()}",
         DATA_DIGEST_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        PROMETHEUS_MULTIPROC_DIR=str(var_dir / "metrics"),
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database.url,
         SECURE_SSL_REDIRECT="0",

@@ -247,13 +247,18 @@ def test_an_application_whose_connection_is_cut_gets_a_chinese_503_and_nothing_h
             headers={"Content-Type": content_type, "Content-Length": str(len(body))},
         )
 
+    # Web processes keep their connections (DB_CONN_MAX_AGE): cut once this request has used its own
+    # (a query started after it was sent), while its body is still arriving.
+    sent_at = database.value("SELECT clock_timestamp()")
     sender = threading.Thread(target=submit)
     sender.start()
     assert started.wait(timeout=30)
     wait_until(
         lambda: database.value(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'yuexiu-web'",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'yuexiu-web' "
+            "AND query_start >= %s",
             database.name,
+            sent_at,
         ),
         timeout=10,
         interval=0.02,
@@ -262,12 +267,17 @@ def test_an_application_whose_connection_is_cut_gets_a_chinese_503_and_nothing_h
     assert database.cut_connections() >= 1
     sender.join(timeout=60)
 
-    assert _is_database_unavailable(result["response"]), (result["response"].status_code, result["response"].text[:500])
-    assert database.value("SELECT count(*) FROM cases_case") == cases_before  # nothing half-saved
+    # Either the cut met the request's transaction (a Chinese 503, nothing saved) or the connection was
+    # checked and opened again first (CONN_HEALTH_CHECKS: the application saved whole); never a 500,
+    # never a case without its files. tests/test_database_outage.py makes each outcome happen for sure.
+    answer = result["response"]
+    saved = 1 if answer.status_code == 302 else 0
+    assert saved or _is_database_unavailable(answer), (answer.status_code, answer.text[:500])
+    assert database.value("SELECT count(*) FROM cases_case") == cases_before + saved
     # The site serves normally right after: the same application goes through, whole.
     again = enterprise.submit_form(f"/services/items/{slug}/apply/", {"confirm_repeat": "1"}, files=_apply_files())
     assert again.status_code == 302, again.text[:800]
-    assert database.value("SELECT count(*) FROM cases_case") == cases_before + 1
+    assert database.value("SELECT count(*) FROM cases_case") == cases_before + saved + 1
     assert (
         database.rows(
             "SELECT c.number FROM cases_case c LEFT JOIN cases_attachment a ON a.case_id = c.id "
