@@ -183,10 +183,12 @@ def _quote(name: str) -> str:
 
 
 def _state_of(cursor: Any, tables: list[str]) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """Row count of every table and the applied migrations per app, read through ``cursor``."""
+    """Row count of every table (names schema-qualified outside PostgreSQL's ``public``) and the
+    applied migrations per app, read through ``cursor``."""
     counts = {}
     for table in sorted(tables):
-        cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - names from the catalogue
+        quoted = ".".join(_quote(part) for part in table.split(".", 1))
+        cursor.execute(f"SELECT COUNT(*) FROM {quoted}")  # noqa: S608 - names from the catalogue
         counts[table] = int(cursor.fetchone()[0])
     migrations: dict[str, list[str]] = {}
     if "django_migrations" in tables:
@@ -214,18 +216,7 @@ def _postgres_tables(cursor: Any) -> list[str]:
 
 
 def _postgres_state(cursor: Any) -> tuple[dict[str, int], dict[str, list[str]]]:
-    tables = _postgres_tables(cursor)
-    counts = {}
-    for table in sorted(tables):
-        quoted = ".".join(_quote(part) for part in table.split(".", 1))
-        cursor.execute(f"SELECT COUNT(*) FROM {quoted}")  # noqa: S608 - names from the catalogue
-        counts[table] = int(cursor.fetchone()[0])
-    migrations: dict[str, list[str]] = {}
-    if "django_migrations" in tables:
-        cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
-        for app, name in cursor.fetchall():
-            migrations.setdefault(app, []).append(name)
-    return counts, migrations
+    return _state_of(cursor, _postgres_tables(cursor))
 
 
 def _dump_database(folder: Path, progress: Progress) -> tuple[str, dict[str, int], dict[str, list[str]], str]:
