@@ -206,7 +206,7 @@ def test_an_application_sent_while_the_database_is_away_saves_nothing_and_the_fo
 
     sent = answer["sent"]
     assert sent.status_code == 503 and UNAVAILABLE in sent.text
-    assert "您刚才提交的内容没有保存，也没有丢失" in sent.text
+    assert "您填写的内容已保留在本页" in sent.text
     assert f"需要重新选择的文件：{'、'.join(f'材料{n}.pdf' for n in range(len(materials)))}" in sent.text
     resend = dict(_hidden_inputs(sent.text))
     # Every typed value and the submission key come back (the CSRF token is masked afresh each time).

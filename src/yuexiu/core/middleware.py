@@ -196,7 +196,7 @@ class MethodNotAllowedMiddleware:
 # pg_terminate_backend), the network dropped it, or no connection can be opened.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 DATABASE_UNAVAILABLE_FORM_NOTE = (
-    "您刚才提交的内容没有保存，也没有丢失：数据库恢复后点击“重新提交”，表单会带着您填写的内容重新打开；"
+    "您填写的内容已保留在本页：数据库恢复后点击“重新提交”，表单会带着您填写的内容重新打开；"
     "上传的文件需要重新选择。"
 )
 RETRY_AFTER_SECONDS = 30
@@ -213,6 +213,8 @@ def is_database_unavailable(error: BaseException | None) -> bool:
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return False
+
+
 _UNAVAILABLE = "_yuexiu_database_unavailable"
 # Form values never written back into a page.
 _NOT_ECHOED = ("password", "csrfmiddlewaretoken")
