@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -152,8 +153,13 @@ def _free_port() -> int:
 
 
 def _answers(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+    """Whether the web server answers a whole request (GET /healthz): a bare connect and close is a
+    half request the server may report in its log."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return response.status == 200
+    except OSError:  # refused, reset, or an HTTP error (URLError and HTTPError are OSErrors)
+        return False
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm-to-make"])
