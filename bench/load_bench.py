@@ -48,6 +48,9 @@ request = function()
   end
   return wrk.format("GET")
 end
+"""
+# The report every wrk script of the benches ends with: what the table needs, as one JSON line.
+WRK_DONE = r"""
 done = function(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(
@@ -57,6 +60,7 @@ done = function(summary, latency, requests)
     errors.status, errors.connect, errors.read, errors.write, errors.timeout))
 end
 """
+WRK_REPORT += WRK_DONE
 
 
 def ensure_wrk() -> str:

@@ -50,14 +50,6 @@ end
 delay = function()
   return %(delay)d
 end
-done = function(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    '{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, "non2xx": %%d, '
-    .. '"connect": %%d, "read": %%d, "write": %%d, "timeout": %%d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    errors.status, errors.connect, errors.read, errors.write, errors.timeout))
-end
 """
 
 
@@ -105,7 +97,8 @@ def main() -> None:
     slugs = item_slugs(env)
     script = var_dir / "mixed.lua"
     script.write_text(
-        MIXED_LOAD % {"slugs": ", ".join(json.dumps(slug) for slug in slugs), "delay": arguments.delay_ms},
+        MIXED_LOAD % {"slugs": ", ".join(json.dumps(slug) for slug in slugs), "delay": arguments.delay_ms}
+        + load_bench.WRK_DONE,
         encoding="utf-8",
     )
     seconds = int(arguments.minutes * 60)

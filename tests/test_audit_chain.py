@@ -4,8 +4,10 @@ concurrent writers produce one valid chain."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -172,6 +174,16 @@ def test_the_retention_purge_keeps_the_chain_verifiable_and_folds_its_start_into
     seqs = {event.pk: AuditChainLink.objects.get(event_id=event.pk).seq for event in (oldest, old, recent, behind)}
     assert tasks.purge_expired_audit_events() == 3
     assert list(AuditEvent.objects.filter(pk__in=seqs).values_list("pk", flat=True)) == [recent.pk]
+    # The archive holds every field the content digest covers: each archived entry checks offline
+    # against the link it carried.
+    [archive] = (tmp_path / "audit-archive").iterdir()
+    with gzip.open(archive, "rt", encoding="utf-8") as handle:
+        archived = [json.loads(line) for line in handle]
+    assert sorted(row["id"] for row in archived) == sorted([oldest.pk, old.pk, behind.pk])
+    for row in archived:
+        fields = {name: row[name] for name in audit_chain.CONTENT_FIELDS}
+        fields["occurred_at"] = datetime.fromisoformat(fields["occurred_at"])
+        assert audit_chain.content_digest(AuditEvent(**fields)) == row["chain_link__content_digest"]
     checkpoint = AuditChainCheckpoint.objects.order_by("-seq").first()
     assert checkpoint.seq == seqs[old.pk]  # the first two links were folded
     assert not AuditChainLink.objects.filter(seq__lte=checkpoint.seq).exists()

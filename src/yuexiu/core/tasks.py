@@ -16,23 +16,9 @@ from django.utils import timezone
 from yuexiu.core import audit, audit_chain, files, rules
 from yuexiu.core.models import AuditChainPurge, AuditEvent, User
 
-ARCHIVE_FIELDS = [
-    "id",
-    "occurred_at",
-    "actor_username",
-    "actor_roles",
-    "organisation_id",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "message",
-    "ip_address",
-    "user_agent",
-    "request_id",
-]
+# Every field the hash chain's content digest covers (audit_chain.CONTENT_FIELDS), so that an archived
+# entry can be checked against its link offline.
+ARCHIVE_FIELDS = ["id", *audit_chain.CONTENT_FIELDS]
 # the entry's place in the hash chain, so that archived entries can be checked against it offline
 ARCHIVE_LINK_FIELDS = ["chain_link__seq", "chain_link__content_digest", "chain_link__chain_digest"]
 
@@ -64,7 +50,14 @@ def purge_expired_audit_events() -> int:
         audit_chain.lock_chain()
         rows = list(expired.order_by("id").values(*ARCHIVE_FIELDS, *ARCHIVE_LINK_FIELDS))
         now = timezone.now()
-        lines = "".join(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False) + "\n" for row in rows)
+        # Times with their microseconds (DjangoJSONEncoder keeps milliseconds only): the digest covers them.
+        lines = "".join(
+            json.dumps(
+                {**row, "occurred_at": row["occurred_at"].isoformat()}, cls=DjangoJSONEncoder, ensure_ascii=False
+            )
+            + "\n"
+            for row in rows
+        )
         name = f"audit-before-{cutoff:%Y%m%d}-{now:%Y%m%d%H%M%S}.jsonl.gz"
         # Written (shared by every machine) before a row is deleted; a refused write raises and the
         # transaction deletes nothing.
